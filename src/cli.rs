@@ -1,0 +1,155 @@
+//! The command line: `hookbench run | check | list`.
+//!
+//! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
+//! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
+
+use crate::metrics::RunReport;
+use crate::report::{self, SummaryRow};
+use crate::scenario::{self, Plan};
+use crate::sim::{self, SimOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::{Path, PathBuf};
+
+/// Measures what webhooks (push) and polling (pull) really cost.
+#[derive(Debug, Parser)]
+#[command(name = "hookbench", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario, print the comparison table and write results/<name>/.
+    Run {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+        /// Output folder (default: results/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Engine: the discrete-event simulation or real HTTP on loopback.
+        #[arg(long, value_enum, default_value_t = Engine::Sim)]
+        engine: Engine,
+        /// Do not print the table.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a scenario and print it with every default filled in.
+    Check {
+        /// The scenario TOML file.
+        scenario: PathBuf,
+    },
+    /// List the scenarios in a folder with their descriptions.
+    List {
+        /// Folder of scenario files.
+        #[arg(default_value = "scenarios")]
+        dir: PathBuf,
+    },
+}
+
+/// Which engine runs the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// Discrete-event simulation in virtual time (deterministic).
+    Sim,
+    /// Real tokio + hyper servers and clients on 127.0.0.1.
+    Live,
+}
+
+/// A command's failure, sorted by exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Exit code 2: the user must fix the input.
+    #[error("{0}")]
+    BadInput(String),
+    /// Exit code 1: anything else.
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::BadInput(_) => 2,
+            CliError::Other(_) => 1,
+        }
+    }
+}
+
+/// Loads and validates a scenario; errors are bad input.
+pub fn load(path: &Path) -> Result<(scenario::Scenario, Plan), CliError> {
+    scenario::load_file(path).map_err(|e| CliError::BadInput(e.to_string()))
+}
+
+/// Runs a plan on the chosen engine.
+pub fn execute(plan: &Plan, engine: Engine) -> Result<RunReport, CliError> {
+    match engine {
+        Engine::Sim => {
+            sim::run(plan, SimOptions::default()).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
+        }
+        Engine::Live => Err(CliError::BadInput(
+            "the live engine is not available in this build yet; use --engine sim".into(),
+        )),
+    }
+}
+
+/// Runs the parsed command line, printing to stdout.
+pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Run {
+            scenario,
+            out,
+            seed,
+            engine,
+            quiet,
+        } => {
+            let (_, mut plan) = load(&scenario)?;
+            if let Some(s) = seed {
+                plan.seed = s;
+            }
+            let report = execute(&plan, engine)?;
+            let dir = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
+            report::write_results(&dir, &[(&report, Vec::new())], |_| Ok(()))?;
+            if !quiet {
+                println!(
+                    "{} — {} engine, seed {}, {} simulated, {} events emitted\n",
+                    plan.name,
+                    report.engine.name(),
+                    report.seed,
+                    crate::time::format_duration(report.duration),
+                    report::table::thousands(report.events_emitted)
+                );
+                print!("{}", report::table::render(&SummaryRow::all(&report)));
+                println!("\nresults written to {}", dir.display());
+            }
+            Ok(())
+        }
+        Command::Check { scenario } => {
+            let (s, plan) = load(&scenario)?;
+            println!("# {}: valid", scenario.display());
+            print!("{}", s.expanded(&plan).to_toml());
+            Ok(())
+        }
+        Command::List { dir } => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for f in files {
+                match scenario::load_file(&f) {
+                    Ok((s, _)) => println!("{:<40} {}", f.display(), s.description),
+                    Err(e) => println!("{:<40} INVALID: {}", f.display(), e),
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! # hookbench
+//!
+//! Measures what webhooks (push) and polling (pull) really cost. A simulated API provider
+//! emits events; polling clients and webhook receivers consume the same events; hookbench
+//! counts every request, wasted call, duplicate and lost event, and records latency
+//! distributions. See `DESIGN.md` in the shared folder and the README for the vocabulary.
+//!
+//! ## Map of the modules
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`time`] | integer-nanosecond time and `"10s"`-style durations |
+//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`] |
+//! | [`rng`] | one seeded ChaCha stream per component (common random numbers) |
+//! | [`workload`] | the lazy, time-ordered stream of resource changes |
+//! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful/wasted, freshness), sizes |
+//! | [`sim`] | the discrete-event engine |
+//! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
+//! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table) |
+//! | [`cli`] | the `hookbench` command line |
+//!
+//! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
+//! `RunReport` → `report` writers.
+
+pub mod cli;
+pub mod metrics;
+pub mod policy;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod sim;
+pub mod time;
+pub mod workload;

@@ -1,0 +1,249 @@
+//! What a run measured: per-consumer counters, latency histograms, per-minute series, and the
+//! [`RunReport`] both engines produce.
+//!
+//! Engines count requests here as they happen ([`ConsumerMetrics::request_sent`],
+//! [`ConsumerMetrics::request_done`]); the event side (observed, lost, coalesced, freshness)
+//! comes from the consumer's [`Ledger`](crate::policy::Ledger) when the run closes. Latencies
+//! go into an HdrHistogram in microseconds (3 significant digits); the exact mean and maximum
+//! are kept beside it in nanoseconds, so `mean_ms` and `max_ms` are not rounded by buckets.
+
+use crate::policy::ledger::LedgerTotals;
+use crate::time::{Nanos, DAY, MICROSECOND, MINUTE};
+use hdrhistogram::Histogram;
+
+/// Largest latency the histogram holds, µs (60 days; larger values are clamped).
+pub const MAX_LATENCY_US: u64 = 60 * DAY / MICROSECOND;
+
+/// How a completed request is classified (DESIGN.md vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered at least one event the consumer had not observed.
+    Useful,
+    /// Completed without anything new (unchanged, 304, empty page, duplicate, …).
+    Wasted,
+    /// Timeout, connection error, 5xx, 429.
+    Failed,
+}
+
+/// Counters of one simulated minute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Minute {
+    /// Requests sent during the minute.
+    pub requests: u64,
+    /// Requests completed useful during the minute.
+    pub useful: u64,
+    /// Requests completed wasted during the minute.
+    pub wasted: u64,
+    /// Requests failed during the minute.
+    pub failed: u64,
+    /// Events observed during the minute.
+    pub observed: u64,
+    /// Bytes on the wire (both directions) during the minute.
+    pub bytes: u64,
+    /// Sum of the detection latencies of events observed during the minute, ns.
+    pub latency_sum_ns: u128,
+}
+
+/// Everything measured for one consumer.
+#[derive(Debug, Clone)]
+pub struct ConsumerMetrics {
+    /// Consumer name.
+    pub name: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests completed useful.
+    pub useful: u64,
+    /// Requests completed wasted.
+    pub wasted: u64,
+    /// Requests failed.
+    pub failed: u64,
+    /// Retried delivery attempts.
+    pub retries: u64,
+    /// Bytes on the wire, both directions.
+    pub bytes: u64,
+    /// Provider time spent serving this consumer, ns.
+    pub provider_busy_ns: u128,
+    /// Detection latencies, µs.
+    pub latency: Histogram<u64>,
+    /// Exact sum of latencies, ns.
+    pub latency_sum_ns: u128,
+    /// Exact maximum latency, ns.
+    pub latency_max_ns: Nanos,
+    /// Per-minute counters, index = minute of the run.
+    pub minutes: Vec<Minute>,
+    /// Event-side totals, filled in when the run closes.
+    pub events: Option<LedgerTotals>,
+}
+
+impl ConsumerMetrics {
+    /// Empty metrics for a run of `duration` ns.
+    pub fn new(name: &str, strategy: &str, duration: Nanos) -> ConsumerMetrics {
+        let minutes = duration.div_ceil(MINUTE).max(1) as usize;
+        ConsumerMetrics {
+            name: name.to_string(),
+            strategy: strategy.to_string(),
+            requests: 0,
+            useful: 0,
+            wasted: 0,
+            failed: 0,
+            retries: 0,
+            bytes: 0,
+            provider_busy_ns: 0,
+            latency: new_histogram(),
+            latency_sum_ns: 0,
+            latency_max_ns: 0,
+            minutes: vec![Minute::default(); minutes],
+            events: None,
+        }
+    }
+
+    #[inline]
+    fn minute(&mut self, t: Nanos) -> &mut Minute {
+        let i = ((t / MINUTE) as usize).min(self.minutes.len() - 1);
+        &mut self.minutes[i]
+    }
+
+    /// A request of `bytes` bytes was sent at `t`.
+    #[inline]
+    pub fn request_sent(&mut self, t: Nanos, bytes: u64) {
+        self.requests += 1;
+        self.bytes(t, bytes);
+        self.minute(t).requests += 1;
+    }
+
+    /// `bytes` more bytes crossed the wire at `t` (a response).
+    #[inline]
+    pub fn bytes(&mut self, t: Nanos, bytes: u64) {
+        self.bytes += bytes;
+        self.minute(t).bytes += bytes;
+    }
+
+    /// A request completed at `t` with `outcome`.
+    #[inline]
+    pub fn request_done(&mut self, t: Nanos, outcome: Outcome) {
+        let m = self.minute(t);
+        match outcome {
+            Outcome::Useful => {
+                m.useful += 1;
+                self.useful += 1;
+            }
+            Outcome::Wasted => {
+                m.wasted += 1;
+                self.wasted += 1;
+            }
+            Outcome::Failed => {
+                m.failed += 1;
+                self.failed += 1;
+            }
+        }
+    }
+
+    /// An event was observed at `t` after `latency` ns.
+    #[inline]
+    pub fn observed(&mut self, t: Nanos, latency: Nanos) {
+        let us = (latency / MICROSECOND).min(MAX_LATENCY_US);
+        // Cannot fail: the value is clamped to the histogram's range.
+        let _ = self.latency.record(us);
+        self.latency_sum_ns += u128::from(latency);
+        self.latency_max_ns = self.latency_max_ns.max(latency);
+        let m = self.minute(t);
+        m.observed += 1;
+        m.latency_sum_ns += u128::from(latency);
+    }
+
+    /// Requests sent but not completed when the run ended.
+    pub fn requests_in_flight(&self) -> u64 {
+        self.requests - self.useful - self.wasted - self.failed
+    }
+}
+
+/// An empty latency histogram (µs, 1 µs … 60 days, 3 significant digits).
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("static histogram bounds are valid")
+}
+
+/// Which engine produced a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    /// Discrete-event simulation.
+    Sim,
+    /// Real HTTP on loopback.
+    Live,
+}
+
+impl EngineKind {
+    /// The name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Sim => "sim",
+            EngineKind::Live => "live",
+        }
+    }
+}
+
+/// The result of one run, whichever engine produced it.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Engine.
+    pub engine: EngineKind,
+    /// Seed used.
+    pub seed: u64,
+    /// Run length, ns.
+    pub duration: Nanos,
+    /// Events the provider emitted.
+    pub events_emitted: u64,
+    /// One entry per consumer, in scenario order.
+    pub consumers: Vec<ConsumerMetrics>,
+}
+
+impl RunReport {
+    /// Checks the accounting invariant of every consumer; the error names the consumer.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for c in &self.consumers {
+            let Some(ev) = &c.events else {
+                return Err(format!("consumer `{}`: ledger was never closed", c.name));
+            };
+            ev.check_invariant()
+                .map_err(|e| format!("consumer `{}`: {e}", c.name))?;
+            if ev.emitted != self.events_emitted {
+                return Err(format!(
+                    "consumer `{}`: saw {} events emitted, the provider emitted {}",
+                    c.name, ev.emitted, self.events_emitted
+                ));
+            }
+            if c.useful + c.wasted + c.failed > c.requests {
+                return Err(format!(
+                    "consumer `{}`: more requests completed than sent",
+                    c.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{MILLISECOND, SECOND};
+
+    #[test]
+    fn counters_and_minutes() {
+        let mut m = ConsumerMetrics::new("a", "poll", 90 * SECOND);
+        assert_eq!(m.minutes.len(), 2);
+        m.request_sent(0, 10);
+        m.request_sent(61 * SECOND, 10);
+        m.request_done(SECOND, Outcome::Wasted);
+        m.observed(70 * SECOND, 5 * MILLISECOND);
+        assert_eq!(m.minutes[0].requests, 1);
+        assert_eq!(m.minutes[1].observed, 1);
+        assert_eq!(m.requests_in_flight(), 1);
+        assert_eq!(m.latency.len(), 1);
+        assert_eq!(m.latency_max_ns, 5 * MILLISECOND);
+        assert_eq!(m.bytes, 20);
+    }
+}

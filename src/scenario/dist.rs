@@ -1,0 +1,344 @@
+//! Distributions of durations (network delay, service time, processing time).
+//!
+//! Scenario files write a distribution either as a plain duration (a constant) or as a small
+//! table naming its `kind`:
+//!
+//! ```toml
+//! delay = "20ms"                                            # constant
+//! delay = { kind = "constant", value = "20ms" }
+//! delay = { kind = "uniform", min = "10ms", max = "30ms" }
+//! delay = { kind = "exponential", mean = "20ms" }
+//! delay = { kind = "lognormal", median = "20ms", p99 = "120ms" }
+//! ```
+//!
+//! Lognormal is given by its median and 99th percentile because those are what people know
+//! about their latency ("p50 20 ms, p99 120 ms"); μ = ln(median), σ = ln(p99/median)/z₀.₉₉.
+//! Samples are integer nanoseconds drawn from the caller's seeded RNG, so every engine that
+//! draws from the same stream gets the same values.
+
+use crate::time::{Duration, Nanos};
+use rand::Rng;
+use rand_distr::{Distribution, Exp1, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+/// z-score of the 99th percentile of the standard normal distribution.
+pub const Z99: f64 = 2.326_347_874_040_841;
+
+/// A distribution of durations. All parameters in nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dist {
+    /// Always the same value.
+    Constant(Nanos),
+    /// Uniform on `[min, max]`.
+    Uniform { min: Nanos, max: Nanos },
+    /// Exponential with the given mean.
+    Exponential { mean: Nanos },
+    /// Lognormal with the given median and 99th percentile (`p99 >= median`).
+    LogNormal { median: Nanos, p99: Nanos },
+}
+
+impl Default for Dist {
+    fn default() -> Self {
+        Dist::Constant(0)
+    }
+}
+
+impl Dist {
+    /// True when every sample is the same value (no RNG draw is made).
+    pub fn is_constant(&self) -> bool {
+        match *self {
+            Dist::Constant(_) => true,
+            Dist::Uniform { min, max } => min == max,
+            Dist::Exponential { mean } => mean == 0,
+            Dist::LogNormal { median, p99 } => median == p99 || median == 0,
+        }
+    }
+
+    /// The mean in nanoseconds (exact for constant, uniform and exponential; the analytic mean
+    /// median·e^(σ²/2) for lognormal).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Dist::Constant(v) => v as f64,
+            Dist::Uniform { min, max } => (min as f64 + max as f64) / 2.0,
+            Dist::Exponential { mean } => mean as f64,
+            Dist::LogNormal { median, p99 } => {
+                let s = sigma(median, p99);
+                median as f64 * (s * s / 2.0).exp()
+            }
+        }
+    }
+
+    /// Draws one sample in nanoseconds. Constant distributions never touch the RNG, so adding
+    /// randomness to one parameter does not shift the draws of another.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
+        match *self {
+            Dist::Constant(v) => v,
+            Dist::Uniform { min, max } => {
+                if min == max {
+                    min
+                } else {
+                    rng.random_range(min..=max)
+                }
+            }
+            Dist::Exponential { mean } => {
+                if mean == 0 {
+                    return 0;
+                }
+                let e: f64 = Exp1.sample(rng);
+                to_nanos(e * mean as f64)
+            }
+            Dist::LogNormal { median, p99 } => {
+                if median == p99 || median == 0 {
+                    return median;
+                }
+                let z: f64 = StandardNormal.sample(rng);
+                to_nanos(median as f64 * (sigma(median, p99) * z).exp())
+            }
+        }
+    }
+}
+
+fn sigma(median: Nanos, p99: Nanos) -> f64 {
+    (p99 as f64 / median as f64).ln() / Z99
+}
+
+/// Rounds a non-negative float of nanoseconds to an integer, saturating.
+fn to_nanos(x: f64) -> Nanos {
+    if x.is_finite() && x > 0.0 {
+        x.round().min(u64::MAX as f64) as Nanos
+    } else {
+        0
+    }
+}
+
+/// The table form of a distribution as written in a scenario file.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DistTable {
+    /// `constant`, `uniform`, `exponential` or `lognormal`.
+    pub kind: String,
+    /// For `constant`: the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Duration>,
+    /// For `uniform`: lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Duration>,
+    /// For `uniform`: upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Duration>,
+    /// For `exponential`: the mean.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Duration>,
+    /// For `lognormal`: the median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median: Option<Duration>,
+    /// For `lognormal`: the 99th percentile (must be at least the median).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99: Option<Duration>,
+}
+
+/// A distribution as written: a plain duration string or a [`DistTable`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum DistSpec {
+    /// `"20ms"`: a constant.
+    Plain(Duration),
+    /// `{ kind = …, … }`.
+    Table(DistTable),
+}
+
+impl DistSpec {
+    /// A constant distribution.
+    pub fn constant(d: Duration) -> Self {
+        DistSpec::Plain(d)
+    }
+
+    /// Checks the parameters and builds the [`Dist`]; the error says what was expected.
+    pub fn resolve(&self) -> Result<Dist, String> {
+        let t = match self {
+            DistSpec::Plain(d) => return Ok(Dist::Constant(d.ns())),
+            DistSpec::Table(t) => t,
+        };
+        let only = |allowed: &[&str]| -> Result<(), String> {
+            let present = [
+                ("value", t.value.is_some()),
+                ("min", t.min.is_some()),
+                ("max", t.max.is_some()),
+                ("mean", t.mean.is_some()),
+                ("median", t.median.is_some()),
+                ("p99", t.p99.is_some()),
+            ];
+            for (k, set) in present {
+                if set && !allowed.contains(&k) {
+                    return Err(format!(
+                        "`{k}` does not apply to a {} distribution; expected only {}",
+                        t.kind,
+                        allowed
+                            .iter()
+                            .map(|a| format!("`{a}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ));
+                }
+            }
+            Ok(())
+        };
+        let need = |v: Option<Duration>, k: &str| {
+            v.map(|d| d.ns())
+                .ok_or_else(|| format!("a {} distribution needs `{k}`", t.kind))
+        };
+        match t.kind.as_str() {
+            "constant" => {
+                only(&["value"])?;
+                Ok(Dist::Constant(need(t.value, "value")?))
+            }
+            "uniform" => {
+                only(&["min", "max"])?;
+                let (min, max) = (need(t.min, "min")?, need(t.max, "max")?);
+                if max < min {
+                    return Err("uniform `max` is below `min`; expected min <= max".into());
+                }
+                Ok(Dist::Uniform { min, max })
+            }
+            "exponential" => {
+                only(&["mean"])?;
+                Ok(Dist::Exponential {
+                    mean: need(t.mean, "mean")?,
+                })
+            }
+            "lognormal" => {
+                only(&["median", "p99"])?;
+                let (median, p99) = (need(t.median, "median")?, need(t.p99, "p99")?);
+                if p99 < median {
+                    return Err(format!(
+                        "lognormal `p99` ({}) is below `median` ({}); expected p99 >= median",
+                        Duration(p99),
+                        Duration(median)
+                    ));
+                }
+                if median == 0 && p99 > 0 {
+                    return Err("lognormal `median` must be above zero".into());
+                }
+                Ok(Dist::LogNormal { median, p99 })
+            }
+            other => Err(format!(
+                "unknown distribution kind `{other}`; expected one of constant, uniform, exponential, lognormal"
+            )),
+        }
+    }
+}
+
+impl Serialize for DistSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DistSpec::Plain(d) => d.serialize(s),
+            DistSpec::Table(t) => t.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DistSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DistSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a duration like \"20ms\" or a table like { kind = \"lognormal\", median = \"20ms\", p99 = \"120ms\" }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DistSpec, E> {
+                crate::time::parse_duration(v)
+                    .map(|n| DistSpec::Plain(Duration(n)))
+                    .map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<DistSpec, A::Error> {
+                DistTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(DistSpec::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::MILLISECOND;
+    use rand::SeedableRng;
+
+    fn table(kind: &str) -> DistTable {
+        DistTable {
+            kind: kind.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn lognormal_quantiles_match_parameters() {
+        let d = Dist::LogNormal {
+            median: 20 * MILLISECOND,
+            p99: 120 * MILLISECOND,
+        };
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(7);
+        let mut v: Vec<u64> = (0..200_000).map(|_| d.sample(&mut rng)).collect();
+        v.sort_unstable();
+        let p50 = v[v.len() / 2] as f64;
+        let p99 = v[v.len() * 99 / 100] as f64;
+        assert!(
+            (p50 / (20.0 * MILLISECOND as f64) - 1.0).abs() < 0.02,
+            "p50 {p50}"
+        );
+        assert!(
+            (p99 / (120.0 * MILLISECOND as f64) - 1.0).abs() < 0.05,
+            "p99 {p99}"
+        );
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+        assert!((mean / d.mean() - 1.0).abs() < 0.02);
+    }
+
+    #[test]
+    fn exponential_and_uniform_means() {
+        let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(3);
+        for d in [
+            Dist::Exponential { mean: 1_000_000 },
+            Dist::Uniform {
+                min: 10,
+                max: 2_000_000,
+            },
+        ] {
+            let n = 200_000;
+            let mean = (0..n).map(|_| d.sample(&mut rng) as f64).sum::<f64>() / n as f64;
+            assert!((mean / d.mean() - 1.0).abs() < 0.01, "{d:?} mean {mean}");
+        }
+    }
+
+    #[test]
+    fn resolve_checks_fields() {
+        let mut t = table("lognormal");
+        t.median = Some(Duration::millis(20));
+        t.p99 = Some(Duration::millis(10));
+        assert!(DistSpec::Table(t.clone())
+            .resolve()
+            .unwrap_err()
+            .contains("below `median`"));
+        t.p99 = Some(Duration::millis(30));
+        assert!(DistSpec::Table(t.clone()).resolve().is_ok());
+        t.min = Some(Duration::millis(1));
+        assert!(DistSpec::Table(t).resolve().unwrap_err().contains("`min`"));
+        assert!(DistSpec::Table(table("pareto"))
+            .resolve()
+            .unwrap_err()
+            .contains("unknown distribution"));
+        assert!(DistSpec::Table(table("uniform"))
+            .resolve()
+            .unwrap_err()
+            .contains("needs `min`"));
+    }
+
+    #[test]
+    fn constant_never_draws() {
+        let mut a = rand_chacha::ChaCha12Rng::seed_from_u64(1);
+        let b = a.clone();
+        assert_eq!(Dist::Constant(5).sample(&mut a), 5);
+        assert_eq!(a, b);
+    }
+}

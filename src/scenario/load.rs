@@ -1,0 +1,319 @@
+//! Reading a scenario file and reporting every problem at its place in the file.
+//!
+//! A user who mistypes a key wants to be told *where*: `file:line:column`, which key, and what
+//! was expected. Serde's errors from the `toml` crate carry a byte span but not always the
+//! key, and our own validation knows the key path but not the span. So the file is parsed a
+//! second time into `toml`'s spanned document tree ([`toml::de::DeTable`]), which maps in both
+//! directions: span → key path for parse errors, key path → span for validation errors.
+
+use super::validate::{self, Plan};
+use super::Scenario;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// One problem in a scenario file, with its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The file as given on the command line (or `<string>`).
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// Dotted key path, e.g. `consumer[1].interval`; empty for the document itself.
+    pub key: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if !self.key.is_empty() {
+            write!(f, "key `{}`: ", self.key)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// All problems found in one file (at least one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One segment of a key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    /// A table key.
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// Formats a key path the way errors show it: `consumer[1].interval`.
+pub fn path_string(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Index(i) => s.push_str(&format!("[{i}]")),
+        }
+    }
+    s
+}
+
+/// Reads, parses and validates a scenario file.
+pub fn load_file(path: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioErrors(vec![ScenarioError {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            key: String::new(),
+            message: format!("cannot read the scenario file: {e}"),
+        }])
+    })?;
+    load_str(&text, path)
+}
+
+/// Parses and validates scenario text; `file` is only used in error messages.
+pub fn load_str(text: &str, file: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            return Err(ScenarioErrors(vec![at_span(
+                text,
+                file,
+                span,
+                String::new(),
+                e.message(),
+            )]));
+        }
+    };
+    let scenario: Scenario = match toml::from_str(text) {
+        Ok(s) => s,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            let mut path = path_at(&doc, &span);
+            let msg = e.message().trim().to_string();
+            // A missing field has the span of its table: name the field itself.
+            if let Some(field) = backticked(&msg, "missing field `") {
+                path.push(Seg::Key(field));
+            }
+            return Err(ScenarioErrors(vec![at_span(
+                text,
+                file,
+                span,
+                path_string(&path),
+                &msg,
+            )]));
+        }
+    };
+    match validate::plan(&scenario) {
+        Ok(plan) => Ok((scenario, plan)),
+        Err(problems) => Err(ScenarioErrors(
+            problems
+                .into_iter()
+                .map(|p| {
+                    let span = span_of(&doc, &p.path);
+                    at_span(text, file, span, path_string(&p.path), &p.message)
+                })
+                .collect(),
+        )),
+    }
+}
+
+fn backticked(msg: &str, prefix: &str) -> Option<String> {
+    let rest = msg.split(prefix).nth(1)?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+fn at_span(text: &str, file: &Path, span: Range<usize>, key: String, msg: &str) -> ScenarioError {
+    let (line, column) = line_col(text, span.start);
+    ScenarioError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        key,
+        message: msg.trim().to_string(),
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+fn contains(span: &Range<usize>, inner: &Range<usize>) -> bool {
+    span.start <= inner.start && inner.end <= span.end.max(span.start + 1)
+}
+
+/// The deepest key path whose key or value span holds `span`.
+fn path_at(doc: &Spanned<DeTable<'_>>, span: &Range<usize>) -> Vec<Seg> {
+    let mut path = Vec::new();
+    walk_table(doc.get_ref(), span, &mut path);
+    path
+}
+
+fn walk_table(t: &DeTable<'_>, span: &Range<usize>, path: &mut Vec<Seg>) {
+    for (k, v) in t.iter() {
+        if contains(&k.span(), span) {
+            path.push(Seg::Key(k.get_ref().to_string()));
+            return;
+        }
+        if contains(&v.span(), span) || descends(v.get_ref(), span) {
+            path.push(Seg::Key(k.get_ref().to_string()));
+            walk_value(v.get_ref(), span, path);
+            return;
+        }
+    }
+}
+
+/// Arrays of tables written with `[[x]]` headers may not have one span covering all their
+/// items, so look inside them too.
+fn descends(v: &DeValue<'_>, span: &Range<usize>) -> bool {
+    match v {
+        DeValue::Array(a) => a
+            .iter()
+            .any(|item| contains(&item.span(), span) || descends(item.get_ref(), span)),
+        DeValue::Table(t) => t
+            .iter()
+            .any(|(k, v)| contains(&k.span(), span) || contains(&v.span(), span)),
+        _ => false,
+    }
+}
+
+fn walk_value(v: &DeValue<'_>, span: &Range<usize>, path: &mut Vec<Seg>) {
+    match v {
+        DeValue::Table(t) => walk_table(t, span, path),
+        DeValue::Array(a) => {
+            for (i, item) in a.iter().enumerate() {
+                if contains(&item.span(), span) || descends(item.get_ref(), span) {
+                    path.push(Seg::Index(i));
+                    walk_value(item.get_ref(), span, path);
+                    return;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The span of the value at `path`, or of its deepest existing ancestor (a missing key with
+/// a default points at the table it belongs in).
+fn span_of(doc: &Spanned<DeTable<'_>>, path: &[Seg]) -> Range<usize> {
+    let mut best = 0..0;
+    let mut table: Option<&DeTable<'_>> = Some(doc.get_ref());
+    let mut value: Option<&DeValue<'_>> = None;
+    for seg in path {
+        let next = match (seg, table, value) {
+            (Seg::Key(k), Some(t), _) => t.get(k.as_str()),
+            (Seg::Key(k), None, Some(v)) => v.get(k.as_str()),
+            (Seg::Index(i), None, Some(v)) => v.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => {
+                best = n.span();
+                table = None;
+                value = Some(n.get_ref());
+            }
+            None => break,
+        }
+    }
+    // For a table value, point at its first key rather than the header's start when possible.
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"name = "stripe-payments"
+duration = "10m"
+seed = 1
+[workload]
+resources = 1000
+mean_change_interval = "5m"   # per resource, Poisson
+[[consumer]]
+name = "poll-10s"
+strategy = "poll"
+interval = "10s"
+[[consumer]]
+name = "webhook"
+strategy = "webhook"
+"#;
+
+    fn err(text: &str) -> ScenarioError {
+        load_str(text, Path::new("t.toml")).unwrap_err().0.remove(0)
+    }
+
+    #[test]
+    fn minimal_file_is_valid() {
+        let (s, plan) = load_str(MINIMAL, Path::new("t.toml")).unwrap();
+        assert_eq!(s.consumers.len(), 2);
+        assert_eq!(plan.consumers[0].name, "poll-10s");
+    }
+
+    #[test]
+    fn line_col_counts_chars() {
+        assert_eq!(line_col("ab\ncé d", 6), (2, 3));
+        assert_eq!(line_col("", 0), (1, 1));
+    }
+
+    #[test]
+    fn wrong_type_names_key_and_place() {
+        let e = err(&MINIMAL.replace("interval = \"10s\"", "interval = 10"));
+        assert_eq!((e.line, e.key.as_str()), (10, "consumer[0].interval"));
+        assert!(e.message.contains("duration"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_in_second_consumer() {
+        let e = err(&MINIMAL.replace(
+            "strategy = \"webhook\"",
+            "strategy = \"webhook\"\nretries = 3",
+        ));
+        assert_eq!(e.key, "consumer[1].retries", "{e}");
+        assert_eq!(e.line, 14);
+    }
+
+    #[test]
+    fn validation_error_points_at_value() {
+        let e = err(&MINIMAL.replace("resources = 1000", "resources = 0"));
+        assert_eq!((e.line, e.column), (5, 13));
+        assert_eq!(e.key, "workload.resources");
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let e = err(&MINIMAL.replace("resources = 1000\n", ""));
+        assert_eq!(e.key, "workload.resources", "{e}");
+        assert!(e.message.contains("missing"));
+    }
+}
