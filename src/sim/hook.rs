@@ -140,6 +140,15 @@ impl Sim<'_> {
         if del.attempts > 1 {
             cs.metrics.retries += 1;
         }
+        if self.opts.record_attempts {
+            self.attempts.push(super::AttemptRecord {
+                consumer: c as usize,
+                resource: del.r,
+                version: del.v,
+                attempt: del.attempts,
+                time: t,
+            });
+        }
         del.sent_at = t + s;
         self.queue
             .push(t + s + d1, Action::HookArrive { c, d, gen });

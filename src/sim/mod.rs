@@ -54,12 +54,32 @@ pub struct SimOptions {
     /// Use the fast paths described in the module docs. Default true; false runs the plain
     /// path that serves as the test oracle.
     pub fast_paths: bool,
+    /// Record every webhook delivery attempt (see [`run_with_log`]). Default false.
+    pub record_attempts: bool,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { fast_paths: true }
+        SimOptions {
+            fast_paths: true,
+            record_attempts: false,
+        }
     }
+}
+
+/// One webhook delivery attempt, as recorded by [`run_with_log`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// Consumer index in the plan.
+    pub consumer: usize,
+    /// Resource and version of the event delivered.
+    pub resource: u32,
+    /// Version of the event delivered.
+    pub version: u32,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// When the provider started the attempt, ns.
+    pub time: Nanos,
 }
 
 /// Why a simulation failed.
@@ -173,6 +193,16 @@ struct ConsumerSim {
 
 /// Runs a validated plan on the simulation engine.
 pub fn run(plan: &Plan, opts: SimOptions) -> Result<RunReport, SimError> {
+    Sim::new(plan, opts).run().map(|(r, _)| r)
+}
+
+/// Runs a plan and also returns every webhook delivery attempt in time order (for tests of
+/// retry timing; `opts.record_attempts` is forced on).
+pub fn run_with_log(
+    plan: &Plan,
+    mut opts: SimOptions,
+) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+    opts.record_attempts = true;
     Sim::new(plan, opts).run()
 }
 
@@ -212,6 +242,7 @@ struct Sim<'p> {
     /// Whether requests can interact at the provider (worker limit or rate limit).
     coupled: bool,
     emitted: u64,
+    attempts: Vec<AttemptRecord>,
 }
 
 impl<'p> Sim<'p> {
@@ -231,6 +262,7 @@ impl<'p> Sim<'p> {
             waiting: VecDeque::new(),
             coupled,
             emitted: 0,
+            attempts: Vec::new(),
         };
         for (ci, cp) in plan.consumers.iter().enumerate() {
             let stream = |part: &str| rng::consumer_stream(plan.seed, &cp.name, part);
@@ -263,7 +295,7 @@ impl<'p> Sim<'p> {
         sim
     }
 
-    fn run(mut self) -> Result<RunReport, SimError> {
+    fn run(mut self) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
         loop {
             let tw = self.workload.peek().map_or(Nanos::MAX, |e| e.time);
             let th = self.queue.peek_time().unwrap_or(Nanos::MAX);
@@ -456,7 +488,7 @@ impl<'p> Sim<'p> {
         }
     }
 
-    fn finish(mut self) -> Result<RunReport, SimError> {
+    fn finish(mut self) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
         let end = self.end;
         for ci in 0..self.consumers.len() {
             self.poll_finish(ci);
@@ -478,6 +510,6 @@ impl<'p> Sim<'p> {
             consumers,
         };
         report.check_invariants().map_err(SimError::Invariant)?;
-        Ok(report)
+        Ok((report, self.attempts))
     }
 }
