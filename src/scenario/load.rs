@@ -83,7 +83,11 @@ pub fn path_string(path: &[Seg]) -> String {
 
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    load_str(&read(path)?, path)
+}
+
+fn read(path: &Path) -> Result<String, ScenarioErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
         ScenarioErrors(vec![ScenarioError {
             file: path.to_path_buf(),
             line: 1,
@@ -91,8 +95,24 @@ pub fn load_file(path: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
             key: String::new(),
             message: format!("cannot read the scenario file: {e}"),
         }])
-    })?;
-    load_str(&text, path)
+    })
+}
+
+/// Reads a scenario file and expands its `[sweep]` (if any) into validated points.
+pub fn load_points(path: &Path) -> Result<(Scenario, Vec<super::Point>), ScenarioErrors> {
+    let text = read(path)?;
+    let (scenario, plan) = load_str(&text, path)?;
+    let points = super::sweep::expand(&text, path, &scenario, plan)?;
+    Ok((scenario, points))
+}
+
+/// An error at key `path` of the file `text`, located by its span.
+pub(super) fn locate(text: &str, file: &Path, path: &[Seg], message: String) -> ScenarioError {
+    let span = match DeTable::parse(text) {
+        Ok(doc) => span_of(&doc, path),
+        Err(_) => 0..0,
+    };
+    at_span(text, file, span, path_string(path), &message)
 }
 
 /// Parses and validates scenario text; `file` is only used in error messages.

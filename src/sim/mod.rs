@@ -198,7 +198,17 @@ struct ConsumerSim {
 
 /// Runs a validated plan on the simulation engine.
 pub fn run(plan: &Plan, opts: SimOptions) -> Result<RunReport, SimError> {
-    Sim::new(plan, opts).run().map(|(r, _)| r)
+    Sim::new(plan, opts).run(&mut |_| {}).map(|(r, _)| r)
+}
+
+/// Runs a plan, calling `progress` with the simulated time about 200 times along the way
+/// (for a progress bar).
+pub fn run_with_progress(
+    plan: &Plan,
+    opts: SimOptions,
+    progress: &mut dyn FnMut(Nanos),
+) -> Result<RunReport, SimError> {
+    Sim::new(plan, opts).run(progress).map(|(r, _)| r)
 }
 
 /// Runs a plan and also returns every webhook delivery attempt in time order (for tests of
@@ -208,7 +218,7 @@ pub fn run_with_log(
     mut opts: SimOptions,
 ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
     opts.record_attempts = true;
-    Sim::new(plan, opts).run()
+    Sim::new(plan, opts).run(&mut |_| {})
 }
 
 /// The provider's events list, kept from the lowest cursor any consumer still needs.
@@ -302,7 +312,12 @@ impl<'p> Sim<'p> {
         sim
     }
 
-    fn run(mut self) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+    fn run(
+        mut self,
+        progress: &mut dyn FnMut(Nanos),
+    ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+        let tick = (self.end / 200).max(1);
+        let mut next_tick = tick;
         loop {
             let tw = self.workload.peek().map_or(Nanos::MAX, |e| e.time);
             let th = self.queue.peek_time().unwrap_or(Nanos::MAX);
@@ -310,6 +325,10 @@ impl<'p> Sim<'p> {
             let t = tw.min(th).min(tf);
             if t >= self.end {
                 break;
+            }
+            if t >= next_tick {
+                progress(t);
+                next_tick = t + tick;
             }
             if tw == t {
                 let e = self.workload.next().expect("peeked");
