@@ -33,8 +33,17 @@ pub enum Dist {
     Uniform { min: Nanos, max: Nanos },
     /// Exponential with the given mean.
     Exponential { mean: Nanos },
-    /// Lognormal with the given median and 99th percentile (`p99 >= median`).
-    LogNormal { median: Nanos, p99: Nanos },
+    /// Lognormal with the given median and 99th percentile (`p99 >= median`); build it with
+    /// [`Dist::lognormal`], which also precomputes `sigma` = ln(p99/median)/z₀.₉₉ so sampling
+    /// costs one `exp` and no `ln`.
+    LogNormal {
+        /// Median, ns.
+        median: Nanos,
+        /// 99th percentile, ns.
+        p99: Nanos,
+        /// Shape parameter σ of the underlying normal.
+        sigma: f64,
+    },
 }
 
 impl Default for Dist {
@@ -44,13 +53,23 @@ impl Default for Dist {
 }
 
 impl Dist {
+    /// A lognormal distribution from its median and 99th percentile (ns, `p99 >= median`).
+    pub fn lognormal(median: Nanos, p99: Nanos) -> Dist {
+        let sigma = if median > 0 && p99 > median {
+            sigma(median, p99)
+        } else {
+            0.0
+        };
+        Dist::LogNormal { median, p99, sigma }
+    }
+
     /// True when every sample is the same value (no RNG draw is made).
     pub fn is_constant(&self) -> bool {
         match *self {
             Dist::Constant(_) => true,
             Dist::Uniform { min, max } => min == max,
             Dist::Exponential { mean } => mean == 0,
-            Dist::LogNormal { median, p99 } => median == p99 || median == 0,
+            Dist::LogNormal { median, p99, .. } => median == p99 || median == 0,
         }
     }
 
@@ -61,10 +80,7 @@ impl Dist {
             Dist::Constant(v) => v as f64,
             Dist::Uniform { min, max } => (min as f64 + max as f64) / 2.0,
             Dist::Exponential { mean } => mean as f64,
-            Dist::LogNormal { median, p99 } => {
-                let s = sigma(median, p99);
-                median as f64 * (s * s / 2.0).exp()
-            }
+            Dist::LogNormal { median, sigma, .. } => median as f64 * (sigma * sigma / 2.0).exp(),
         }
     }
 
@@ -88,12 +104,12 @@ impl Dist {
                 let e: f64 = Exp1.sample(rng);
                 to_nanos(e * mean as f64)
             }
-            Dist::LogNormal { median, p99 } => {
+            Dist::LogNormal { median, p99, sigma } => {
                 if median == p99 || median == 0 {
                     return median;
                 }
                 let z: f64 = StandardNormal.sample(rng);
-                to_nanos(median as f64 * (sigma(median, p99) * z).exp())
+                to_nanos(median as f64 * (sigma * z).exp())
             }
         }
     }
@@ -106,7 +122,8 @@ fn sigma(median: Nanos, p99: Nanos) -> f64 {
 /// Rounds a non-negative float of nanoseconds to an integer, saturating.
 fn to_nanos(x: f64) -> Nanos {
     if x.is_finite() && x > 0.0 {
-        x.round().min(u64::MAX as f64) as Nanos
+        // `as` saturates at u64::MAX; adding 0.5 rounds to nearest without a libm call.
+        (x + 0.5) as Nanos
     } else {
         0
     }
@@ -219,7 +236,7 @@ impl DistSpec {
                 if median == 0 && p99 > 0 {
                     return Err("lognormal `median` must be above zero".into());
                 }
-                Ok(Dist::LogNormal { median, p99 })
+                Ok(Dist::lognormal(median, p99))
             }
             other => Err(format!(
                 "unknown distribution kind `{other}`; expected one of constant, uniform, exponential, lognormal"
@@ -274,10 +291,7 @@ mod tests {
 
     #[test]
     fn lognormal_quantiles_match_parameters() {
-        let d = Dist::LogNormal {
-            median: 20 * MILLISECOND,
-            p99: 120 * MILLISECOND,
-        };
+        let d = Dist::lognormal(20 * MILLISECOND, 120 * MILLISECOND);
         let mut rng = rand_chacha::ChaCha12Rng::seed_from_u64(7);
         let mut v: Vec<u64> = (0..200_000).map(|_| d.sample(&mut rng)).collect();
         v.sort_unstable();
