@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
 
+use crate::live::{self, LiveOptions};
 use crate::metrics::RunReport;
 use crate::report::{self, SummaryRow};
 use crate::scenario::{self, Plan};
@@ -38,6 +39,13 @@ pub enum Command {
         /// Do not print the table.
         #[arg(long, short)]
         quiet: bool,
+        /// Live engine: run scenario time K times faster than real time (intervals, delays and
+        /// timeouts divided by K; reported times are scenario times). 1 to 1000.
+        #[arg(long, value_name = "K", default_value_t = 1.0)]
+        time_scale: f64,
+        /// Live engine: allow webhook consumers' `url` to name a host outside loopback.
+        #[arg(long)]
+        allow_remote_receiver: bool,
     },
     /// Validate a scenario and print it with every default filled in.
     Check {
@@ -87,15 +95,36 @@ pub fn load(path: &Path) -> Result<(scenario::Scenario, Plan), CliError> {
     scenario::load_file(path).map_err(|e| CliError::BadInput(e.to_string()))
 }
 
-/// Runs a plan on the chosen engine.
+/// Runs a plan on the chosen engine (live with default options).
 pub fn execute(plan: &Plan, engine: Engine) -> Result<RunReport, CliError> {
+    execute_with(plan, engine, &LiveOptions::default())
+}
+
+/// Runs a plan on the chosen engine; `live` applies to the live engine only. A live run
+/// prints generated webhook secrets and the provider's own counts to stderr.
+pub fn execute_with(
+    plan: &Plan,
+    engine: Engine,
+    live: &LiveOptions,
+) -> Result<RunReport, CliError> {
     match engine {
         Engine::Sim => {
             sim::run(plan, SimOptions::default()).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
         }
-        Engine::Live => Err(CliError::BadInput(
-            "the live engine is not available in this build yet; use --engine sim".into(),
-        )),
+        Engine::Live => {
+            let run = live::run(plan, live).map_err(|e| {
+                if e.is_bad_input() {
+                    CliError::BadInput(e.to_string())
+                } else {
+                    CliError::Other(anyhow::anyhow!(e))
+                }
+            })?;
+            for (name, secret) in &run.generated_secrets {
+                eprintln!("consumer `{name}`: generated signing secret {secret}");
+            }
+            eprint!("{}", live::provider_summary(plan, &run));
+            Ok(run.report)
+        }
     }
 }
 
@@ -108,12 +137,19 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             seed,
             engine,
             quiet,
+            time_scale,
+            allow_remote_receiver,
         } => {
             let (_, mut plan) = load(&scenario)?;
             if let Some(s) = seed {
                 plan.seed = s;
             }
-            let report = execute(&plan, engine)?;
+            let live = LiveOptions {
+                time_scale,
+                allow_remote_receiver,
+                ..LiveOptions::default()
+            };
+            let report = execute_with(&plan, engine, &live)?;
             let dir = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
             report::write_results(&dir, &[(&report, Vec::new())], |_| Ok(()))?;
             if !quiet {

@@ -8,6 +8,7 @@
 use super::load::Seg;
 use super::{Consumer, Dist, DistSpec, Scenario};
 use super::{DEFAULT_POLL_INTERVAL, DEFAULT_PROCESSING_TIME};
+use crate::live::signing::{Scheme, Secret};
 use crate::time::{Nanos, DAY};
 use std::fmt;
 
@@ -89,6 +90,14 @@ pub struct PollPlan {
 pub struct WebhookPlan {
     /// Receiver processing time per delivery.
     pub processing: Dist,
+    /// Signing scheme of deliveries (live engine). Default Standard Webhooks.
+    pub signature: Scheme,
+    /// Signing secret as written (validated, normalised to `whsec_…`); `None` = generate one per
+    /// run (live engine).
+    pub secret: Option<String>,
+    /// External receiver URL (validated `http://host:port/path`); `None` = built-in receiver.
+    /// Whether a non-loopback host is allowed is decided at run time by the CLI flag.
+    pub url: Option<String>,
 }
 
 /// Strategy-specific resolved settings.
@@ -281,7 +290,7 @@ pub fn plan(s: &Scenario) -> Result<Plan, Vec<Problem>> {
 fn applicable(strategy: Strategy) -> &'static [&'static str] {
     match strategy {
         Strategy::Poll => &["interval", "jitter", "phase"],
-        Strategy::Webhook => &["processing"],
+        Strategy::Webhook => &["processing", "signature", "secret", "url"],
     }
 }
 
@@ -296,6 +305,9 @@ fn consumer_kind(
         ("jitter", raw.jitter.is_some()),
         ("phase", raw.phase.is_some()),
         ("processing", raw.processing.is_some()),
+        ("signature", raw.signature.is_some()),
+        ("secret", raw.secret.is_some()),
+        ("url", raw.url.is_some()),
     ];
     let ok = applicable(strategy);
     for (field, set) in present {
@@ -348,7 +360,31 @@ fn consumer_kind(
                 .clone()
                 .unwrap_or(DistSpec::constant(DEFAULT_PROCESSING_TIME));
             let processing = c.dist(&at("processing"), &spec);
-            Some(ConsumerKind::Webhook(WebhookPlan { processing }))
+            let signature = match raw.signature.as_deref() {
+                None => Scheme::StandardWebhooks,
+                Some(text) => text.parse().unwrap_or_else(|e| {
+                    c.fail(&at("signature"), format!("{e}"));
+                    Scheme::StandardWebhooks
+                }),
+            };
+            let secret = raw.secret.as_deref().and_then(|text| {
+                Secret::parse(text)
+                    .map(|s| s.as_str().to_string())
+                    .map_err(|e| c.fail(&at("secret"), format!("{e}")))
+                    .ok()
+            });
+            let url = raw.url.as_deref().and_then(|text| {
+                crate::live::ReceiverUrl::parse(text)
+                    .map(|_| text.to_string())
+                    .map_err(|e| c.fail(&at("url"), e))
+                    .ok()
+            });
+            Some(ConsumerKind::Webhook(WebhookPlan {
+                processing,
+                signature,
+                secret,
+                url,
+            }))
         }
     }
 }

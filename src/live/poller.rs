@@ -1,0 +1,194 @@
+//! Pollers: one scheduler loop per polling consumer, one task per request.
+//!
+//! The timetable is the shared [`PollSchedule`] with the same random streams as the
+//! simulation (`phase`, `jitter`), so both engines poll each resource at the same scenario
+//! times. The scheduler only *releases* polls: it sleeps until the next one is due, spawns it,
+//! and moves on, so a slow response never delays the polls behind it. Every time in the books
+//! is a scheduled time — the request is counted as sent when it was due, and the response's
+//! latency is measured from the event's own time by the ledger — so a late task cannot hide
+//! its lateness (no coordinated omission).
+//!
+//! What a poll *is* is data: a [`PollMode`] names the request to build and how to read its
+//! answer. The loop is the same for every mode; issue 3's strategies (`poll-events`,
+//! `long-poll`, adaptive intervals) are new modes, not new loops.
+
+use super::books::Books;
+use super::clock::Clock;
+use super::net::{self, HttpClient};
+use super::provider::CONSUMER_HEADER;
+use crate::metrics::Outcome;
+use crate::policy::PollSchedule;
+use crate::rng::Rng;
+use crate::scenario::Dist;
+use crate::time::Nanos;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinSet;
+
+/// What one poll requests and how its answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollMode {
+    /// `GET /v1/resources/{id}`; with `conditional`, `If-None-Match` carries the last ETag seen
+    /// and a `304` means "unchanged".
+    Resource {
+        /// Send `If-None-Match`.
+        conditional: bool,
+    },
+}
+
+/// One polling consumer.
+#[derive(Debug)]
+pub struct PollTarget {
+    /// Consumer index (the `hookbench-consumer` header).
+    pub index: usize,
+    /// The consumer's books.
+    pub books: Arc<Books>,
+    /// Its timetable.
+    pub schedule: PollSchedule,
+    /// What a poll is.
+    pub mode: PollMode,
+    /// One-way network delay.
+    pub network: Dist,
+    /// The consumer's `network` stream.
+    pub net_rng: Mutex<Rng>,
+    /// Per-request timeout, scenario ns.
+    pub timeout: Nanos,
+    /// Highest version seen per resource (for `If-None-Match`).
+    pub seen: Vec<AtomicU32>,
+}
+
+impl PollTarget {
+    fn draw_net(&self) -> Nanos {
+        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
+        self.network.sample(&mut *rng)
+    }
+}
+
+/// Runs the poll timetable of `target` until the end of the run, then waits for the polls in
+/// flight (the caller bounds that wait). `phase_rng` and `jitter_rng` are the consumer's
+/// streams of those names.
+pub async fn run(
+    target: Arc<PollTarget>,
+    mut phase_rng: Rng,
+    mut jitter_rng: Rng,
+    provider: SocketAddr,
+    client: HttpClient,
+    clock: Clock,
+) {
+    let n = target.seen.len() as u32;
+    let end = target.books.end();
+    let s = target.schedule;
+    // Same draw order as the simulation: every first nominal time, then each first jitter.
+    let firsts: Vec<Nanos> = (0..n).map(|_| s.first_nominal(&mut phase_rng)).collect();
+    let mut heap: BinaryHeap<Reverse<(Nanos, u32, Nanos)>> = firsts
+        .iter()
+        .enumerate()
+        .map(|(r, &nominal)| Reverse((s.actual(nominal, &mut jitter_rng), r as u32, nominal)))
+        .collect();
+    let host = provider.to_string();
+    let mut tasks = JoinSet::new();
+    while let Some(Reverse((t, r, nominal))) = heap.pop() {
+        if t >= end {
+            break;
+        }
+        clock.sleep_until(t).await;
+        tasks.spawn(poll_once(
+            target.clone(),
+            r,
+            t,
+            host.clone(),
+            client.clone(),
+            clock,
+        ));
+        let next = s.next_nominal(nominal);
+        heap.push(Reverse((s.actual(next, &mut jitter_rng), r, next)));
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// One poll of resource `r`, due at scenario time `t`.
+async fn poll_once(
+    target: Arc<PollTarget>,
+    r: u32,
+    t: Nanos,
+    host: String,
+    client: HttpClient,
+    clock: Clock,
+) {
+    let PollMode::Resource { conditional } = target.mode;
+    let path = format!("/v1/resources/{r}");
+    let mut headers = HeaderMap::new();
+    headers.insert(CONSUMER_HEADER, HeaderValue::from(target.index));
+    let seen = target.seen[r as usize].load(Relaxed);
+    if conditional {
+        if let Ok(v) = HeaderValue::from_str(&format!("\"v{seen}\"")) {
+            headers.insert(http::header::IF_NONE_MATCH, v);
+        }
+    }
+    target
+        .books
+        .sent(t, net::request_bytes("GET", &path, &headers, &host, 0));
+    let uri = format!("http://{host}{path}");
+    let mut req = match Request::get(uri).body(Full::new(Bytes::new())) {
+        Ok(req) => req,
+        Err(_) => return,
+    };
+    *req.headers_mut() = headers;
+    clock.sleep_until(t + target.draw_net()).await;
+    let exchange = async {
+        let resp = client.request(req).await?;
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
+    };
+    let answer = tokio::time::timeout(clock.to_real(target.timeout), exchange).await;
+    clock.sleep(target.draw_net()).await;
+    let arrived = clock.now();
+    let (parts, body) = match answer {
+        Ok(Ok(x)) => x,
+        _ => {
+            target.books.done(arrived, Outcome::Failed, 0);
+            return;
+        }
+    };
+    let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
+    let version = match parts.status {
+        StatusCode::OK => etag_version(&parts.headers),
+        StatusCode::NOT_MODIFIED => Some(seen),
+        _ => None,
+    };
+    match version {
+        Some(v) => {
+            target.seen[r as usize].fetch_max(v, Relaxed);
+            target.books.poll_done(r, v, arrived, bytes);
+        }
+        None => target.books.done(arrived, Outcome::Failed, bytes),
+    }
+}
+
+/// The version in an `ETag: "v<version>"` header.
+fn etag_version(headers: &HeaderMap) -> Option<u32> {
+    let tag = headers.get(http::header::ETAG)?.to_str().ok()?;
+    tag.trim_matches('"').strip_prefix('v')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etag_parses() {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::ETAG, HeaderValue::from_static("\"v17\""));
+        assert_eq!(etag_version(&h), Some(17));
+        h.insert(http::header::ETAG, HeaderValue::from_static("\"x\""));
+        assert_eq!(etag_version(&h), None);
+    }
+}
