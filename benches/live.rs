@@ -61,6 +61,8 @@ fn provider(rt: &Runtime) -> (Arc<ProviderState>, Server) {
             consumers: vec!["bench".into()],
             service_time: Dist::Constant(0),
             seed: 1,
+            workers: None,
+            rate_limit: None,
         },
         Clock::start(1.0),
     );

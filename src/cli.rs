@@ -52,6 +52,11 @@ pub enum Command {
         /// The scenario TOML file.
         scenario: PathBuf,
     },
+    /// Regenerate the charts and report.md of a results folder from its CSV files.
+    Chart {
+        /// A results folder (holding summary.csv).
+        dir: PathBuf,
+    },
     /// List the scenarios in a folder with their descriptions.
     List {
         /// Folder of scenario files.
@@ -88,6 +93,22 @@ impl CliError {
             CliError::Other(_) => 1,
         }
     }
+}
+
+/// The expanded scenario copied into every results folder, so results say how they were made.
+pub const SCENARIO_COPY: &str = "scenario.toml";
+
+/// Title and description of a results folder, from its scenario copy (or its folder name).
+fn describe(dir: &Path) -> (String, String) {
+    let fallback = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    std::fs::read_to_string(dir.join(SCENARIO_COPY))
+        .ok()
+        .and_then(|t| toml::from_str::<scenario::Scenario>(&t).ok())
+        .map(|s| (s.name, s.description))
+        .unwrap_or((fallback, String::new()))
 }
 
 /// Loads and validates a scenario; errors are bad input.
@@ -140,7 +161,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             time_scale,
             allow_remote_receiver,
         } => {
-            let (_, mut plan) = load(&scenario)?;
+            let (raw, mut plan) = load(&scenario)?;
             if let Some(s) = seed {
                 plan.seed = s;
             }
@@ -150,8 +171,18 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
                 ..LiveOptions::default()
             };
             let report = execute_with(&plan, engine, &live)?;
+            let default_dir = out.is_none();
             let dir = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
-            report::write_results(&dir, &[(&report, Vec::new())], |_| Ok(()))?;
+            let mut expanded = raw.expanded(&plan);
+            expanded.seed = plan.seed;
+            report::write_results(&dir, &[(&report, Vec::new())], |tmp| {
+                std::fs::write(tmp.join(SCENARIO_COPY), expanded.to_toml())?;
+                report::write_all(tmp, &plan.name, &raw.description)?;
+                Ok(())
+            })?;
+            if default_dir {
+                report::write_index(Path::new("results"))?;
+            }
             if !quiet {
                 println!(
                     "{} — {} engine, seed {}, {} simulated, {} events emitted\n",
@@ -170,6 +201,19 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             let (s, plan) = load(&scenario)?;
             println!("# {}: valid", scenario.display());
             print!("{}", s.expanded(&plan).to_toml());
+            Ok(())
+        }
+        Command::Chart { dir } => {
+            if !dir.join("summary.csv").is_file() {
+                return Err(CliError::BadInput(format!(
+                    "{}: no summary.csv here; expected a results folder written by `hookbench run`",
+                    dir.display()
+                )));
+            }
+            let (title, description) = describe(&dir);
+            for p in report::write_all(&dir, &title, &description)? {
+                println!("{}", p.display());
+            }
             Ok(())
         }
         Command::List { dir } => {

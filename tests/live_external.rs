@@ -43,6 +43,7 @@ strategy = "webhook"
 signature = "{signature}"
 secret = "{SECRET}"
 url = "{url}"
+retry = "none"
 "#
     )
 }

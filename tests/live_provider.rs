@@ -26,6 +26,8 @@ async fn rig() -> Rig {
             consumers: vec!["a".into(), "b".into()],
             service_time: Dist::Constant(0),
             seed: 1,
+            workers: None,
+            rate_limit: None,
         },
         // Compressed 100×: a 1,000 ms (scenario) hold lasts 10 ms.
         Clock::start(100.0),

@@ -134,10 +134,11 @@ impl DeliverySink for Books {
         }
         let mut g = self.lock();
         let Inner { ledger, metrics } = &mut *g;
-        ledger
-            .observe_event(resource, version, t, |lat| metrics.observed(t, lat))
-            .new
-            > 0
+        let obs = ledger.observe_event(resource, version, t, |lat| metrics.observed(t, lat));
+        if obs.duplicate {
+            ledger.count_duplicate();
+        }
+        obs.new > 0
     }
 }
 

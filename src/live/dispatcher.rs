@@ -3,20 +3,21 @@
 //!
 //! One task per delivery, so a slow receiver delays only its own deliveries and nothing
 //! waits in line behind it (and, as with real providers, there is no ordering guarantee).
-//! A delivery is: the provider's service time (preparing the event), then per attempt the
-//! network delay out, the `POST` with a per-attempt timeout, the network delay back. What
-//! happens after a failed attempt is not decided here: a [`RetryPolicy`] — a pure function of
-//! the attempt number and its result — returns the next delay or gives up. Issue 3's retry
-//! schedules (Svix, Stripe, GitHub, explicit lists, jitter, `Retry-After`) plug in as new
-//! policies without touching this loop.
+//! An attempt is: the provider's service time (preparing and signing), then the network delay
+//! out, the `POST`, the network delay back — all within the per-attempt timeout, which runs
+//! from when the attempt leaves the provider, as in the simulation. What follows a failed
+//! attempt (timeout, connection error, any non-`2xx`) is not decided here: the shared
+//! [`RetryPolicy`] (Svix, Stripe, GitHub, Standard Webhooks presets or an explicit list, with
+//! jitter from the consumer's `retry` stream and `Retry-After` honoured) gives the next delay
+//! or gives up, and the shared [`EndpointHealth`] disables an endpoint that failed too long.
 //!
-//! Accounting follows the simulation: the request is sent at the event's scheduled time (not
-//! when a busy task got round to it), the event is observed when the delivery *arrives* — the
-//! built-in receiver records that itself, after checking the signature — and the request is
+//! Accounting follows the simulation: an attempt is sent at its scheduled time (not when a
+//! busy task got round to it), the event is observed when the delivery *arrives* — the
+//! built-in receiver records that itself, after checking the signature — and the attempt is
 //! useful when it brought an event the consumer had not seen. For an external receiver the
 //! arrival is not visible, so the event is observed when its `2xx` comes back (later by the
 //! receiver's processing time and one loopback round trip). A delivery that gives up loses
-//! its event in the ledger.
+//! its event in the ledger; one whose next attempt falls after the run stays in flight.
 
 use super::books::Books;
 use super::clock::Clock;
@@ -26,6 +27,7 @@ use super::receiver::NEW_HEADER;
 use super::signing::{self, Scheme, Secret};
 use super::ReceiverUrl;
 use crate::metrics::Outcome;
+use crate::policy::{EndpointHealth, RetryPolicy};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::time::{Nanos, SECOND};
@@ -36,22 +38,19 @@ use http_body_util::{BodyExt, Full};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// Default per-attempt timeout, scenario time: 10 s (GitHub's).
-pub const DEFAULT_ATTEMPT_TIMEOUT: Nanos = 10 * SECOND;
-
 /// How one delivery attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptResult {
-    /// The receiver answered with this status; `retry_after` is its `Retry-After`, scenario ns.
+    /// The receiver answered with this status.
     Status {
         /// HTTP status code.
         code: u16,
-        /// `Retry-After` in seconds, converted to scenario ns, when present.
+        /// `Retry-After` (whole seconds in the header), as scenario ns, when present.
         retry_after: Option<Nanos>,
     },
     /// No answer within the per-attempt timeout.
     Timeout,
-    /// The connection could not be made or broke.
+    /// The connection could not be made or broke (a receiver that refuses).
     ConnectionError,
 }
 
@@ -60,42 +59,13 @@ impl AttemptResult {
     pub fn delivered(&self) -> bool {
         matches!(self, AttemptResult::Status { code, .. } if (200..300).contains(code))
     }
-}
 
-/// Decides what follows a failed attempt. Pure: no clock, no I/O; randomness (jitter) comes
-/// from the caller's stream.
-pub trait RetryPolicy: Send + Sync + std::fmt::Debug {
-    /// After attempt `attempt` (1 = the first) failed with `result`: the delay before the next
-    /// attempt, scenario ns, or `None` to give up.
-    fn next_delay(&self, attempt: u32, result: &AttemptResult, rng: &mut Rng) -> Option<Nanos>;
-}
-
-/// Never retries (GitHub's behaviour). The default until issue 3's schedules land.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoRetry;
-
-impl RetryPolicy for NoRetry {
-    fn next_delay(&self, _: u32, _: &AttemptResult, _: &mut Rng) -> Option<Nanos> {
-        None
-    }
-}
-
-/// A fixed list of delays (`delays[n-1]` after attempt n), honouring `Retry-After` when it
-/// asks for longer. A minimal policy for tests; issue 3 brings the real presets.
-#[derive(Debug, Clone, Default)]
-pub struct FixedSchedule {
-    /// Delays before attempts 2, 3, …, scenario ns.
-    pub delays: Vec<Nanos>,
-}
-
-impl RetryPolicy for FixedSchedule {
-    fn next_delay(&self, attempt: u32, result: &AttemptResult, _: &mut Rng) -> Option<Nanos> {
-        let d = *self.delays.get(attempt.checked_sub(1)? as usize)?;
-        let after = match result {
-            AttemptResult::Status { retry_after, .. } => retry_after.unwrap_or(0),
-            _ => 0,
-        };
-        Some(d.max(after))
+    /// The `Retry-After` the receiver asked for, scenario ns.
+    pub fn retry_after(&self) -> Option<Nanos> {
+        match self {
+            AttemptResult::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
     }
 }
 
@@ -114,10 +84,10 @@ pub struct Target {
     pub secret: Secret,
     /// The consumer's books.
     pub books: Arc<Books>,
-    /// Per-attempt timeout, scenario ns.
-    pub timeout: Nanos,
-    /// What follows a failed attempt.
-    pub retry: Arc<dyn RetryPolicy>,
+    /// Retry schedule and per-attempt timeout (the shared policy, as in the simulation).
+    pub retry: RetryPolicy,
+    /// The provider's view of the endpoint's health (disabled after failing too long).
+    pub health: Mutex<EndpointHealth>,
     /// One-way network delay.
     pub network: Dist,
     /// The consumer's `network` stream.
@@ -152,7 +122,8 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Delivers event `e` to `target` until it is delivered or the retry policy gives up.
+/// Delivers event `e` to `target` until it is delivered, the retry policy gives up or the
+/// endpoint is disabled (then the event is lost), or the run ends (it stays in flight).
 pub async fn deliver(
     e: Event,
     target: Arc<Target>,
@@ -160,14 +131,23 @@ pub async fn deliver(
     client: HttpClient,
     clock: Clock,
 ) {
-    let service = provider.draw_service(target.index);
-    provider.counters(target.index).add_service(service);
-    let mut attempt = 1u32;
+    let end = target.books.end();
+    let mut attempt = 0u32;
     // Scheduled times, never "now": a late task does not move the timetable.
-    let mut sent_at = e.time;
-    let mut leave_at = e.time + service;
+    let mut due = e.time;
     loop {
-        clock.sleep_until(leave_at).await;
+        if target
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .disabled()
+        {
+            target.books.lose(e.resource, e.version, due);
+            return;
+        }
+        attempt += 1;
+        let service = provider.draw_service(target.index);
+        provider.counters(target.index).add_service(service);
         let started = Instant::now();
         let body = Bytes::from(delivery_body(&provider, &e));
         let mut headers = HeaderMap::new();
@@ -199,13 +179,35 @@ pub async fn deliver(
         provider
             .counters(target.index)
             .count(RequestKind::Delivery, started.elapsed().as_nanos() as u64);
-        target.books.sent(sent_at, req_bytes);
-        clock.sleep_until(leave_at + target.draw_net()).await;
+        target.books.sent(due, req_bytes);
+        if attempt > 1 {
+            target.books.retried();
+        }
+        // The attempt leaves the provider after its service time; the timeout runs from then
+        // and covers both network legs, as in the simulation.
+        let leave = due + service;
+        clock.sleep_until(leave).await;
+        let deadline = clock.instant(leave + target.retry.timeout);
+        let d1 = target.draw_net();
+        let d2 = target.draw_net();
+        let exchange = async {
+            clock.sleep_until(leave + d1).await;
+            let answer = attempt_once(&client, req).await;
+            clock.sleep(d2).await;
+            answer
+        };
         let (result, new, resp_bytes) =
-            attempt_once(&client, req, clock.to_real(target.timeout)).await;
-        clock.sleep(target.draw_net()).await;
+            match tokio::time::timeout_at(deadline.into(), exchange).await {
+                Ok(answer) => answer,
+                Err(_) => (AttemptResult::Timeout, false, 0),
+            };
         let t = clock.now();
         if result.delivered() {
+            target
+                .health
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .success();
             let useful = if target.builtin {
                 new
             } else {
@@ -222,20 +224,21 @@ pub async fn deliver(
         }
         target.books.done(t, Outcome::Failed, resp_bytes);
         let next = {
-            let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
-            target.retry.next_delay(attempt, &result, &mut rng)
+            let mut health = target.health.lock().unwrap_or_else(|p| p.into_inner());
+            health.failure(t);
+            if health.disabled() {
+                None
+            } else {
+                let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
+                target
+                    .retry
+                    .next_delay(attempt, result.retry_after(), &mut rng)
+            }
         };
         match next {
-            Some(d) => {
-                target.books.retried();
-                attempt += 1;
-                sent_at = t + d;
-                leave_at = sent_at;
-                if sent_at >= target.books.end() {
-                    // Would be sent after the run: stays in flight, as in the simulation.
-                    return;
-                }
-            }
+            Some(d) if t + d < end => due = t + d,
+            // The next attempt would come after the run: in flight, as in the simulation.
+            Some(_) => return,
             None => {
                 target.books.lose(e.resource, e.version, t);
                 return;
@@ -249,7 +252,6 @@ pub async fn deliver(
 async fn attempt_once(
     client: &HttpClient,
     req: Request<Full<Bytes>>,
-    timeout: std::time::Duration,
 ) -> (AttemptResult, bool, u64) {
     let exchange = async {
         let resp = client.request(req).await?;
@@ -257,10 +259,9 @@ async fn attempt_once(
         let body = body.collect().await?.to_bytes();
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
     };
-    match tokio::time::timeout(timeout, exchange).await {
-        Err(_) => (AttemptResult::Timeout, false, 0),
-        Ok(Err(_)) => (AttemptResult::ConnectionError, false, 0),
-        Ok(Ok((parts, body))) => {
+    match exchange.await {
+        Err(_) => (AttemptResult::ConnectionError, false, 0),
+        Ok((parts, body)) => {
             let retry_after = parts
                 .headers
                 .get(http::header::RETRY_AFTER)
@@ -289,32 +290,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_schedule_runs_out_and_honours_retry_after() {
-        let p = FixedSchedule {
-            delays: vec![SECOND, 5 * SECOND],
-        };
-        let mut rng = crate::rng::stream(1, "t");
+    fn attempt_results() {
         let fail = AttemptResult::Status {
             code: 503,
-            retry_after: None,
+            retry_after: Some(SECOND),
         };
-        assert_eq!(p.next_delay(1, &fail, &mut rng), Some(SECOND));
-        assert_eq!(p.next_delay(2, &fail, &mut rng), Some(5 * SECOND));
-        assert_eq!(p.next_delay(3, &fail, &mut rng), None);
-        let slow = AttemptResult::Status {
-            code: 429,
-            retry_after: Some(30 * SECOND),
-        };
-        assert_eq!(p.next_delay(1, &slow, &mut rng), Some(30 * SECOND));
-        assert_eq!(
-            NoRetry.next_delay(1, &AttemptResult::Timeout, &mut rng),
-            None
-        );
         assert!(!fail.delivered());
+        assert_eq!(fail.retry_after(), Some(SECOND));
         assert!(AttemptResult::Status {
             code: 204,
             retry_after: None
         }
         .delivered());
+        assert!(!AttemptResult::Timeout.delivered());
+        assert_eq!(AttemptResult::ConnectionError.retry_after(), None);
     }
 }

@@ -43,12 +43,12 @@ pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
 
 use crate::metrics::{EngineKind, RunReport};
-use crate::policy::PollSchedule;
+use crate::policy::{EndpointHealth, PollSchedule};
 use crate::rng;
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
 use crate::time::{Nanos, MILLISECOND};
 use crate::workload::{Event, Workload};
-use dispatcher::{NoRetry, RetryPolicy, Target};
+use dispatcher::Target;
 use net::Server;
 use poller::{PollMode, PollTarget};
 use signing::Secret;
@@ -57,6 +57,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+
+/// Default timeout of a poll request, scenario time: 30 s.
+pub const DEFAULT_POLL_TIMEOUT: Nanos = 30 * crate::time::SECOND;
 
 /// Options of a live run (command-line settings, not scenario settings).
 #[derive(Debug, Clone)]
@@ -68,7 +71,8 @@ pub struct LiveOptions {
     pub allow_remote_receiver: bool,
     /// Real time granted to requests in flight at the end before they are aborted. Default 2 s.
     pub drain: Duration,
-    /// Per-attempt (webhook) and per-request (poll) timeout, scenario ns. Default 10 s.
+    /// Timeout of a poll request, scenario ns. Default 30 s. (Webhook attempts use the
+    /// scenario's per-attempt timeout.)
     pub timeout: Nanos,
 }
 
@@ -78,7 +82,7 @@ impl Default for LiveOptions {
             time_scale: 1.0,
             allow_remote_receiver: false,
             drain: net::DEFAULT_DRAIN,
-            timeout: dispatcher::DEFAULT_ATTEMPT_TIMEOUT,
+            timeout: DEFAULT_POLL_TIMEOUT,
         }
     }
 }
@@ -268,11 +272,20 @@ enum Role {
     },
 }
 
-/// Builds the role of consumer `i`. Unsupported strategies are refused here, before anything
-/// binds a socket.
+/// Refuses, before anything binds a socket, what the live engine does not implement and
+/// receivers it may not reach.
 fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError> {
+    let unsupported = || {
+        Err(LiveError::Unsupported {
+            consumer: cp.name.clone(),
+            strategy: cp.strategy.name().to_string(),
+        })
+    };
     match &cp.kind {
+        ConsumerKind::Poll(pp) if pp.adaptive.is_some() => unsupported(),
         ConsumerKind::Poll(_) => Ok(()),
+        ConsumerKind::Feed(_) => unsupported(),
+        ConsumerKind::Webhook(wp) if wp.thin || wp.reconcile.is_some() => unsupported(),
         ConsumerKind::Webhook(wp) => {
             if let Some(text) = &wp.url {
                 let url = ReceiverUrl::parse(text).map_err(LiveError::Options)?;
@@ -298,16 +311,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
     let end = plan.duration;
     // Scenario time 0 a little in the future, so that setup does not eat into the run.
     let clock = Clock::start_at(Instant::now() + Duration::from_millis(50), opts.time_scale);
-    let names: Vec<String> = plan.consumers.iter().map(|c| c.name.clone()).collect();
-    let provider = ProviderState::new(
-        &ProviderConfig {
-            resources: plan.resources,
-            consumers: names,
-            service_time: plan.service_time,
-            seed: plan.seed,
-        },
-        clock,
-    );
+    let provider = ProviderState::new(&ProviderConfig::from_plan(plan), clock);
     let provider_server = Server::start(provider.clone(), opts.drain).await?;
     let client = net::client();
     let books: Vec<Arc<Books>> = plan
@@ -325,12 +329,22 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 index: i,
                 books: books[i].clone(),
                 schedule: PollSchedule::from_plan(pp),
-                mode: PollMode::Resource { conditional: false },
+                mode: PollMode::Resource {
+                    conditional: pp.conditional,
+                },
                 network: plan.network_delay,
                 net_rng: Mutex::new(stream("network")),
                 timeout: opts.timeout,
                 seen: (0..plan.resources).map(|_| 0.into()).collect(),
+                blocked_until: 0.into(),
             })),
+            // Refused by `check_consumer` before anything started.
+            ConsumerKind::Feed(_) => {
+                return Err(LiveError::Unsupported {
+                    consumer: cp.name.clone(),
+                    strategy: cp.strategy.name().to_string(),
+                })
+            }
             ConsumerKind::Webhook(wp) => {
                 let secret = match &wp.secret {
                     Some(text) => Secret::parse(text)
@@ -348,12 +362,16 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                             ReceiverConfig::new(wp.signature, secret.clone(), books[i].clone());
                         cfg.processing = wp.processing;
                         cfg.processing_rng = stream("processing");
+                        cfg.error_rate = wp.error_rate;
+                        cfg.fault_rng = stream("faults");
+                        cfg.outages = wp.outages.clone();
+                        cfg.ack_after = wp.ack_after;
+                        cfg.dedupe = wp.dedupe;
                         let rx = Receiver::new(cfg, clock);
                         let server = Server::start(rx.clone(), opts.drain).await?;
                         (ReceiverUrl::local(server.addr()), Some((rx, server)))
                     }
                 };
-                let retry: Arc<dyn RetryPolicy> = Arc::new(NoRetry);
                 Role::Hook {
                     target: Arc::new(Target {
                         index: i,
@@ -362,8 +380,8 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         scheme: wp.signature,
                         secret,
                         books: books[i].clone(),
-                        timeout: opts.timeout,
-                        retry,
+                        retry: wp.retry.clone(),
+                        health: Mutex::new(EndpointHealth::new(wp.disable_after)),
                         network: plan.network_delay,
                         net_rng: Mutex::new(stream("network")),
                         retry_rng: Mutex::new(stream("retry")),
@@ -413,7 +431,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
     let emitter = {
         let books = books.clone();
         let provider = provider.clone();
-        let workload = Workload::new(plan.seed, plan.resources, plan.mean_change_interval, end);
+        let workload = Workload::from_plan(plan);
         tokio::task::spawn_blocking(move || emit(workload, clock, &books, &provider, feeds))
     };
     let (emitted, max_emit_lag) = emitter

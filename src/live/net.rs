@@ -22,7 +22,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -48,13 +47,24 @@ pub fn client() -> HttpClient {
         .build(conn)
 }
 
+/// A handler's way of refusing: the connection is dropped without an answer, which the
+/// sender sees as a connection error (how a receiver that is down looks from outside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("connection refused by the handler")]
+pub struct Refused;
+
 /// Something that answers requests: the provider or a receiver.
 pub trait Handler: Send + Sync + 'static {
-    /// Answers one request. Never fails: errors are HTTP statuses.
+    /// Answers one request; errors are HTTP statuses, except [`Refused`].
     fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
-    ) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+    ) -> impl Future<Output = Result<Response<Full<Bytes>>, Refused>> + Send;
+
+    /// Whether a new connection accepted now is dropped at once (default: never).
+    fn refuses_connections(&self) -> bool {
+        false
+    }
 }
 
 /// A running server on `127.0.0.1`.
@@ -108,11 +118,15 @@ async fn accept_loop<H: Handler>(
                         continue;
                     }
                 };
+                if handler.refuses_connections() {
+                    drop(stream);
+                    continue;
+                }
                 let _ = stream.set_nodelay(true);
                 let h = handler.clone();
                 let svc = service_fn(move |req| {
                     let h = h.clone();
-                    async move { Ok::<_, Infallible>(h.handle(req).await) }
+                    async move { h.handle(req).await }
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())

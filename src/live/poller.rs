@@ -15,7 +15,7 @@
 use super::books::Books;
 use super::clock::Clock;
 use super::net::{self, HttpClient};
-use super::provider::CONSUMER_HEADER;
+use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
 use crate::metrics::Outcome;
 use crate::policy::PollSchedule;
 use crate::rng::Rng;
@@ -27,7 +27,7 @@ use http_body_util::{BodyExt, Full};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use tokio::task::JoinSet;
 
@@ -61,6 +61,9 @@ pub struct PollTarget {
     pub timeout: Nanos,
     /// Highest version seen per resource (for `If-None-Match`).
     pub seen: Vec<AtomicU32>,
+    /// No request before this scenario time: a `429` asked the consumer to back off. Polls
+    /// due before it are skipped (not sent), as in the simulation.
+    pub blocked_until: AtomicU64,
 }
 
 impl PollTarget {
@@ -98,14 +101,10 @@ pub async fn run(
             break;
         }
         clock.sleep_until(t).await;
-        tasks.spawn(poll_once(
-            target.clone(),
-            r,
-            t,
-            host.clone(),
-            client.clone(),
-            clock,
-        ));
+        if t >= target.blocked_until.load(Relaxed) {
+            let (target, host, client) = (target.clone(), host.clone(), client.clone());
+            tasks.spawn(poll_once(target, r, t, host, client, clock));
+        }
         let next = s.next_nominal(nominal);
         heap.push(Reverse((s.actual(next, &mut jitter_rng), r, next)));
         while tasks.try_join_next().is_some() {}
@@ -159,6 +158,10 @@ async fn poll_once(
         }
     };
     let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
+    if parts.status == StatusCode::TOO_MANY_REQUESTS {
+        let wait = retry_after_ns(&parts.headers);
+        target.blocked_until.fetch_max(arrived + wait, Relaxed);
+    }
     let version = match parts.status {
         StatusCode::OK => etag_version(&parts.headers),
         StatusCode::NOT_MODIFIED => Some(seen),
@@ -171,6 +174,22 @@ async fn poll_once(
         }
         None => target.books.done(arrived, Outcome::Failed, bytes),
     }
+}
+
+/// The back-off a `429` asks for, scenario ns: the provider's exact value when present, else
+/// `Retry-After` seconds.
+fn retry_after_ns(headers: &HeaderMap) -> Nanos {
+    let exact = headers
+        .get(RETRY_AFTER_NS)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<Nanos>().ok());
+    exact.unwrap_or_else(|| {
+        headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<Nanos>().ok())
+            .map_or(0, |s| s.saturating_mul(crate::time::SECOND))
+    })
 }
 
 /// The version in an `ETag: "v<version>"` header.

@@ -25,10 +25,11 @@
 //! scheduled time; the new version becomes visible to reads from then on.
 
 use super::clock::Clock;
-use super::net::{self, Handler};
+use super::net::{self, Handler, Refused};
+use crate::policy::TokenBucket;
 use crate::rng::{self, Rng};
 use crate::scenario::Dist;
-use crate::time::{Nanos, MILLISECOND};
+use crate::time::{Nanos, MILLISECOND, SECOND};
 use crate::workload::Event;
 use bytes::Bytes;
 use http::{Method, Request, Response};
@@ -37,7 +38,7 @@ use hyper::body::Incoming;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 /// Header naming the consumer (its index in the scenario) on every request to the provider.
 pub const CONSUMER_HEADER: &str = "hookbench-consumer";
@@ -50,6 +51,12 @@ pub const MAX_WAIT_MS: u64 = 600_000;
 /// Size of the padding in a resource body, bytes (with the fields, about 1 KB, like the
 /// simulation's default size model).
 pub const RESOURCE_PADDING: usize = 900;
+
+/// Number of [`RequestKind`]s.
+pub const KINDS: usize = 7;
+/// Response header with the exact `Retry-After` of a `429` in scenario ns (`Retry-After`
+/// itself is whole seconds, rounded up), so both engines back off for the same time.
+pub const RETRY_AFTER_NS: &str = "hookbench-retry-after-ns";
 
 /// What a request was for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,17 +73,20 @@ pub enum RequestKind {
     Delivery,
     /// Anything else (404, 405, 400).
     Other,
+    /// Refused by the per-consumer rate limit (`429` with `Retry-After`).
+    RateLimited,
 }
 
 impl RequestKind {
     /// Every kind, in report order.
-    pub const ALL: [RequestKind; 6] = [
+    pub const ALL: [RequestKind; KINDS] = [
         RequestKind::Resource,
         RequestKind::NotModified,
         RequestKind::Events,
         RequestKind::Enrich,
         RequestKind::Delivery,
         RequestKind::Other,
+        RequestKind::RateLimited,
     ];
 
     /// Name in reports.
@@ -88,6 +98,7 @@ impl RequestKind {
             RequestKind::Enrich => "enrich",
             RequestKind::Delivery => "delivery",
             RequestKind::Other => "other",
+            RequestKind::RateLimited => "rate-limited",
         }
     }
 
@@ -99,8 +110,8 @@ impl RequestKind {
 /// Counters of one consumer at the provider.
 #[derive(Debug, Default)]
 pub struct Counters {
-    requests: [AtomicU64; 6],
-    handling_ns: [AtomicU64; 6],
+    requests: [AtomicU64; KINDS],
+    handling_ns: [AtomicU64; KINDS],
     service_ns: AtomicU64,
 }
 
@@ -131,9 +142,9 @@ impl Counters {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KindStats {
     /// Requests per [`RequestKind`] (indexed in [`RequestKind::ALL`] order).
-    pub requests: [u64; 6],
+    pub requests: [u64; KINDS],
     /// Real handler time per kind, ns (excluding the modelled service time).
-    pub handling_ns: [u64; 6],
+    pub handling_ns: [u64; KINDS],
     /// Modelled service time slept, scenario ns.
     pub service_ns: u64,
 }
@@ -171,6 +182,26 @@ pub struct ProviderConfig {
     pub service_time: Dist,
     /// Scenario seed (for the per-consumer `service` streams).
     pub seed: u64,
+    /// Requests served at once; the rest wait in arrival order. `None` (default): unlimited.
+    pub workers: Option<u32>,
+    /// Per-consumer rate limit `(requests, per ns, burst)` as a token bucket; refused requests
+    /// get `429` and `Retry-After`. `None` (default): no limit. Anonymous requests are never
+    /// limited.
+    pub rate_limit: Option<(u32, Nanos, u32)>,
+}
+
+impl ProviderConfig {
+    /// The provider of a plan, for consumers named as in the plan.
+    pub fn from_plan(plan: &crate::scenario::Plan) -> ProviderConfig {
+        ProviderConfig {
+            resources: plan.resources,
+            consumers: plan.consumers.iter().map(|c| c.name.clone()).collect(),
+            service_time: plan.service_time,
+            seed: plan.seed,
+            workers: plan.workers,
+            rate_limit: plan.rate_limit,
+        }
+    }
 }
 
 /// The provider's shared state.
@@ -184,6 +215,8 @@ pub struct ProviderState {
     /// Per consumer; the last entry counts anonymous requests.
     counters: Vec<Counters>,
     service_rngs: Vec<Mutex<Rng>>,
+    limiters: Vec<Option<Mutex<TokenBucket>>>,
+    workers: Option<Semaphore>,
     padding: String,
 }
 
@@ -207,6 +240,13 @@ impl ProviderState {
                     "anonymous",
                 ))))
                 .collect(),
+            limiters: (0..n)
+                .map(|_| {
+                    cfg.rate_limit
+                        .map(|(k, per, burst)| Mutex::new(TokenBucket::new(k, per, burst)))
+                })
+                .collect(),
+            workers: cfg.workers.map(|w| Semaphore::new(w.max(1) as usize)),
             padding: "x".repeat(RESOURCE_PADDING),
         })
     }
@@ -375,11 +415,44 @@ impl ProviderState {
 }
 
 impl Handler for ProviderState {
-    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Refused> {
         let c = self.consumer_of(&req);
+        if let Some(limiter) = self.limiters.get(c).and_then(|l| l.as_ref()) {
+            let t = self.clock.now();
+            let verdict = limiter.lock().unwrap_or_else(|p| p.into_inner()).take(t);
+            if let Err(wait) = verdict {
+                let started = Instant::now();
+                let mut resp = net::error(
+                    429,
+                    "rate limit exceeded; retry after the Retry-After header",
+                );
+                let h = resp.headers_mut();
+                h.insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(wait.div_ceil(SECOND)),
+                );
+                h.insert(RETRY_AFTER_NS, http::HeaderValue::from(wait));
+                self.counters(c).count(
+                    RequestKind::RateLimited,
+                    started.elapsed().as_nanos() as u64,
+                );
+                return Ok(resp);
+            }
+        }
+        // A worker for the whole service; the semaphore is fair, so waiters go in order.
+        let worker = match &self.workers {
+            Some(w) => w.acquire().await.ok(),
+            None => None,
+        };
         let service = self.draw_service(c);
         self.counters(c).add_service(service);
         self.clock.sleep(service).await;
+        // As in the simulation, a worker is busy for the service time only (a long-poll hold
+        // does not occupy one).
+        drop(worker);
         let started = Instant::now();
         let path = req.uri().path().to_string();
         let query = req.uri().query().unwrap_or("").to_string();
@@ -412,6 +485,6 @@ impl Handler for ProviderState {
         };
         let spent = started.elapsed().saturating_sub(held);
         self.counters(c).count(kind, spent.as_nanos() as u64);
-        resp
+        Ok(resp)
     }
 }

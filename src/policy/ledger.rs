@@ -152,7 +152,25 @@ impl Ledger {
         obs
     }
 
-    /// A delivery carrying exactly event `version` of `resource` arrived at `t`.
+    /// Counts one duplicate delivery. The caller decides what is a duplicate: a webhook retry
+    /// of an event already observed is; a reconciliation page re-reading it is not.
+    pub fn count_duplicate(&mut self) {
+        self.duplicates += 1;
+    }
+
+    /// Whether event `version` of `resource` is still unobserved (and not lost).
+    pub fn is_pending(&self, resource: u32, version: u32) -> bool {
+        match self.slot[resource as usize] {
+            NONE => false,
+            idx => self.lists[idx as usize]
+                .events
+                .iter()
+                .any(|&(v, _)| v == version),
+        }
+    }
+
+    /// A delivery carrying exactly event `version` of `resource` arrived at `t`. An event
+    /// already observed returns `duplicate` (not counted: see [`Ledger::count_duplicate`]).
     pub fn observe_event(
         &mut self,
         resource: u32,
@@ -171,7 +189,6 @@ impl Ledger {
         };
         let Some(pos) = pos else {
             obs.duplicate = true;
-            self.duplicates += 1;
             return obs;
         };
         let idx = self.slot[r] as usize;
@@ -341,6 +358,7 @@ mod tests {
         let o = l.observe_event(0, 1, 40, |_| {});
         assert!(o.out_of_order && o.new == 1);
         assert!(l.observe_event(0, 1, 50, |_| {}).duplicate);
+        l.count_duplicate();
         let t = l.close(100);
         assert_eq!((t.duplicates, t.out_of_order, t.observed), (1, 1, 2));
     }

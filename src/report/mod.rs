@@ -1,17 +1,35 @@
-//! Output writers: one small module per format, all fed from the same [`RunReport`].
+//! Output writers: one small module per format.
 //!
+//! Writers fed from a [`RunReport`]:
 //! - [`csv`]: `summary.csv`, `timeseries.csv`
 //! - [`hgrm`]: one `<consumer>.hgrm` per consumer (HdrHistogram percentile distribution)
 //! - [`table`]: the terminal comparison table
+//!
+//! Writers fed from a results folder's files (so `hookbench chart DIR` can regenerate them
+//! from old results at any time):
+//! - [`data`]: loading a results folder into plain structs
+//! - [`charts`]: SVG and PNG charts in `DIR/charts/` ([`render_all`])
+//! - [`markdown`]: `DIR/report.md` ([`write_report`]) and the index `results/README.md`
+//!   ([`write_index`])
+//! - [`fmt`]: number formatting for people; `raster` (private): PNG text drawing
 //!
 //! [`write_results`] writes a whole results folder *atomically*: everything goes into a
 //! temporary sibling folder first, which then replaces the old one with two renames. A run that
 //! fails half-way leaves the previous results untouched.
 
+pub mod charts;
 pub mod csv;
+pub mod data;
+pub mod fmt;
 pub mod hgrm;
+pub mod markdown;
+mod raster;
 pub mod summary;
 pub mod table;
+
+pub use charts::render_all;
+pub use data::Results;
+pub use markdown::{write_index, write_report};
 
 use crate::metrics::RunReport;
 use anyhow::Context;
@@ -92,4 +110,12 @@ pub fn write_results(
         let _ = fs::remove_dir_all(&old);
     }
     Ok(())
+}
+
+/// Renders every chart of `dir` and then writes `dir/report.md`. Returns the chart paths
+/// followed by the report path.
+pub fn write_all(dir: &Path, title: &str, description: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let mut paths = render_all(dir)?;
+    paths.push(write_report(dir, title, description)?);
+    Ok(paths)
 }

@@ -129,7 +129,8 @@ pub fn load_str(text: &str, file: &Path) -> Result<(Scenario, Plan), ScenarioErr
             )]));
         }
     };
-    match validate::plan(&scenario) {
+    let base_dir = file.parent().unwrap_or(Path::new("."));
+    match validate::plan(&scenario, base_dir) {
         Ok(plan) => Ok((scenario, plan)),
         Err(problems) => Err(ScenarioErrors(
             problems

@@ -16,12 +16,18 @@
 
 pub mod dist;
 pub mod load;
+pub mod retry_spec;
 pub mod validate;
 
 pub use dist::{Dist, DistSpec};
 pub use load::{load_file, load_str, ScenarioError};
-pub use validate::{ConsumerKind, ConsumerPlan, Phase, Plan, PollPlan, Strategy, WebhookPlan};
+pub use retry_spec::RetrySpec;
+pub use validate::{
+    ConsumerKind, ConsumerPlan, FeedPlan, Phase, Plan, PollPlan, Strategy, WebhookPlan,
+    WorkloadPlan,
+};
 
+use crate::policy::SizeModel;
 use crate::time::Duration;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +39,18 @@ pub const DEFAULT_SERVICE_TIME: Duration = Duration::millis(2);
 pub const DEFAULT_PROCESSING_TIME: Duration = Duration::millis(1);
 /// Default poll interval: 10 s.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::secs(10);
+/// Default largest interval of an adaptive poller: 5 min.
+pub const DEFAULT_MAX_INTERVAL: Duration = Duration::secs(300);
+/// Default growth factor of an adaptive poller.
+pub const DEFAULT_FACTOR: f64 = 2.0;
+/// Default events page size.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// Default long-poll hold: 30 s.
+pub const DEFAULT_HOLD: Duration = Duration::secs(30);
+/// Default interval of a reconciling consumer's safety-net poll: 1 h.
+pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::secs(3600);
+/// Default retry preset of webhook consumers.
+pub const DEFAULT_RETRY: &str = "svix";
 /// Default scenario seed.
 pub const DEFAULT_SEED: u64 = 1;
 
@@ -56,9 +74,12 @@ pub struct Scenario {
     /// Network between provider and consumers. Default: constant 20 ms one way.
     #[serde(default)]
     pub network: Network,
-    /// The API provider. Default: constant 2 ms service time, unlimited workers.
+    /// The API provider. Default: constant 2 ms service time, unlimited workers, no rate limit.
     #[serde(default)]
     pub provider: Provider,
+    /// Byte sizes used to count traffic (see [`SizeModel`] for each default).
+    #[serde(default)]
+    pub sizes: SizeModel,
     /// The integration strategies under test; at least one; names unique.
     #[serde(default, rename = "consumer")]
     pub consumers: Vec<Consumer>,
@@ -74,9 +95,47 @@ fn default_seed() -> u64 {
 pub struct Workload {
     /// Number of resources (payments, invoices, …) that can change. Required, at least 1.
     pub resources: u32,
-    /// Mean time between two changes of one resource; changes of each resource form a Poisson
-    /// process of rate 1/mean. Required, above zero.
-    pub mean_change_interval: Duration,
+    /// Mean time between two changes of one resource; changes form a Poisson process.
+    /// Required unless `trace` is given; above zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_change_interval: Option<Duration>,
+    /// Windows during which the change rate is multiplied. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bursts: Vec<Burst>,
+    /// Uneven change rates across resources. Default: none (every resource alike).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skew: Option<Skew>,
+    /// A CSV file of `time,resource` rows to replay instead of a Poisson process (path relative
+    /// to the scenario file; `time` in seconds or as a duration string, rows in time order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// A window of higher (or lower) change rate.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Burst {
+    /// Start, from the beginning of the run.
+    pub start: Duration,
+    /// Length.
+    pub duration: Duration,
+    /// Factor applied to every resource's change rate during the window (> 0).
+    pub multiplier: f64,
+}
+
+/// How change rates differ across resources.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Skew {
+    /// `"zipf"`: resource k (1-based) changes with weight 1/k^exponent.
+    pub kind: String,
+    /// Zipf exponent (> 0). Default 1.
+    #[serde(default = "default_exponent")]
+    pub exponent: f64,
+}
+
+fn default_exponent() -> f64 {
+    1.0
 }
 
 /// The network between provider and consumers.
@@ -108,6 +167,32 @@ pub struct Provider {
     /// webhook delivery), drawn per request. Default: constant 2 ms.
     #[serde(default = "default_service_time")]
     pub service_time: DistSpec,
+    /// Requests served at once; more wait in a FIFO queue, and the wait shows in latency.
+    /// Default: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+    /// Per-consumer rate limit on API requests (429 with `Retry-After` beyond it).
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A token-bucket rate limit, applied to each consumer separately.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Requests allowed per `per`. Required, at least 1.
+    pub requests: u32,
+    /// The window. Default 1 s.
+    #[serde(default = "default_per")]
+    pub per: Duration,
+    /// Largest burst. Default: `requests`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+}
+
+fn default_per() -> Duration {
+    Duration::secs(1)
 }
 
 fn default_service_time() -> DistSpec {
@@ -118,8 +203,30 @@ impl Default for Provider {
     fn default() -> Self {
         Provider {
             service_time: default_service_time(),
+            workers: None,
+            rate_limit: None,
         }
     }
+}
+
+/// One receiver outage window.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OutageSpec {
+    /// Start, from the beginning of the run.
+    pub start: Duration,
+    /// Length (above zero).
+    pub duration: Duration,
+    /// `"refuse"` (connection refused, the default) or `"503"`.
+    #[serde(default = "default_outage_mode")]
+    pub mode: String,
+    /// With `mode = "503"`: the `Retry-After` the receiver sends. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<Duration>,
+}
+
+fn default_outage_mode() -> String {
+    "refuse".into()
 }
 
 /// One consumer (integration strategy) as written. Which fields apply depends on
@@ -130,22 +237,61 @@ impl Default for Provider {
 pub struct Consumer {
     /// Unique name; used for output files (`<name>.hgrm`). Letters, digits, `-`, `_`, `.`.
     pub name: String,
-    /// One of the strategies of the catalogue: `poll`, `webhook` (see [`Strategy`]).
+    /// One of the strategies of the catalogue (see [`Strategy`]).
     pub strategy: String,
-    /// Polling strategies: time between two polls of the same resource. Default 10 s.
+    /// Polling strategies: time between two polls (for `adaptive-poll`, the shortest).
+    /// Default 10 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Duration>,
-    /// Polling strategies: each poll is moved by a uniform offset in `[-jitter, +jitter]`
-    /// from its nominal time. Default 0 s (strictly periodic). Must be below `interval / 2`.
+    /// `poll`, `poll-conditional`: each poll moves by a uniform offset in
+    /// `[-jitter, +jitter]` from its nominal time. Default 0 s. Must be below `interval / 2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jitter: Option<Duration>,
-    /// Polling strategies: `"random"` (each resource's first poll at a uniform offset in
-    /// `[0, interval)`, the default) or `"aligned"` (every resource polled at t = 0, interval, …).
+    /// Per-resource pollers: `"random"` (first poll of each resource at a uniform offset in
+    /// `[0, interval)`, the default) or `"aligned"` (all at t = 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// `adaptive-poll`: the longest interval. Default 5 min.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_interval: Option<Duration>,
+    /// `adaptive-poll`: growth of the interval after each unchanged poll (> 1). Default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// Events-list strategies: events per page. Default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    /// `long-poll`: how long the provider holds a request open without events. Default 30 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Duration>,
+    /// `webhook-reconcile`: interval of the safety-net events poll. Default 1 h.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_interval: Option<Duration>,
     /// Webhook strategies: receiver processing time per delivery. Default: constant 1 ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processing: Option<DistSpec>,
+    /// Webhook strategies: `"after"` processing (the default) or `"before"` it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack: Option<String>,
+    /// Webhook strategies: share of deliveries the receiver fails with a 500, 0–1. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// Webhook strategies: skip processing of a webhook id already received. Default true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<bool>,
+    /// Webhook strategies: receiver outage windows. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outages: Vec<OutageSpec>,
+    /// Webhook strategies: retry schedule, a preset name (`svix`, `stripe`, `github`,
+    /// `standard-webhooks`, `none`) or a table. Default `svix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetrySpec>,
+    /// Webhook strategies: per-attempt timeout. Default: the retry preset's (15 s for svix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// Webhook strategies: disable the endpoint after failing this long without a success.
+    /// Default: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_after: Option<Duration>,
     /// Webhook strategies, live engine: how deliveries are signed, `"standard-webhooks"`
     /// (`webhook-signature: v1,<base64>`), `"stripe"` (`Stripe-Signature: t=…,v1=<hex>`) or
     /// `"github"` (`X-Hub-Signature-256: sha256=<hex>`). Default `"standard-webhooks"`.
@@ -166,22 +312,7 @@ impl Scenario {
     /// The scenario with every applicable default written out (what `hookbench check` shows).
     pub fn expanded(&self, plan: &Plan) -> Scenario {
         let mut s = self.clone();
-        for (raw, p) in s.consumers.iter_mut().zip(&plan.consumers) {
-            match &p.kind {
-                ConsumerKind::Poll(pp) => {
-                    raw.interval = Some(Duration(pp.interval));
-                    raw.jitter = Some(Duration(pp.jitter));
-                    raw.phase = Some(pp.phase.name().to_string());
-                }
-                ConsumerKind::Webhook(_) => {
-                    raw.processing
-                        .get_or_insert(DistSpec::constant(DEFAULT_PROCESSING_TIME));
-                    raw.signature.get_or_insert(
-                        crate::live::signing::Scheme::StandardWebhooks.name().into(),
-                    );
-                }
-            }
-        }
+        s.consumers = plan.consumers.iter().map(|c| c.expanded.clone()).collect();
         s
     }
 

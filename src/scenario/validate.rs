@@ -1,16 +1,23 @@
 //! Meaning checks and defaults: from the file's serde types to the typed [`Plan`] the engines
 //! run.
 //!
-//! Everything an engine needs is resolved here once (distributions built, defaults applied,
-//! strategy-specific fields gathered into one typed struct per strategy), so the engines never
-//! see an `Option` that "cannot be None" and never re-validate.
+//! Everything an engine needs is resolved here once (distributions built, presets expanded,
+//! defaults applied, strategy-specific fields gathered into one typed struct per family), so
+//! the engines never see an `Option` that "cannot be None" and never re-validate. Every problem
+//! is collected with its key path, so a file with three mistakes gets three located errors.
 
 use super::load::Seg;
-use super::{Consumer, Dist, DistSpec, Scenario};
-use super::{DEFAULT_POLL_INTERVAL, DEFAULT_PROCESSING_TIME};
+use super::{Consumer, Dist, DistSpec, RetrySpec, Scenario};
+use super::{
+    DEFAULT_FACTOR, DEFAULT_HOLD, DEFAULT_MAX_INTERVAL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL,
+    DEFAULT_PROCESSING_TIME, DEFAULT_RECONCILE_INTERVAL, DEFAULT_RETRY,
+};
 use crate::live::signing::{Scheme, Secret};
-use crate::time::{Nanos, DAY};
+use crate::policy::{AdaptiveInterval, Outage, OutageMode, RetryPolicy, SizeModel};
+use crate::time::{parse_duration, Duration, Nanos, DAY, SECOND};
 use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Longest accepted run: 30 simulated days.
 pub const MAX_DURATION: Nanos = 30 * DAY;
@@ -24,27 +31,91 @@ pub const MAX_CONSUMERS: usize = 64;
 pub enum Strategy {
     /// GET each resource every interval.
     Poll,
+    /// Same, with ETag / If-None-Match: unchanged resources answer 304.
+    PollConditional,
+    /// GET an events list with a cursor every interval; page while more.
+    PollEvents,
+    /// Events list held open until an event arrives or the hold expires.
+    LongPoll,
+    /// Per-resource polling whose interval grows while idle and resets on change.
+    AdaptivePoll,
     /// Provider POSTs each event (full payload) to the receiver.
     Webhook,
+    /// Provider POSTs a thin notification; the receiver GETs the object.
+    WebhookThin,
+    /// Webhooks plus a slow events-list poll that catches what delivery lost.
+    WebhookReconcile,
 }
 
-/// Every strategy name the scenario format accepts, implemented or not.
-pub const STRATEGY_NAMES: [&str; 2] = ["poll", "webhook"];
+/// Every strategy, in catalogue order.
+pub const STRATEGIES: [Strategy; 8] = [
+    Strategy::Poll,
+    Strategy::PollConditional,
+    Strategy::PollEvents,
+    Strategy::LongPoll,
+    Strategy::AdaptivePoll,
+    Strategy::Webhook,
+    Strategy::WebhookThin,
+    Strategy::WebhookReconcile,
+];
 
 impl Strategy {
     /// The name used in scenario files and reports.
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Poll => "poll",
+            Strategy::PollConditional => "poll-conditional",
+            Strategy::PollEvents => "poll-events",
+            Strategy::LongPoll => "long-poll",
+            Strategy::AdaptivePoll => "adaptive-poll",
             Strategy::Webhook => "webhook",
+            Strategy::WebhookThin => "webhook-thin",
+            Strategy::WebhookReconcile => "webhook-reconcile",
         }
     }
 
-    fn parse(s: &str) -> Option<Strategy> {
-        match s {
-            "poll" => Some(Strategy::Poll),
-            "webhook" => Some(Strategy::Webhook),
-            _ => None,
+    /// Parses a strategy name.
+    pub fn parse(s: &str) -> Option<Strategy> {
+        STRATEGIES.into_iter().find(|x| x.name() == s)
+    }
+
+    /// Optional consumer fields this strategy accepts.
+    fn fields(self) -> &'static [&'static str] {
+        const HOOK: &[&str] = &[
+            "processing",
+            "ack",
+            "error_rate",
+            "dedupe",
+            "outages",
+            "retry",
+            "timeout",
+            "disable_after",
+            "signature",
+            "secret",
+            "url",
+        ];
+        const RECONCILE: &[&str] = &[
+            "processing",
+            "ack",
+            "error_rate",
+            "dedupe",
+            "outages",
+            "retry",
+            "timeout",
+            "disable_after",
+            "signature",
+            "secret",
+            "url",
+            "reconcile_interval",
+            "page_size",
+        ];
+        match self {
+            Strategy::Poll | Strategy::PollConditional => &["interval", "jitter", "phase"],
+            Strategy::AdaptivePoll => &["interval", "max_interval", "factor", "phase"],
+            Strategy::PollEvents => &["interval", "page_size"],
+            Strategy::LongPoll => &["hold", "page_size"],
+            Strategy::Webhook | Strategy::WebhookThin => HOOK,
+            Strategy::WebhookReconcile => RECONCILE,
         }
     }
 }
@@ -74,22 +145,56 @@ impl Phase {
     }
 }
 
-/// Resolved settings of a per-resource polling consumer.
+/// Resolved settings of a per-resource polling consumer (`poll`, `poll-conditional`,
+/// `adaptive-poll`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PollPlan {
-    /// Nominal time between two polls of one resource, ns (> 0).
+    /// Nominal time between two polls of one resource (adaptive: the shortest), ns (> 0).
     pub interval: Nanos,
     /// Each poll moves by a uniform offset in `[-jitter, +jitter]`, ns (< interval/2).
     pub jitter: Nanos,
     /// First-poll phase.
     pub phase: Phase,
+    /// Send `If-None-Match`; unchanged resources answer `304` with no body.
+    pub conditional: bool,
+    /// Back-off rule of an adaptive poller (`None`: fixed interval).
+    pub adaptive: Option<AdaptiveInterval>,
 }
 
-/// Resolved settings of a webhook consumer.
+/// Resolved settings of an events-list consumer (`poll-events`, `long-poll`, and the safety
+/// net of `webhook-reconcile`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedPlan {
+    /// Time between the end of one catch-up and the next request, ns (0 for long-poll: ask
+    /// again at once).
+    pub interval: Nanos,
+    /// Events per page.
+    pub page_size: u32,
+    /// Long-poll hold, ns (0: an ordinary request answered at once).
+    pub hold: Nanos,
+}
+
+/// Resolved settings of a webhook consumer (`webhook`, `webhook-thin`, `webhook-reconcile`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WebhookPlan {
     /// Receiver processing time per delivery.
     pub processing: Dist,
+    /// Thin notifications: the receiver GETs the object to observe it.
+    pub thin: bool,
+    /// Acknowledge after processing (true) or before.
+    pub ack_after: bool,
+    /// Share of deliveries the receiver fails with a 500, 0–1.
+    pub error_rate: f64,
+    /// Skip processing of a webhook id already received.
+    pub dedupe: bool,
+    /// Outage windows.
+    pub outages: Vec<Outage>,
+    /// Retry schedule and per-attempt timeout.
+    pub retry: RetryPolicy,
+    /// Disable the endpoint after failing this long without a success, ns.
+    pub disable_after: Option<Nanos>,
+    /// The safety-net events poll of `webhook-reconcile`.
+    pub reconcile: Option<FeedPlan>,
     /// Signing scheme of deliveries (live engine). Default Standard Webhooks.
     pub signature: Scheme,
     /// Signing secret as written (validated, normalised to `whsec_…`); `None` = generate one per
@@ -100,12 +205,14 @@ pub struct WebhookPlan {
     pub url: Option<String>,
 }
 
-/// Strategy-specific resolved settings.
+/// Strategy-specific resolved settings, by family.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConsumerKind {
-    /// `poll`.
+    /// Per-resource polling.
     Poll(PollPlan),
-    /// `webhook`.
+    /// Events-list polling and long polling.
+    Feed(FeedPlan),
+    /// Webhooks, fat, thin or reconciled.
     Webhook(WebhookPlan),
 }
 
@@ -118,6 +225,24 @@ pub struct ConsumerPlan {
     pub strategy: Strategy,
     /// Its settings.
     pub kind: ConsumerKind,
+    /// The consumer as written, with every applicable default filled in.
+    pub expanded: Consumer,
+}
+
+/// How the provider's events are generated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkloadPlan {
+    /// Poisson changes.
+    Poisson {
+        /// Mean time between changes of one resource, ns.
+        mean_change_interval: Nanos,
+        /// `(start, end, multiplier)` windows, sorted, not overlapping.
+        bursts: Vec<(Nanos, Nanos, f64)>,
+        /// Zipf exponent of the resource choice (`None`: uniform).
+        zipf: Option<f64>,
+    },
+    /// Replay of `(time, resource)` rows, sorted by time, all before the end of the run.
+    Trace(Arc<Vec<(Nanos, u32)>>),
 }
 
 /// A validated scenario, ready to run.
@@ -131,12 +256,20 @@ pub struct Plan {
     pub seed: u64,
     /// Number of resources.
     pub resources: u32,
-    /// Mean time between changes of one resource, ns.
+    /// Mean time between changes of one resource, ns (for a trace: the trace's average).
     pub mean_change_interval: Nanos,
+    /// How events are generated.
+    pub workload: WorkloadPlan,
     /// One-way network delay.
     pub network_delay: Dist,
     /// Provider service time per request.
     pub service_time: Dist,
+    /// Provider workers (`None`: unlimited).
+    pub workers: Option<u32>,
+    /// Per-consumer rate limit: `(requests, per ns, burst)`.
+    pub rate_limit: Option<(u32, Nanos, u32)>,
+    /// Byte sizes.
+    pub sizes: SizeModel,
     /// Consumers in file order.
     pub consumers: Vec<ConsumerPlan>,
 }
@@ -171,10 +304,23 @@ impl Checker {
             }
         }
     }
+
+    fn positive(&mut self, path: &[Seg], d: Duration, example: &str) -> Nanos {
+        if d.ns() == 0 {
+            self.fail(path, format!("must be above zero, like \"{example}\""));
+        }
+        d.ns()
+    }
 }
 
 fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
+}
+
+fn path(base: &[Seg], more: &[&str]) -> Vec<Seg> {
+    let mut p = base.to_vec();
+    p.extend(more.iter().map(|k| key(k)));
+    p
 }
 
 fn valid_name(s: &str) -> bool {
@@ -186,7 +332,8 @@ fn valid_name(s: &str) -> bool {
 }
 
 /// Checks a parsed scenario and resolves it into a [`Plan`], or lists every problem found.
-pub fn plan(s: &Scenario) -> Result<Plan, Vec<Problem>> {
+/// `base_dir` is where relative paths (a trace file) are looked up.
+pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
     let mut c = Checker {
         problems: Vec::new(),
     };
@@ -196,31 +343,44 @@ pub fn plan(s: &Scenario) -> Result<Plan, Vec<Problem>> {
             format!("`{}` is not a usable name; expected 1–100 letters, digits, `-`, `_` or `.` (it names the results folder)", s.name),
         );
     }
-    if s.duration.ns() == 0 {
-        c.fail(&[key("duration")], "must be above zero, like \"10m\"");
-    } else if s.duration.ns() > MAX_DURATION {
+    let duration = c.positive(&[key("duration")], s.duration, "10m");
+    if duration > MAX_DURATION {
         c.fail(&[key("duration")], "must be at most 30 days");
     }
     let wl = [key("workload")];
-    if s.workload.resources == 0 {
-        c.fail(&[key("workload"), key("resources")], "must be at least 1");
-    } else if s.workload.resources > MAX_RESOURCES {
+    let resources = s.workload.resources;
+    if resources == 0 {
+        c.fail(&path(&wl, &["resources"]), "must be at least 1");
+    } else if resources > MAX_RESOURCES {
         c.fail(
-            &[key("workload"), key("resources")],
+            &path(&wl, &["resources"]),
             format!("must be at most {MAX_RESOURCES}"),
         );
     }
-    if s.workload.mean_change_interval.ns() == 0 {
-        c.fail(
-            &[wl[0].clone(), key("mean_change_interval")],
-            "must be above zero, like \"5m\"",
-        );
-    }
+    let (workload, mean_change_interval) = workload(&mut c, s, base_dir, duration);
     let network_delay = c.dist(&[key("network"), key("delay")], &s.network.delay);
     let service_time = c.dist(
         &[key("provider"), key("service_time")],
         &s.provider.service_time,
     );
+    if s.provider.workers == Some(0) {
+        c.fail(
+            &[key("provider"), key("workers")],
+            "must be at least 1 (leave it out for unlimited)",
+        );
+    }
+    let rate_limit = s.provider.rate_limit.as_ref().map(|rl| {
+        let at = [key("provider"), key("rate_limit")];
+        if rl.requests == 0 {
+            c.fail(&path(&at, &["requests"]), "must be at least 1");
+        }
+        let per = c.positive(&path(&at, &["per"]), rl.per, "1s");
+        let burst = rl.burst.unwrap_or(rl.requests);
+        if burst == 0 {
+            c.fail(&path(&at, &["burst"]), "must be at least 1");
+        }
+        (rl.requests, per, burst)
+    });
 
     if s.consumers.is_empty() {
         c.fail(
@@ -236,16 +396,11 @@ pub fn plan(s: &Scenario) -> Result<Plan, Vec<Problem>> {
     let mut consumers = Vec::new();
     for (i, raw) in s.consumers.iter().enumerate() {
         let base = vec![key("consumer"), Seg::Index(i)];
-        let at = |k: &str| {
-            let mut p = base.clone();
-            p.push(key(k));
-            p
-        };
         if !valid_name(&raw.name) {
-            c.fail(&at("name"), format!("`{}` is not a usable consumer name; expected 1–100 letters, digits, `-`, `_` or `.` (it names output files)", raw.name));
+            c.fail(&path(&base, &["name"]), format!("`{}` is not a usable consumer name; expected 1–100 letters, digits, `-`, `_`, `.` (it names output files)", raw.name));
         } else if s.consumers[..i].iter().any(|o| o.name == raw.name) {
             c.fail(
-                &at("name"),
+                &path(&base, &["name"]),
                 format!(
                     "duplicate consumer name `{}`; expected every name to be unique",
                     raw.name
@@ -254,62 +409,215 @@ pub fn plan(s: &Scenario) -> Result<Plan, Vec<Problem>> {
         }
         let Some(strategy) = Strategy::parse(&raw.strategy) else {
             c.fail(
-                &at("strategy"),
+                &path(&base, &["strategy"]),
                 format!(
                     "unknown strategy `{}`; expected one of {}",
                     raw.strategy,
-                    STRATEGY_NAMES.join(", ")
+                    STRATEGIES.map(|s| s.name()).join(", ")
                 ),
             );
             continue;
         };
-        if let Some(kind) = consumer_kind(&mut c, strategy, raw, &at) {
-            consumers.push(ConsumerPlan {
-                name: raw.name.clone(),
-                strategy,
-                kind,
-            });
-        }
+        let (kind, expanded) = consumer(&mut c, strategy, raw, &base, duration);
+        consumers.push(ConsumerPlan {
+            name: raw.name.clone(),
+            strategy,
+            kind,
+            expanded,
+        });
     }
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
     Ok(Plan {
         name: s.name.clone(),
-        duration: s.duration.ns(),
+        duration,
         seed: s.seed,
-        resources: s.workload.resources,
-        mean_change_interval: s.workload.mean_change_interval.ns(),
+        resources,
+        mean_change_interval,
+        workload,
         network_delay,
         service_time,
+        workers: s.provider.workers,
+        rate_limit,
+        sizes: s.sizes,
         consumers,
     })
 }
 
-/// Which optional consumer fields each strategy accepts.
-fn applicable(strategy: Strategy) -> &'static [&'static str] {
-    match strategy {
-        Strategy::Poll => &["interval", "jitter", "phase"],
-        Strategy::Webhook => &["processing", "signature", "secret", "url"],
+fn workload(
+    c: &mut Checker,
+    s: &Scenario,
+    base_dir: &Path,
+    duration: Nanos,
+) -> (WorkloadPlan, Nanos) {
+    let wl = [key("workload")];
+    let w = &s.workload;
+    if let Some(trace) = &w.trace {
+        for (set, k) in [
+            (w.mean_change_interval.is_some(), "mean_change_interval"),
+            (!w.bursts.is_empty(), "bursts"),
+            (w.skew.is_some(), "skew"),
+        ] {
+            if set {
+                c.fail(
+                    &path(&wl, &[k]),
+                    format!("`{k}` does not apply with `trace`: the trace gives every change"),
+                );
+            }
+        }
+        let rows = match read_trace(&base_dir.join(trace), w.resources, duration) {
+            Ok(rows) => rows,
+            Err(m) => {
+                c.fail(&path(&wl, &["trace"]), m);
+                Vec::new()
+            }
+        };
+        let mean = if rows.is_empty() {
+            0
+        } else {
+            (u128::from(duration) * u128::from(w.resources) / rows.len() as u128) as Nanos
+        };
+        return (WorkloadPlan::Trace(Arc::new(rows)), mean);
     }
+    let Some(mci) = w.mean_change_interval else {
+        c.fail(
+            &path(&wl, &["mean_change_interval"]),
+            "missing; expected the mean time between changes of one resource, like \"5m\" (or a `trace` file)",
+        );
+        return (
+            WorkloadPlan::Poisson {
+                mean_change_interval: 0,
+                bursts: Vec::new(),
+                zipf: None,
+            },
+            0,
+        );
+    };
+    let mean = c.positive(&path(&wl, &["mean_change_interval"]), mci, "5m");
+    let mut bursts = Vec::new();
+    for (i, b) in w.bursts.iter().enumerate() {
+        let at = vec![key("workload"), key("bursts"), Seg::Index(i)];
+        let len = c.positive(&path(&at, &["duration"]), b.duration, "10m");
+        if !(b.multiplier.is_finite() && b.multiplier > 0.0 && b.multiplier <= 1e6) {
+            c.fail(
+                &path(&at, &["multiplier"]),
+                format!(
+                    "{} is out of range; expected a number above 0 and at most 1e6",
+                    b.multiplier
+                ),
+            );
+        }
+        bursts.push((b.start.ns(), b.start.ns().saturating_add(len), b.multiplier));
+    }
+    bursts.sort_by_key(|b| b.0);
+    if bursts.windows(2).any(|w| w[1].0 < w[0].1) {
+        c.fail(
+            &path(&wl, &["bursts"]),
+            "burst windows overlap; expected separate windows",
+        );
+    }
+    let zipf = w.skew.as_ref().map(|sk| {
+        let at = path(&wl, &["skew"]);
+        if sk.kind != "zipf" {
+            c.fail(
+                &path(&at, &["kind"]),
+                format!("unknown skew `{}`; expected \"zipf\"", sk.kind),
+            );
+        }
+        if !(sk.exponent.is_finite() && sk.exponent > 0.0 && sk.exponent <= 10.0) {
+            c.fail(
+                &path(&at, &["exponent"]),
+                format!(
+                    "{} is out of range; expected 0 < exponent <= 10",
+                    sk.exponent
+                ),
+            );
+        }
+        sk.exponent
+    });
+    (
+        WorkloadPlan::Poisson {
+            mean_change_interval: mean,
+            bursts,
+            zipf,
+        },
+        mean,
+    )
 }
 
-fn consumer_kind(
+/// Reads a `time,resource` trace. Rows at or after the end of the run are dropped.
+fn read_trace(file: &Path, resources: u32, end: Nanos) -> Result<Vec<(Nanos, u32)>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read trace {}: {e}", file.display()))?;
+    let mut rows = Vec::new();
+    let mut last = 0;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || (n == 1 && line.starts_with("time")) {
+            continue;
+        }
+        let bad = |m: &str| format!("{}:{n}: {m}", file.display());
+        let (t, r) = line
+            .split_once(',')
+            .ok_or_else(|| bad("expected `time,resource`"))?;
+        let t = t.trim();
+        let time = match t.parse::<f64>() {
+            Ok(s) if s.is_finite() && s >= 0.0 => (s * SECOND as f64).round() as Nanos,
+            Ok(_) => return Err(bad("time must be zero or positive")),
+            Err(_) => parse_duration(t).map_err(|e| bad(&e.to_string()))?,
+        };
+        let r: u32 = r
+            .trim()
+            .parse()
+            .map_err(|_| bad("resource must be a whole number"))?;
+        if r >= resources {
+            return Err(bad(&format!(
+                "resource {r} is out of range; expected 0..{resources} (workload.resources)"
+            )));
+        }
+        if time < last {
+            return Err(bad("rows are not in time order"));
+        }
+        last = time;
+        if time < end {
+            rows.push((time, r));
+        }
+    }
+    Ok(rows)
+}
+
+fn consumer(
     c: &mut Checker,
     strategy: Strategy,
     raw: &Consumer,
-    at: &dyn Fn(&str) -> Vec<Seg>,
-) -> Option<ConsumerKind> {
+    base: &[Seg],
+    duration: Nanos,
+) -> (ConsumerKind, Consumer) {
+    let at = |k: &str| path(base, &[k]);
     let present = [
         ("interval", raw.interval.is_some()),
         ("jitter", raw.jitter.is_some()),
         ("phase", raw.phase.is_some()),
+        ("max_interval", raw.max_interval.is_some()),
+        ("factor", raw.factor.is_some()),
+        ("page_size", raw.page_size.is_some()),
+        ("hold", raw.hold.is_some()),
+        ("reconcile_interval", raw.reconcile_interval.is_some()),
         ("processing", raw.processing.is_some()),
+        ("ack", raw.ack.is_some()),
+        ("error_rate", raw.error_rate.is_some()),
+        ("dedupe", raw.dedupe.is_some()),
+        ("outages", !raw.outages.is_empty()),
+        ("retry", raw.retry.is_some()),
+        ("timeout", raw.timeout.is_some()),
+        ("disable_after", raw.disable_after.is_some()),
         ("signature", raw.signature.is_some()),
         ("secret", raw.secret.is_some()),
         ("url", raw.url.is_some()),
     ];
-    let ok = applicable(strategy);
+    let ok = strategy.fields();
     for (field, set) in present {
         if set && !ok.contains(&field) {
             c.fail(
@@ -324,19 +632,27 @@ fn consumer_kind(
             );
         }
     }
-    match strategy {
-        Strategy::Poll => {
-            let interval = raw.interval.unwrap_or(DEFAULT_POLL_INTERVAL).ns();
-            if interval == 0 {
-                c.fail(&at("interval"), "must be above zero, like \"10s\"");
-            }
-            let jitter = raw.jitter.map(|d| d.ns()).unwrap_or(0);
-            if interval > 0 && jitter >= interval / 2 && jitter > 0 {
-                c.fail(
-                    &at("jitter"),
-                    "must be below half the interval, so polls of one resource stay in order",
-                );
-            }
+    let mut x = Consumer {
+        name: raw.name.clone(),
+        strategy: raw.strategy.clone(),
+        ..Default::default()
+    };
+    let page_size = |c: &mut Checker, x: &mut Consumer| {
+        let p = raw.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if p == 0 || p > 10_000 {
+            c.fail(&at("page_size"), "must be between 1 and 10000");
+        }
+        x.page_size = Some(p);
+        p
+    };
+    let kind = match strategy {
+        Strategy::Poll | Strategy::PollConditional | Strategy::AdaptivePoll => {
+            let interval = c.positive(
+                &at("interval"),
+                raw.interval.unwrap_or(DEFAULT_POLL_INTERVAL),
+                "10s",
+            );
+            x.interval = Some(Duration(interval));
             let phase = match raw.phase.as_deref() {
                 None | Some("random") => Phase::Random,
                 Some("aligned") => Phase::Aligned,
@@ -348,18 +664,179 @@ fn consumer_kind(
                     Phase::Random
                 }
             };
-            Some(ConsumerKind::Poll(PollPlan {
+            x.phase = Some(phase.name().into());
+            let mut jitter = 0;
+            let mut adaptive = None;
+            if strategy == Strategy::AdaptivePoll {
+                let max = raw.max_interval.unwrap_or(DEFAULT_MAX_INTERVAL).ns();
+                if max < interval {
+                    c.fail(
+                        &at("max_interval"),
+                        "is below `interval`; expected max_interval >= interval",
+                    );
+                }
+                let factor = raw.factor.unwrap_or(DEFAULT_FACTOR);
+                if !(factor.is_finite() && factor > 1.0 && factor <= 100.0) {
+                    c.fail(
+                        &at("factor"),
+                        format!("{factor} is out of range; expected 1 < factor <= 100"),
+                    );
+                }
+                x.max_interval = Some(Duration(max));
+                x.factor = Some(factor);
+                adaptive = Some(AdaptiveInterval {
+                    min: interval,
+                    max,
+                    factor,
+                });
+            } else {
+                jitter = raw.jitter.map(|d| d.ns()).unwrap_or(0);
+                if jitter > 0 && jitter >= interval / 2 {
+                    c.fail(
+                        &at("jitter"),
+                        "must be below half the interval, so polls of one resource stay in order",
+                    );
+                }
+                x.jitter = Some(Duration(jitter));
+            }
+            ConsumerKind::Poll(PollPlan {
                 interval,
                 jitter,
                 phase,
-            }))
+                conditional: strategy == Strategy::PollConditional,
+                adaptive,
+            })
         }
-        Strategy::Webhook => {
+        Strategy::PollEvents => {
+            let interval = c.positive(
+                &at("interval"),
+                raw.interval.unwrap_or(DEFAULT_POLL_INTERVAL),
+                "10s",
+            );
+            x.interval = Some(Duration(interval));
+            let page_size = page_size(c, &mut x);
+            ConsumerKind::Feed(FeedPlan {
+                interval,
+                page_size,
+                hold: 0,
+            })
+        }
+        Strategy::LongPoll => {
+            let hold = c.positive(&at("hold"), raw.hold.unwrap_or(DEFAULT_HOLD), "30s");
+            x.hold = Some(Duration(hold));
+            let page_size = page_size(c, &mut x);
+            ConsumerKind::Feed(FeedPlan {
+                interval: 0,
+                page_size,
+                hold,
+            })
+        }
+        Strategy::Webhook | Strategy::WebhookThin | Strategy::WebhookReconcile => {
             let spec = raw
                 .processing
                 .clone()
                 .unwrap_or(DistSpec::constant(DEFAULT_PROCESSING_TIME));
             let processing = c.dist(&at("processing"), &spec);
+            x.processing = Some(spec);
+            let ack_after = match raw.ack.as_deref() {
+                None | Some("after") => true,
+                Some("before") => false,
+                Some(other) => {
+                    c.fail(
+                        &at("ack"),
+                        format!("unknown ack `{other}`; expected \"after\" or \"before\""),
+                    );
+                    true
+                }
+            };
+            x.ack = Some(if ack_after { "after" } else { "before" }.into());
+            let error_rate = raw.error_rate.unwrap_or(0.0);
+            if !(0.0..=1.0).contains(&error_rate) {
+                c.fail(
+                    &at("error_rate"),
+                    format!("{error_rate} is out of range; expected a share between 0 and 1"),
+                );
+            }
+            x.error_rate = Some(error_rate);
+            let dedupe = raw.dedupe.unwrap_or(true);
+            x.dedupe = Some(dedupe);
+            let mut outages = Vec::new();
+            for (i, o) in raw.outages.iter().enumerate() {
+                let op = |k: &str| {
+                    let mut p = at("outages");
+                    p.push(Seg::Index(i));
+                    p.push(key(k));
+                    p
+                };
+                let len = c.positive(&op("duration"), o.duration, "30m");
+                if o.start.ns() >= duration {
+                    c.fail(&op("start"), "starts after the end of the run");
+                }
+                let mode = match o.mode.as_str() {
+                    "refuse" => {
+                        if o.retry_after.is_some() {
+                            c.fail(&op("retry_after"), "`retry_after` goes with mode \"503\"");
+                        }
+                        OutageMode::Refuse
+                    }
+                    "503" => OutageMode::Unavailable(o.retry_after.map(|d| d.ns())),
+                    other => {
+                        c.fail(
+                            &op("mode"),
+                            format!(
+                                "unknown outage mode `{other}`; expected \"refuse\" or \"503\""
+                            ),
+                        );
+                        OutageMode::Refuse
+                    }
+                };
+                outages.push(Outage {
+                    start: o.start.ns(),
+                    duration: len,
+                    mode,
+                });
+            }
+            x.outages = raw.outages.clone();
+            let spec = raw
+                .retry
+                .clone()
+                .unwrap_or(RetrySpec::Preset(DEFAULT_RETRY.into()));
+            let retry = match spec.resolve(raw.timeout.map(|t| t.ns())) {
+                Ok(p) => p,
+                Err(m) => {
+                    let k = if m.contains("timeout") && raw.timeout.is_some() {
+                        "timeout"
+                    } else {
+                        "retry"
+                    };
+                    c.fail(&at(k), m);
+                    RetryPolicy::preset("none").expect("preset exists")
+                }
+            };
+            x.retry = Some(spec);
+            x.timeout = Some(Duration(retry.timeout));
+            let disable_after = raw.disable_after.map(|d| d.ns());
+            if disable_after == Some(0) {
+                c.fail(
+                    &at("disable_after"),
+                    "must be above zero (leave it out for never)",
+                );
+            }
+            x.disable_after = raw.disable_after;
+            let reconcile = (strategy == Strategy::WebhookReconcile).then(|| {
+                let interval = c.positive(
+                    &at("reconcile_interval"),
+                    raw.reconcile_interval.unwrap_or(DEFAULT_RECONCILE_INTERVAL),
+                    "1h",
+                );
+                x.reconcile_interval = Some(Duration(interval));
+                let page_size = page_size(c, &mut x);
+                FeedPlan {
+                    interval,
+                    page_size,
+                    hold: 0,
+                }
+            });
             let signature = match raw.signature.as_deref() {
                 None => Scheme::StandardWebhooks,
                 Some(text) => text.parse().unwrap_or_else(|e| {
@@ -367,24 +844,36 @@ fn consumer_kind(
                     Scheme::StandardWebhooks
                 }),
             };
+            x.signature = Some(signature.name().into());
             let secret = raw.secret.as_deref().and_then(|text| {
                 Secret::parse(text)
                     .map(|s| s.as_str().to_string())
                     .map_err(|e| c.fail(&at("secret"), format!("{e}")))
                     .ok()
             });
+            x.secret = raw.secret.clone();
             let url = raw.url.as_deref().and_then(|text| {
                 crate::live::ReceiverUrl::parse(text)
                     .map(|_| text.to_string())
                     .map_err(|e| c.fail(&at("url"), e))
                     .ok()
             });
-            Some(ConsumerKind::Webhook(WebhookPlan {
-                processing,
+            x.url = raw.url.clone();
+            ConsumerKind::Webhook(WebhookPlan {
                 signature,
                 secret,
                 url,
-            }))
+                processing,
+                thin: strategy == Strategy::WebhookThin,
+                ack_after,
+                error_rate,
+                dedupe,
+                outages,
+                retry,
+                disable_after,
+                reconcile,
+            })
         }
-    }
+    };
+    (kind, x)
 }

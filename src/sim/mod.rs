@@ -6,34 +6,47 @@
 //! nanosecond go workload first, then heap (in push order), then FIFOs (in consumer order).
 //!
 //! What happens to each message is decided by the shared policies ([`crate::policy`]): the
-//! poll timetable, and the [`Ledger`] that says whether a response was useful and keeps
-//! freshness. This module only moves time and messages.
+//! poll timetable, adaptive back-off, events paging, retry schedules, rate limiting, outage
+//! windows, endpoint health, and the [`Ledger`] that says whether a response was useful and
+//! keeps freshness. This module and its children only move time and messages:
+//!
+//! - this file: the loop, resource changes, and the provider's request path (network delay →
+//!   rate limit → worker queue → service → response);
+//! - [`poll`]: per-resource pollers (`poll`, `poll-conditional`, `adaptive-poll`);
+//! - [`feed`]: events-list consumers (`poll-events`, `long-poll`, the reconcile safety net);
+//! - [`hook`]: webhook delivery, retries and receivers (`webhook`, `webhook-thin`,
+//!   `webhook-reconcile`).
 //!
 //! ## Fast paths, and the oracle that checks them
 //!
-//! A poll is three steps: *issue* (request leaves the consumer), *read* (the provider has
-//! served it and reads the resource's version), *response* (it arrives back). The plain path
+//! A poll is three steps: *issue* (request leaves the consumer), *serve* (the provider has
+//! served it and reads the resource's version), *reply* (it arrives back). The plain path
 //! schedules all three on the heap. With [`SimOptions::fast_paths`] (the default):
 //!
-//! 1. strictly periodic polls (no jitter) wait in a FIFO per consumer instead of the heap;
-//! 2. when network delay and service time are constants, that FIFO is keyed by read time and
-//!    the issue step is folded into the read (it only counts and draws nothing);
-//! 3. a response that cannot be useful (its version is not newer than what the consumer
-//!    already holds) is counted at read time with its arrival timestamp instead of being
-//!    scheduled.
+//! 1. strictly periodic polls (no jitter, not adaptive) wait in a FIFO per consumer instead of
+//!    the heap;
+//! 2. when network delay and service time are constants and nothing couples requests (no
+//!    worker limit, no rate limit), that FIFO is keyed by serve time and the issue step is
+//!    folded into it (it only counts and draws nothing);
+//! 3. a reply that cannot be useful (its version is not newer than what the consumer already
+//!    holds) is counted at serve time with its arrival timestamp instead of being scheduled.
 //!
 //! None of these changes the order of random draws or of interacting events, so both paths
 //! give byte-identical reports; `tests/sim_oracle.rs` checks it.
 
+mod feed;
+mod hook;
+mod poll;
 pub mod queue;
 
 use crate::metrics::{ConsumerMetrics, EngineKind, Outcome, RunReport};
-use crate::policy::{Ledger, PollSchedule, SizeModel};
+use crate::policy::{page, Ledger, Page, SizeModel, TokenBucket};
 use crate::rng::{self, Rng};
-use crate::scenario::{ConsumerKind, Dist, Plan};
+use crate::scenario::{ConsumerKind, Plan};
 use crate::time::Nanos;
 use crate::workload::{Event, Workload};
-use queue::{EventQueue, PeriodicQueue};
+use queue::EventQueue;
+use std::collections::VecDeque;
 
 /// Engine switches (for testing and benchmarking the engine itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +54,32 @@ pub struct SimOptions {
     /// Use the fast paths described in the module docs. Default true; false runs the plain
     /// path that serves as the test oracle.
     pub fast_paths: bool,
+    /// Record every webhook delivery attempt (see [`run_with_log`]). Default false.
+    pub record_attempts: bool,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { fast_paths: true }
+        SimOptions {
+            fast_paths: true,
+            record_attempts: false,
+        }
     }
+}
+
+/// One webhook delivery attempt, as recorded by [`run_with_log`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// Consumer index in the plan.
+    pub consumer: usize,
+    /// Resource and version of the event delivered.
+    pub resource: u32,
+    /// Version of the event delivered.
+    pub version: u32,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// When the provider started the attempt, ns.
+    pub time: Nanos,
 }
 
 /// Why a simulation failed.
@@ -57,43 +90,91 @@ pub enum SimError {
     Invariant(String),
 }
 
+/// An API request from a consumer to the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Req {
+    /// `GET /resources/{r}`, with the version the consumer holds as its ETag.
+    Resource { r: u32, etag: u32 },
+    /// `GET /events?after=cursor&limit=size` (held up to `hold` ns when empty).
+    Page { cursor: u64, size: u32, hold: Nanos },
+    /// The enrichment `GET` of a thin webhook's object.
+    Enrich { r: u32 },
+}
+
+/// A provider response as it reaches the consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resp {
+    /// A resource's state at version `v` (200 or 304).
+    State { r: u32, v: u32 },
+    /// An events page.
+    Page(Page),
+    /// `429 Too Many Requests` for `req`, with `Retry-After` in ns.
+    Limited { req: Req, retry_after: Nanos },
+}
+
+/// What the provider learns about one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// 2xx; `useful`: it delivered something new.
+    Ok { useful: bool },
+    /// Refused, 5xx or timeout; with the receiver's `Retry-After` if any.
+    Failed { retry_after: Option<Nanos> },
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Action {
-    PollIssue { c: u16, r: u32 },
-    PollRead { c: u16, r: u32 },
-    PollResponse { c: u16, r: u32, v: u32 },
-    HookArrive { c: u16, r: u32, v: u32 },
-    HookAck { c: u16, useful: bool },
+    PollIssue {
+        c: u16,
+        r: u32,
+    },
+    Send {
+        c: u16,
+        req: Req,
+    },
+    Arrive {
+        c: u16,
+        req: Req,
+    },
+    Serve {
+        c: u16,
+        req: Req,
+    },
+    Reply {
+        c: u16,
+        resp: Resp,
+    },
+    FeedIssue {
+        c: u16,
+    },
+    HoldExpire {
+        c: u16,
+        gen: u32,
+    },
+    HookAttempt {
+        c: u16,
+        d: u32,
+        gen: u32,
+    },
+    HookArrive {
+        c: u16,
+        d: u32,
+        gen: u32,
+    },
+    HookResult {
+        c: u16,
+        d: u32,
+        gen: u32,
+        result: Attempt,
+    },
 }
 
-/// How a poll consumer's FIFO is keyed (fast paths only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fifo {
-    /// No FIFO: polls go through the heap.
-    None,
-    /// FIFO of issue times.
-    Issue,
-    /// FIFO of read times; issue = read − `lead` (constant network delay + service time).
-    Read { lead: Nanos },
-}
-
-struct PollState {
-    schedule: PollSchedule,
-    /// Nominal time of each resource's next poll (jittered consumers only).
-    nominal: Vec<Nanos>,
-    fifo_kind: Fifo,
-    fifo: PeriodicQueue,
-    jitter_rng: Rng,
-}
-
-struct HookState {
-    processing: Dist,
-    processing_rng: Rng,
-}
-
+/// Family-specific state of a consumer. There is one per consumer, so the size difference
+/// between variants costs nothing worth an indirection on the polling hot path.
+#[allow(clippy::large_enum_variant)]
 enum Kind {
-    Poll(PollState),
-    Hook(HookState),
+    Poll(poll::PollState),
+    Feed,
+    Hook(hook::HookState),
 }
 
 struct ConsumerSim {
@@ -101,12 +182,47 @@ struct ConsumerSim {
     ledger: Ledger,
     net_rng: Rng,
     service_rng: Rng,
+    /// Per-consumer rate limit at the provider.
+    limiter: Option<TokenBucket>,
+    /// No API request before this time (a 429 told the consumer to back off), ns.
+    blocked_until: Nanos,
+    /// The events-list part (`poll-events`, `long-poll`, reconcile safety net).
+    feed: Option<feed::FeedState>,
     kind: Kind,
 }
 
 /// Runs a validated plan on the simulation engine.
 pub fn run(plan: &Plan, opts: SimOptions) -> Result<RunReport, SimError> {
+    Sim::new(plan, opts).run().map(|(r, _)| r)
+}
+
+/// Runs a plan and also returns every webhook delivery attempt in time order (for tests of
+/// retry timing; `opts.record_attempts` is forced on).
+pub fn run_with_log(
+    plan: &Plan,
+    mut opts: SimOptions,
+) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+    opts.record_attempts = true;
     Sim::new(plan, opts).run()
+}
+
+/// The provider's events list, kept from the lowest cursor any consumer still needs.
+#[derive(Default)]
+struct EventLog {
+    /// Id of `items[0]`.
+    base: u64,
+    items: VecDeque<(u32, u32)>,
+    /// Whether any consumer reads the list (otherwise nothing is kept).
+    needed: bool,
+}
+
+impl EventLog {
+    fn end(&self) -> u64 {
+        self.base + self.items.len() as u64
+    }
+    fn get(&self, id: u64) -> (u32, u32) {
+        self.items[(id - self.base) as usize]
+    }
 }
 
 struct Sim<'p> {
@@ -116,88 +232,70 @@ struct Sim<'p> {
     sizes: SizeModel,
     workload: std::iter::Peekable<Workload>,
     versions: Vec<u32>,
+    log: EventLog,
     queue: EventQueue<Action>,
     consumers: Vec<ConsumerSim>,
+    /// Workers busy serving (only tracked with a worker limit).
+    busy: u32,
+    /// Requests waiting for a worker, in arrival order.
+    waiting: VecDeque<(u16, Req)>,
+    /// Whether requests can interact at the provider (worker limit or rate limit).
+    coupled: bool,
     emitted: u64,
+    attempts: Vec<AttemptRecord>,
 }
 
 impl<'p> Sim<'p> {
     fn new(plan: &'p Plan, opts: SimOptions) -> Sim<'p> {
-        let n = plan.resources;
-        let mut queue = EventQueue::default();
-        let constant_lead = (plan.network_delay.is_constant() && plan.service_time.is_constant())
-            .then(|| plan.network_delay.mean() as Nanos + plan.service_time.mean() as Nanos);
-        let consumers = plan
-            .consumers
-            .iter()
-            .enumerate()
-            .map(|(ci, cp)| {
-                let stream = |part: &str| rng::consumer_stream(plan.seed, &cp.name, part);
-                let kind = match &cp.kind {
-                    ConsumerKind::Poll(pp) => {
-                        let schedule = PollSchedule::from_plan(pp);
-                        let mut phase_rng = stream("phase");
-                        let firsts: Vec<Nanos> = (0..n)
-                            .map(|_| schedule.first_nominal(&mut phase_rng))
-                            .collect();
-                        let mut jitter_rng = stream("jitter");
-                        let fifo_kind =
-                            match (opts.fast_paths, schedule.is_periodic(), constant_lead) {
-                                (true, true, Some(lead)) => Fifo::Read { lead },
-                                (true, true, None) => Fifo::Issue,
-                                _ => Fifo::None,
-                            };
-                        let mut fifo = Vec::new();
-                        let mut nominal = Vec::new();
-                        for (r, &first) in firsts.iter().enumerate() {
-                            let r = r as u32;
-                            let t = schedule.actual(first, &mut jitter_rng);
-                            match fifo_kind {
-                                Fifo::None => queue.push(t, Action::PollIssue { c: ci as u16, r }),
-                                Fifo::Issue => fifo.push((t, r)),
-                                Fifo::Read { lead } => fifo.push((t + lead, r)),
-                            }
-                        }
-                        if !schedule.is_periodic() {
-                            nominal = firsts;
-                        }
-                        Kind::Poll(PollState {
-                            schedule,
-                            nominal,
-                            fifo_kind,
-                            fifo: PeriodicQueue::from_unsorted(fifo),
-                            jitter_rng,
-                        })
-                    }
-                    ConsumerKind::Webhook(wp) => Kind::Hook(HookState {
-                        processing: wp.processing,
-                        processing_rng: stream("processing"),
-                    }),
-                };
-                ConsumerSim {
-                    metrics: ConsumerMetrics::new(&cp.name, cp.strategy.name(), plan.duration),
-                    ledger: Ledger::new(n),
-                    net_rng: stream("network"),
-                    service_rng: stream("service"),
-                    kind,
-                }
-            })
-            .collect();
-        Sim {
+        let coupled = plan.workers.is_some() || plan.rate_limit.is_some();
+        let mut sim = Sim {
             plan,
             opts,
             end: plan.duration,
-            sizes: SizeModel::default(),
-            workload: Workload::new(plan.seed, n, plan.mean_change_interval, plan.duration)
-                .peekable(),
-            versions: vec![0; n as usize],
-            queue,
-            consumers,
+            sizes: plan.sizes,
+            workload: Workload::from_plan(plan).peekable(),
+            versions: vec![0; plan.resources as usize],
+            log: EventLog::default(),
+            queue: EventQueue::default(),
+            consumers: Vec::with_capacity(plan.consumers.len()),
+            busy: 0,
+            waiting: VecDeque::new(),
+            coupled,
             emitted: 0,
+            attempts: Vec::new(),
+        };
+        for (ci, cp) in plan.consumers.iter().enumerate() {
+            let stream = |part: &str| rng::consumer_stream(plan.seed, &cp.name, part);
+            let c = ci as u16;
+            let (kind, feed) = match &cp.kind {
+                ConsumerKind::Poll(pp) => (Kind::Poll(sim.poll_state(c, pp, stream)), None),
+                ConsumerKind::Feed(fp) => (Kind::Feed, Some(sim.feed_state(c, fp, stream))),
+                ConsumerKind::Webhook(wp) => {
+                    let feed = wp
+                        .reconcile
+                        .as_ref()
+                        .map(|fp| sim.feed_state(c, fp, stream));
+                    (Kind::Hook(hook::HookState::new(wp, stream)), feed)
+                }
+            };
+            sim.log.needed |= feed.is_some();
+            sim.consumers.push(ConsumerSim {
+                metrics: ConsumerMetrics::new(&cp.name, cp.strategy.name(), plan.duration),
+                ledger: Ledger::new(plan.resources),
+                net_rng: stream("network"),
+                service_rng: stream("service"),
+                limiter: plan
+                    .rate_limit
+                    .map(|(n, per, burst)| TokenBucket::new(n, per, burst)),
+                blocked_until: 0,
+                feed,
+                kind,
+            });
         }
+        sim
     }
 
-    fn run(mut self) -> Result<RunReport, SimError> {
+    fn run(mut self) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
         loop {
             let tw = self.workload.peek().map_or(Nanos::MAX, |e| e.time);
             let th = self.queue.peek_time().unwrap_or(Nanos::MAX);
@@ -219,171 +317,181 @@ impl<'p> Sim<'p> {
         self.finish()
     }
 
-    #[inline]
-    fn earliest_fifo(&self) -> (Nanos, usize) {
-        let mut best = (Nanos::MAX, 0);
-        for (i, c) in self.consumers.iter().enumerate() {
-            if let Kind::Poll(p) = &c.kind {
-                if let Some(t) = p.fifo.peek_time() {
-                    if t < best.0 {
-                        best = (t, i);
-                    }
-                }
-            }
+    fn apply(&mut self, t: Nanos, a: Action) {
+        match a {
+            Action::PollIssue { c, r } => self.poll_issue(c, r, t),
+            Action::Send { c, req } => self.send(c, req, t),
+            Action::Arrive { c, req } => self.arrive(c, req, t),
+            Action::Serve { c, req } => self.serve(c, req, t),
+            Action::Reply { c, resp } => self.reply(c, resp, t),
+            Action::FeedIssue { c } => self.feed_issue(c, t),
+            Action::HoldExpire { c, gen } => self.hold_expire(c, gen, t),
+            Action::HookAttempt { c, d, gen } => self.hook_attempt(c, d, gen, t),
+            Action::HookArrive { c, d, gen } => self.hook_arrive(c, d, gen, t),
+            Action::HookResult { c, d, gen, result } => self.hook_result(c, d, gen, result, t),
         }
-        best
     }
 
+    /// A resource changed: every consumer's ledger learns of the event, the events list grows,
+    /// held long polls are answered and webhook deliveries start.
     fn change(&mut self, e: Event) {
         self.emitted += 1;
         self.versions[e.resource as usize] = e.version;
-        let sizes = self.sizes;
-        let service = self.plan.service_time;
-        let net = self.plan.network_delay;
-        for (ci, c) in self.consumers.iter_mut().enumerate() {
-            c.ledger.emit(e.resource, e.version, e.time);
-            if let Kind::Hook(_) = c.kind {
-                let s = service.sample(&mut c.service_rng);
-                let d1 = net.sample(&mut c.net_rng);
-                c.metrics.request_sent(e.time, sizes.webhook_request());
-                c.metrics.provider_busy_ns += u128::from(s);
-                self.queue.push(
-                    e.time + s + d1,
-                    Action::HookArrive {
-                        c: ci as u16,
-                        r: e.resource,
-                        v: e.version,
-                    },
-                );
+        if self.log.needed {
+            self.log.items.push_back((e.resource, e.version));
+            if self.log.items.len() % 4096 == 0 {
+                self.trim_log();
+            }
+        }
+        for ci in 0..self.consumers.len() {
+            let c = ci as u16;
+            self.consumers[ci]
+                .ledger
+                .emit(e.resource, e.version, e.time);
+            if self.consumers[ci].feed.as_ref().is_some_and(|f| f.holding) {
+                self.answer_hold(c, e.time);
+            }
+            if matches!(self.consumers[ci].kind, Kind::Hook(_)) {
+                self.hook_start(c, e, e.time);
             }
         }
     }
 
-    fn apply(&mut self, t: Nanos, a: Action) {
-        match a {
-            Action::PollIssue { c, r } => self.poll_issue(c as usize, r, t),
-            Action::PollRead { c, r } => self.poll_read(c as usize, r, t),
-            Action::PollResponse { c, r, v } => {
+    /// Drops events every events-list consumer has paged past.
+    fn trim_log(&mut self) {
+        let min = self
+            .consumers
+            .iter()
+            .filter_map(|c| c.feed.as_ref().map(|f| f.cursor))
+            .min()
+            .unwrap_or(self.log.end());
+        while self.log.base < min && !self.log.items.is_empty() {
+            self.log.items.pop_front();
+            self.log.base += 1;
+        }
+    }
+
+    /// Consumer `c` sends API request `req` at `t`.
+    fn send(&mut self, c: u16, req: Req, t: Nanos) {
+        let plan = self.plan;
+        let coupled = self.coupled;
+        let cs = &mut self.consumers[c as usize];
+        cs.metrics.request_sent(t, self.sizes.get_request());
+        let d1 = plan.network_delay.sample(&mut cs.net_rng);
+        if coupled {
+            self.queue.push(t + d1, Action::Arrive { c, req });
+        } else {
+            let s = plan.service_time.sample(&mut cs.service_rng);
+            cs.metrics.provider_busy_ns += u128::from(s);
+            self.queue.push(t + d1 + s, Action::Serve { c, req });
+        }
+    }
+
+    /// A request reaches the provider (only when requests are coupled): rate limit, then a
+    /// worker or the queue.
+    fn arrive(&mut self, c: u16, req: Req, t: Nanos) {
+        let cs = &mut self.consumers[c as usize];
+        if let Some(limiter) = &mut cs.limiter {
+            if let Err(retry_after) = limiter.take(t) {
+                let d2 = self.plan.network_delay.sample(&mut cs.net_rng);
+                cs.metrics.bytes(t, self.sizes.empty_response());
+                self.queue.push(
+                    t + d2,
+                    Action::Reply {
+                        c,
+                        resp: Resp::Limited { req, retry_after },
+                    },
+                );
+                return;
+            }
+        }
+        match self.plan.workers {
+            Some(w) if self.busy >= w => self.waiting.push_back((c, req)),
+            _ => self.start_service(c, req, t),
+        }
+    }
+
+    fn start_service(&mut self, c: u16, req: Req, t: Nanos) {
+        if self.plan.workers.is_some() {
+            self.busy += 1;
+        }
+        let cs = &mut self.consumers[c as usize];
+        let s = self.plan.service_time.sample(&mut cs.service_rng);
+        cs.metrics.provider_busy_ns += u128::from(s);
+        self.queue.push(t + s, Action::Serve { c, req });
+    }
+
+    /// The provider has served `req` at `t`: frees the worker and answers.
+    fn serve(&mut self, c: u16, req: Req, t: Nanos) {
+        if self.plan.workers.is_some() {
+            self.busy -= 1;
+            if let Some((nc, nreq)) = self.waiting.pop_front() {
+                self.start_service(nc, nreq, t);
+            }
+        }
+        match req {
+            Req::Resource { r, etag } => self.serve_resource(c, r, etag, t),
+            Req::Enrich { r } => {
+                let v = self.versions[r as usize];
+                self.respond(c, Resp::State { r, v }, self.sizes.resource_response(), t);
+            }
+            Req::Page { cursor, size, hold } => {
+                let p = page(cursor, self.log.end(), size);
+                if p.is_empty() && hold > 0 {
+                    self.start_hold(c, hold, t);
+                } else {
+                    self.respond(c, Resp::Page(p), self.sizes.page_response(p.len()), t);
+                }
+            }
+        }
+    }
+
+    /// Sends `resp` (`bytes` long) from the provider at `t`.
+    fn respond(&mut self, c: u16, resp: Resp, bytes: u64, t: Nanos) {
+        let cs = &mut self.consumers[c as usize];
+        cs.metrics.bytes(t, bytes);
+        let d2 = self.plan.network_delay.sample(&mut cs.net_rng);
+        self.queue.push(t + d2, Action::Reply { c, resp });
+    }
+
+    /// A response reaches consumer `c` at `t`.
+    fn reply(&mut self, c: u16, resp: Resp, t: Nanos) {
+        match resp {
+            Resp::Limited { req, retry_after } => {
+                let cs = &mut self.consumers[c as usize];
+                cs.metrics.request_done(t, Outcome::Failed);
+                cs.blocked_until = cs.blocked_until.max(t + retry_after);
+                match req {
+                    Req::Resource { r, .. } => self.poll_limited(c, r, t),
+                    Req::Page { .. } => self.feed_limited(c, t),
+                    Req::Enrich { .. } => self.queue.push(t + retry_after, Action::Send { c, req }),
+                }
+            }
+            Resp::State { r, v } => {
                 let cs = &mut self.consumers[c as usize];
                 let m = &mut cs.metrics;
                 let obs = cs.ledger.observe_state(r, v, t, |lat| m.observed(t, lat));
-                let outcome = if obs.new > 0 {
-                    Outcome::Useful
-                } else {
-                    Outcome::Wasted
-                };
-                m.request_done(t, outcome);
-            }
-            Action::HookArrive { c, r, v } => {
-                let cs = &mut self.consumers[c as usize];
-                let m = &mut cs.metrics;
-                let obs = cs.ledger.observe_event(r, v, t, |lat| m.observed(t, lat));
-                let Kind::Hook(h) = &mut cs.kind else {
-                    unreachable!("webhook action for a non-webhook consumer")
-                };
-                let p = h.processing.sample(&mut h.processing_rng);
-                let d2 = self.plan.network_delay.sample(&mut cs.net_rng);
-                m.bytes(t + p, self.sizes.ack_response());
-                self.queue.push(
-                    t + p + d2,
-                    Action::HookAck {
-                        c,
-                        useful: obs.new > 0,
+                let useful = obs.new > 0;
+                m.request_done(
+                    t,
+                    if useful {
+                        Outcome::Useful
+                    } else {
+                        Outcome::Wasted
                     },
                 );
-            }
-            Action::HookAck { c, useful } => {
-                let outcome = if useful {
-                    Outcome::Useful
-                } else {
-                    Outcome::Wasted
-                };
-                self.consumers[c as usize].metrics.request_done(t, outcome);
-            }
-        }
-    }
-
-    /// A poll leaves the consumer at `t`; the provider reads the resource after the network
-    /// delay and its service time. Also schedules the resource's next poll.
-    fn poll_issue(&mut self, c: usize, r: u32, t: Nanos) {
-        let cs = &mut self.consumers[c];
-        cs.metrics.request_sent(t, self.sizes.get_request());
-        let d1 = self.plan.network_delay.sample(&mut cs.net_rng);
-        let s = self.plan.service_time.sample(&mut cs.service_rng);
-        cs.metrics.provider_busy_ns += u128::from(s);
-        self.queue
-            .push(t + d1 + s, Action::PollRead { c: c as u16, r });
-        let Kind::Poll(p) = &mut cs.kind else {
-            unreachable!("poll action for a non-poll consumer")
-        };
-        match p.fifo_kind {
-            Fifo::Issue => p.fifo.push(p.schedule.next_nominal(t), r),
-            Fifo::None => {
-                let next = if p.schedule.is_periodic() {
-                    p.schedule.next_nominal(t)
-                } else {
-                    let nominal = &mut p.nominal[r as usize];
-                    *nominal = p.schedule.next_nominal(*nominal);
-                    p.schedule.actual(*nominal, &mut p.jitter_rng)
-                };
-                self.queue.push(next, Action::PollIssue { c: c as u16, r });
-            }
-            Fifo::Read { .. } => unreachable!("read-keyed FIFOs never issue through the heap"),
-        }
-    }
-
-    /// The provider reads resource `r` for consumer `c` at `t` and answers.
-    #[inline]
-    fn poll_read(&mut self, c: usize, r: u32, t: Nanos) {
-        let v = self.versions[r as usize];
-        let cs = &mut self.consumers[c];
-        let d2 = self.plan.network_delay.sample(&mut cs.net_rng);
-        let arrive = t + d2;
-        cs.metrics.bytes(t, self.sizes.resource_response());
-        if self.opts.fast_paths && v <= cs.ledger.seen(r) {
-            // Cannot be useful: count it now, with its arrival time, if it arrives in the run.
-            if arrive < self.end {
-                cs.metrics.request_done(arrive, Outcome::Wasted);
-            }
-        } else {
-            self.queue
-                .push(arrive, Action::PollResponse { c: c as u16, r, v });
-        }
-    }
-
-    fn fifo_step(&mut self, c: usize) {
-        let Kind::Poll(p) = &mut self.consumers[c].kind else {
-            unreachable!("only poll consumers have FIFOs")
-        };
-        let (t, r) = p.fifo.pop().expect("peeked");
-        match p.fifo_kind {
-            Fifo::Issue => self.poll_issue(c, r, t),
-            Fifo::Read { lead } => {
-                p.fifo.push(p.schedule.next_nominal(t), r);
-                let cs = &mut self.consumers[c];
-                cs.metrics.request_sent(t - lead, self.sizes.get_request());
-                cs.metrics.provider_busy_ns += u128::from(self.plan.service_time.mean() as Nanos);
-                self.poll_read(c, r, t);
-            }
-            Fifo::None => unreachable!("heap-scheduled consumers have empty FIFOs"),
-        }
-    }
-
-    fn finish(mut self) -> Result<RunReport, SimError> {
-        let end = self.end;
-        let service = self.plan.service_time.mean() as Nanos;
-        for cs in &mut self.consumers {
-            // Read-keyed FIFOs hold polls already sent before the end but not yet read.
-            if let Kind::Poll(p) = &cs.kind {
-                if let Fifo::Read { lead } = p.fifo_kind {
-                    for &(t, _) in p.fifo.iter() {
-                        if t - lead < end {
-                            cs.metrics.request_sent(t - lead, self.sizes.get_request());
-                            cs.metrics.provider_busy_ns += u128::from(service);
-                        }
-                    }
+                if let Kind::Poll(_) = cs.kind {
+                    self.poll_replied(c, r, useful, t);
                 }
             }
+            Resp::Page(p) => self.feed_replied(c, p, t),
+        }
+    }
+
+    fn finish(mut self) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+        let end = self.end;
+        for ci in 0..self.consumers.len() {
+            self.poll_finish(ci);
         }
         let consumers: Vec<ConsumerMetrics> = self
             .consumers
@@ -402,6 +510,6 @@ impl<'p> Sim<'p> {
             consumers,
         };
         report.check_invariants().map_err(SimError::Invariant)?;
-        Ok(report)
+        Ok((report, self.attempts))
     }
 }

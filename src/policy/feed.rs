@@ -1,0 +1,59 @@
+//! Events-list paging with an `after` cursor (Stripe `GET /v1/events`, Svix polling
+//! endpoints).
+//!
+//! The provider keeps events in emission order; a consumer's cursor is the number of events it
+//! has paged past. A request returns the next events after the cursor, at most `page_size`,
+//! and says whether more are waiting so the consumer fetches the next page at once.
+
+/// One page of the events list: events `from..to` (emission ids) and whether more wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// First event id in the page.
+    pub from: u64,
+    /// One past the last event id in the page.
+    pub to: u64,
+    /// More events after `to` were already available when the page was served.
+    pub more: bool,
+}
+
+impl Page {
+    /// Events in the page.
+    pub fn len(&self) -> u64 {
+        self.to - self.from
+    }
+    /// True for an empty page.
+    pub fn is_empty(&self) -> bool {
+        self.to == self.from
+    }
+}
+
+/// The page served to a consumer at `cursor` when `available` events exist.
+pub fn page(cursor: u64, available: u64, page_size: u32) -> Page {
+    let from = cursor.min(available);
+    let to = (from + u64::from(page_size.max(1))).min(available);
+    Page {
+        from,
+        to,
+        more: to < available,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_until_caught_up() {
+        assert_eq!(
+            page(0, 250, 100),
+            Page {
+                from: 0,
+                to: 100,
+                more: true
+            }
+        );
+        assert_eq!(page(200, 250, 100).to, 250);
+        assert!(!page(200, 250, 100).more);
+        assert!(page(250, 250, 100).is_empty());
+    }
+}

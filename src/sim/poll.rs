@@ -1,0 +1,242 @@
+//! Per-resource pollers in the simulation: `poll`, `poll-conditional`, `adaptive-poll`.
+//!
+//! Fixed-interval pollers are timer driven: each poll of a resource schedules the next one at
+//! the next nominal time, whatever the response (that is what makes N·60/T exact). Adaptive
+//! pollers schedule the next poll when the reply arrives, after an interval the
+//! [`AdaptiveInterval`](crate::policy::AdaptiveInterval) policy picks. A `429` makes the consumer
+//! skip polls until its `Retry-After` has passed.
+
+use super::queue::PeriodicQueue;
+use super::{Action, Kind, Req, Resp, Sim};
+use crate::metrics::Outcome;
+use crate::policy::{AdaptiveInterval, PollSchedule};
+use crate::rng::Rng;
+use crate::scenario::PollPlan;
+use crate::time::Nanos;
+
+/// How a poll consumer's FIFO is keyed (fast paths only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fifo {
+    /// No FIFO: polls go through the heap.
+    None,
+    /// FIFO of issue times.
+    Issue,
+    /// FIFO of serve times; issue = serve − `lead` (constant network delay + service time).
+    Serve { lead: Nanos },
+}
+
+pub(super) struct PollState {
+    schedule: PollSchedule,
+    /// Nominal time of each resource's next poll (jittered consumers only).
+    nominal: Vec<Nanos>,
+    fifo_kind: Fifo,
+    pub(super) fifo: PeriodicQueue,
+    jitter_rng: Rng,
+    conditional: bool,
+    adaptive: Option<AdaptiveInterval>,
+    /// Current interval of each resource (adaptive only), ns.
+    current: Vec<Nanos>,
+}
+
+impl Sim<'_> {
+    pub(super) fn poll_state(
+        &mut self,
+        c: u16,
+        pp: &PollPlan,
+        stream: impl Fn(&str) -> Rng,
+    ) -> PollState {
+        let n = self.plan.resources;
+        let schedule = PollSchedule::from_plan(pp);
+        let mut phase_rng = stream("phase");
+        let firsts: Vec<Nanos> = (0..n)
+            .map(|_| schedule.first_nominal(&mut phase_rng))
+            .collect();
+        let mut jitter_rng = stream("jitter");
+        let timer_driven = pp.adaptive.is_none() && schedule.is_periodic();
+        let constant_lead = (self.plan.network_delay.is_constant()
+            && self.plan.service_time.is_constant()
+            && !self.coupled)
+            .then(|| {
+                self.plan.network_delay.mean() as Nanos + self.plan.service_time.mean() as Nanos
+            });
+        let fifo_kind = match (self.opts.fast_paths && timer_driven, constant_lead) {
+            (true, Some(lead)) => Fifo::Serve { lead },
+            (true, None) => Fifo::Issue,
+            (false, _) => Fifo::None,
+        };
+        let mut fifo = Vec::new();
+        for (r, &first) in firsts.iter().enumerate() {
+            let r = r as u32;
+            let t = schedule.actual(first, &mut jitter_rng);
+            match fifo_kind {
+                Fifo::None => self.queue.push(t, Action::PollIssue { c, r }),
+                Fifo::Issue => fifo.push((t, r)),
+                Fifo::Serve { lead } => fifo.push((t + lead, r)),
+            }
+        }
+        PollState {
+            schedule,
+            nominal: if schedule.is_periodic() {
+                Vec::new()
+            } else {
+                firsts
+            },
+            fifo_kind,
+            fifo: PeriodicQueue::from_unsorted(fifo),
+            jitter_rng,
+            conditional: pp.conditional,
+            adaptive: pp.adaptive,
+            current: if pp.adaptive.is_some() {
+                vec![pp.interval; n as usize]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// The earliest FIFO head over all consumers: `(time, consumer)`.
+    #[inline]
+    pub(super) fn earliest_fifo(&self) -> (Nanos, usize) {
+        let mut best = (Nanos::MAX, 0);
+        for (i, c) in self.consumers.iter().enumerate() {
+            if let Kind::Poll(p) = &c.kind {
+                if let Some(t) = p.fifo.peek_time() {
+                    if t < best.0 {
+                        best = (t, i);
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    pub(super) fn fifo_step(&mut self, c: usize) {
+        let Kind::Poll(p) = &mut self.consumers[c].kind else {
+            unreachable!("only poll consumers have FIFOs")
+        };
+        let (t, r) = p.fifo.pop().expect("peeked");
+        match p.fifo_kind {
+            Fifo::Issue => self.poll_issue(c as u16, r, t),
+            Fifo::Serve { lead } => {
+                p.fifo.push(p.schedule.next_nominal(t), r);
+                let service = self.plan.service_time.mean() as Nanos;
+                let cs = &mut self.consumers[c];
+                if t - lead < cs.blocked_until {
+                    return;
+                }
+                cs.metrics.request_sent(t - lead, self.sizes.get_request());
+                cs.metrics.provider_busy_ns += u128::from(service);
+                let etag = cs.ledger.seen(r);
+                self.serve_resource(c as u16, r, etag, t);
+            }
+            Fifo::None => unreachable!("heap-scheduled consumers have empty FIFOs"),
+        }
+    }
+
+    /// Resource `r`'s poll is due at `t`: schedule the next one (timer-driven pollers) and send
+    /// this one unless the consumer is backing off.
+    pub(super) fn poll_issue(&mut self, c: u16, r: u32, t: Nanos) {
+        let cs = &mut self.consumers[c as usize];
+        let Kind::Poll(p) = &mut cs.kind else {
+            unreachable!("poll action for a non-poll consumer")
+        };
+        if p.adaptive.is_some() {
+            if t < cs.blocked_until {
+                let at = cs.blocked_until;
+                self.queue.push(at, Action::PollIssue { c, r });
+                return;
+            }
+        } else {
+            match p.fifo_kind {
+                Fifo::Issue => p.fifo.push(p.schedule.next_nominal(t), r),
+                Fifo::None => {
+                    let next = if p.schedule.is_periodic() {
+                        p.schedule.next_nominal(t)
+                    } else {
+                        let nominal = &mut p.nominal[r as usize];
+                        *nominal = p.schedule.next_nominal(*nominal);
+                        p.schedule.actual(*nominal, &mut p.jitter_rng)
+                    };
+                    self.queue.push(next, Action::PollIssue { c, r });
+                }
+                Fifo::Serve { .. } => unreachable!("serve-keyed FIFOs never issue"),
+            }
+            if t < cs.blocked_until {
+                return;
+            }
+        }
+        let etag = cs.ledger.seen(r);
+        self.send(c, Req::Resource { r, etag }, t);
+    }
+
+    /// The provider reads resource `r` at `t` for a poll that carried `etag`.
+    #[inline]
+    pub(super) fn serve_resource(&mut self, c: u16, r: u32, etag: u32, t: Nanos) {
+        let v = self.versions[r as usize];
+        let end = self.end;
+        let fast = self.opts.fast_paths;
+        let sizes = self.sizes;
+        let cs = &mut self.consumers[c as usize];
+        let (conditional, adaptive) = match &cs.kind {
+            Kind::Poll(p) => (p.conditional, p.adaptive.is_some()),
+            _ => (false, false),
+        };
+        let bytes = if conditional && v == etag {
+            sizes.not_modified()
+        } else {
+            sizes.resource_response()
+        };
+        if fast && !adaptive && v <= cs.ledger.seen(r) {
+            // Cannot be useful: count it now, with its arrival time, if it arrives in the run.
+            cs.metrics.bytes(t, bytes);
+            let arrive = t + self.plan.network_delay.sample(&mut cs.net_rng);
+            if arrive < end {
+                cs.metrics.request_done(arrive, Outcome::Wasted);
+            }
+            return;
+        }
+        self.respond(c, Resp::State { r, v }, bytes, t);
+    }
+
+    /// A poll reply was handled; adaptive pollers pick their next interval now.
+    pub(super) fn poll_replied(&mut self, c: u16, r: u32, useful: bool, t: Nanos) {
+        let Kind::Poll(p) = &mut self.consumers[c as usize].kind else {
+            return;
+        };
+        if let Some(a) = p.adaptive {
+            let cur = &mut p.current[r as usize];
+            *cur = a.next(*cur, useful);
+            let at = t + *cur;
+            self.queue.push(at, Action::PollIssue { c, r });
+        }
+    }
+
+    /// A poll got a 429: adaptive pollers retry after the back-off (timer-driven ones simply
+    /// skip the polls that fall inside it).
+    pub(super) fn poll_limited(&mut self, c: u16, r: u32, t: Nanos) {
+        let cs = &self.consumers[c as usize];
+        let Kind::Poll(p) = &cs.kind else { return };
+        if let Some(a) = p.adaptive {
+            let at = cs.blocked_until.max(t + p.current[r as usize].min(a.max));
+            self.queue.push(at, Action::PollIssue { c, r });
+        }
+    }
+
+    /// Serve-keyed FIFOs hold polls sent before the end but not yet served: count them sent.
+    pub(super) fn poll_finish(&mut self, ci: usize) {
+        let service = self.plan.service_time.mean() as Nanos;
+        let end = self.end;
+        let request = self.sizes.get_request();
+        let cs = &mut self.consumers[ci];
+        if let Kind::Poll(p) = &cs.kind {
+            if let Fifo::Serve { lead } = p.fifo_kind {
+                for &(t, _) in p.fifo.iter() {
+                    if t - lead < end && t - lead >= cs.blocked_until {
+                        cs.metrics.request_sent(t - lead, request);
+                        cs.metrics.provider_busy_ns += u128::from(service);
+                    }
+                }
+            }
+        }
+    }
+}
