@@ -107,6 +107,31 @@ impl Books {
         }
     }
 
+    /// An events page listed `version` of `resource`, arriving at `t`: observes it (a page
+    /// listing an event already held is not a duplicate delivery). Returns whether it was new.
+    pub fn delivered_event(&self, resource: u32, version: u32, t: Nanos) -> bool {
+        if t >= self.end {
+            return false;
+        }
+        let mut g = self.lock();
+        let Inner { ledger, metrics } = &mut *g;
+        ledger
+            .observe_event(resource, version, t, |lat| metrics.observed(t, lat))
+            .new
+            > 0
+    }
+
+    /// Highest version of `resource` observed so far.
+    pub fn seen(&self, resource: u32) -> u32 {
+        self.lock().ledger.seen(resource)
+    }
+
+    /// A delivery repeated a webhook id already received (thin webhooks: the duplicate is not
+    /// an observation, but it is counted).
+    pub fn count_duplicate(&self) {
+        self.lock().ledger.count_duplicate();
+    }
+
     /// Delivery of `version` of `resource` gave up at `t`: the event is lost (if it was still
     /// pending).
     pub fn lose(&self, resource: u32, version: u32, t: Nanos) {

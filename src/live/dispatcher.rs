@@ -86,6 +86,9 @@ pub struct Target {
     pub books: Arc<Books>,
     /// Retry schedule and per-attempt timeout (the shared policy, as in the simulation).
     pub retry: RetryPolicy,
+    /// `webhook-reconcile`: a delivery that gives up leaves its event pending for the
+    /// safety-net poll instead of losing it.
+    pub reconcile: bool,
     /// The provider's view of the endpoint's health (disabled after failing too long).
     pub health: Mutex<EndpointHealth>,
     /// One-way network delay.
@@ -240,7 +243,9 @@ pub async fn deliver(
             // The next attempt would come after the run: in flight, as in the simulation.
             Some(_) => return,
             None => {
-                target.books.lose(e.resource, e.version, t);
+                if !target.reconcile {
+                    target.books.lose(e.resource, e.version, t);
+                }
                 return;
             }
         }

@@ -31,6 +31,7 @@
 pub mod books;
 pub mod clock;
 pub mod dispatcher;
+pub mod feed;
 pub mod net;
 pub mod poller;
 pub mod provider;
@@ -49,6 +50,7 @@ use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
 use crate::time::{Nanos, MILLISECOND};
 use crate::workload::{Event, Workload};
 use dispatcher::Target;
+use feed::FeedTarget;
 use net::Server;
 use poller::{PollMode, PollTarget};
 use signing::Secret;
@@ -266,9 +268,12 @@ pub fn run(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
 /// How each consumer takes part, decided once from its plan (one arm per strategy).
 enum Role {
     Poll(Arc<PollTarget>),
+    Feed(Arc<FeedTarget>),
     Hook {
         target: Arc<Target>,
         receiver: Option<(Arc<Receiver>, Server)>,
+        /// The safety-net events poll of `webhook-reconcile`.
+        reconcile: Option<Arc<FeedTarget>>,
     },
 }
 
@@ -284,8 +289,8 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
     match &cp.kind {
         ConsumerKind::Poll(pp) if pp.adaptive.is_some() => unsupported(),
         ConsumerKind::Poll(_) => Ok(()),
-        ConsumerKind::Feed(_) => unsupported(),
-        ConsumerKind::Webhook(wp) if wp.thin || wp.reconcile.is_some() => unsupported(),
+        ConsumerKind::Feed(_) => Ok(()),
+        ConsumerKind::Webhook(wp) if wp.thin => unsupported(),
         ConsumerKind::Webhook(wp) => {
             if let Some(text) = &wp.url {
                 let url = ReceiverUrl::parse(text).map_err(LiveError::Options)?;
@@ -338,13 +343,14 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 seen: (0..plan.resources).map(|_| 0.into()).collect(),
                 blocked_until: 0.into(),
             })),
-            // Refused by `check_consumer` before anything started.
-            ConsumerKind::Feed(_) => {
-                return Err(LiveError::Unsupported {
-                    consumer: cp.name.clone(),
-                    strategy: cp.strategy.name().to_string(),
-                })
-            }
+            ConsumerKind::Feed(fp) => Role::Feed(Arc::new(FeedTarget {
+                index: i,
+                books: books[i].clone(),
+                plan: fp.clone(),
+                network: plan.network_delay,
+                net_rng: Mutex::new(stream("network")),
+                timeout: opts.timeout,
+            })),
             ConsumerKind::Webhook(wp) => {
                 let secret = match &wp.secret {
                     Some(text) => Secret::parse(text)
@@ -381,12 +387,26 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         secret,
                         books: books[i].clone(),
                         retry: wp.retry.clone(),
+                        reconcile: wp.reconcile.is_some(),
                         health: Mutex::new(EndpointHealth::new(wp.disable_after)),
                         network: plan.network_delay,
                         net_rng: Mutex::new(stream("network")),
                         retry_rng: Mutex::new(stream("retry")),
                     }),
                     receiver,
+                    reconcile: wp.reconcile.as_ref().map(|fp| {
+                        Arc::new(FeedTarget {
+                            index: i,
+                            books: books[i].clone(),
+                            plan: fp.clone(),
+                            network: plan.network_delay,
+                            // The simulation interleaves these draws with the deliveries'
+                            // on one stream; here the two run concurrently, so a stream of
+                            // their own keeps them independent.
+                            net_rng: Mutex::new(stream("reconcile-network")),
+                            timeout: opts.timeout,
+                        })
+                    }),
                 }
             }
         };
@@ -411,7 +431,25 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                     clock,
                 ));
             }
-            Role::Hook { target, .. } => {
+            Role::Feed(target) => {
+                let phase = rng::consumer_stream(plan.seed, &cp.name, "phase");
+                let addr = provider_server.addr();
+                workers.spawn(feed::run(
+                    target.clone(),
+                    phase,
+                    addr,
+                    client.clone(),
+                    clock,
+                ));
+            }
+            Role::Hook {
+                target, reconcile, ..
+            } => {
+                if let Some(f) = reconcile {
+                    let phase = rng::consumer_stream(plan.seed, &cp.name, "phase");
+                    let addr = provider_server.addr();
+                    workers.spawn(feed::run(f.clone(), phase, addr, client.clone(), clock));
+                }
                 let (tx, rx) = mpsc::unbounded_channel();
                 feeds.push(tx);
                 workers.spawn(dispatch_loop(
@@ -438,6 +476,8 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
         .await
         .map_err(|e| LiveError::Invariant(format!("the event emitter failed: {e}")))?;
     clock.sleep_until(end).await;
+    // Release held long polls: the run is over.
+    provider.close();
 
     // Drain: requests in flight get the drain period; then whatever is left is aborted.
     let drained = tokio::time::timeout(opts.drain, async {
@@ -451,8 +491,10 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
     let mut targets = Vec::new();
     for role in roles {
         match role {
-            Role::Poll(_) => receivers.push(None),
-            Role::Hook { target, receiver } => {
+            Role::Poll(_) | Role::Feed(_) => receivers.push(None),
+            Role::Hook {
+                target, receiver, ..
+            } => {
                 targets.push(target);
                 match receiver {
                     Some((rx, server)) => {

@@ -44,10 +44,10 @@ use tokio::sync::{watch, Semaphore};
 pub const CONSUMER_HEADER: &str = "hookbench-consumer";
 /// Default page size of the events list.
 pub const DEFAULT_PAGE: usize = 100;
-/// Largest page size of the events list.
-pub const MAX_PAGE: usize = 1000;
-/// Longest long-poll hold accepted, scenario ms (10 minutes).
-pub const MAX_WAIT_MS: u64 = 600_000;
+/// Largest page size of the events list (the scenario format's limit).
+pub const MAX_PAGE: usize = 10_000;
+/// Longest long-poll hold accepted, scenario ms (one day).
+pub const MAX_WAIT_MS: u64 = 86_400_000;
 /// Size of the padding in a resource body, bytes (with the fields, about 1 KB, like the
 /// simulation's default size model).
 pub const RESOURCE_PADDING: usize = 900;
@@ -212,6 +212,7 @@ pub struct ProviderState {
     versions: Vec<AtomicU32>,
     log: RwLock<Vec<Event>>,
     published: watch::Sender<u64>,
+    closing: watch::Sender<bool>,
     /// Per consumer; the last entry counts anonymous requests.
     counters: Vec<Counters>,
     service_rngs: Vec<Mutex<Rng>>,
@@ -230,6 +231,7 @@ impl ProviderState {
             versions: (0..cfg.resources).map(|_| AtomicU32::new(0)).collect(),
             log: RwLock::new(Vec::new()),
             published: watch::channel(0).0,
+            closing: watch::channel(false).0,
             counters: (0..=n).map(|_| Counters::default()).collect(),
             service_rngs: cfg
                 .consumers
@@ -261,6 +263,12 @@ impl ProviderState {
             v.store(e.version, Relaxed);
         }
         self.published.send_replace(n);
+    }
+
+    /// The run is over: long polls held now (and later) are answered at once, so nothing
+    /// waits out its hold during shutdown.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
     }
 
     /// The counters of consumer `index` (the last index counts anonymous requests).
@@ -378,7 +386,11 @@ impl ProviderState {
             let mut rx = self.published.subscribe();
             let hold = self.clock.to_real(wait_ms * MILLISECOND);
             let t0 = Instant::now();
-            let _ = tokio::time::timeout(hold, rx.wait_for(|&n| n > after)).await;
+            let mut closing = self.closing.subscribe();
+            tokio::select! {
+                _ = tokio::time::timeout(hold, rx.wait_for(|&n| n > after)) => {}
+                _ = closing.wait_for(|&c| c) => {}
+            }
             held = t0.elapsed();
             page = self.events_page(after, limit);
         }
