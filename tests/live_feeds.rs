@@ -1,8 +1,9 @@
-//! Events-list strategies on both engines: `poll-events` with paging, `long-poll`, and
-//! `webhook-reconcile` catching through its safety-net poll what a refusing receiver lost.
-//! Time scale 4: 40 s of scenario in about 10 s. A long poll is re-asked at once, so its
-//! request count depends on each cycle's round trip, which the live timer lengthens by a few
-//! scenario milliseconds at K = 4; events are kept sparse so that this barely matters.
+//! Reply-driven strategies on both engines: `poll-events` with paging, `long-poll`,
+//! `adaptive-poll`, and `webhook-reconcile` catching through its safety-net poll what a
+//! refusing receiver lost. Time scale 4: 40 s of scenario in about 10 s. These strategies
+//! schedule their next request from the previous reply's arrival, which the live timer delays
+//! by a few scenario milliseconds per round trip at K = 4, so the drift accumulates along each
+//! chain: the bounds are 5 % instead of the 2 % of `live_agreement.rs`.
 
 use hookbench::live::{self, LiveOptions, RequestKind};
 use hookbench::metrics::ConsumerMetrics;
@@ -36,6 +37,13 @@ name = "long"
 strategy = "long-poll"
 hold = "5s"
 page_size = 50
+
+[[consumer]]
+name = "adaptive"
+strategy = "adaptive-poll"
+interval = "2s"
+max_interval = "16s"
+factor = 2.0
 
 [[consumer]]
 name = "reconcile"

@@ -52,7 +52,7 @@ use crate::workload::{Event, Workload};
 use dispatcher::Target;
 use feed::FeedTarget;
 use net::Server;
-use poller::{PollMode, PollTarget};
+use poller::{Pace, PollMode, PollTarget};
 use signing::Secret;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -287,7 +287,6 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
         })
     };
     match &cp.kind {
-        ConsumerKind::Poll(pp) if pp.adaptive.is_some() => unsupported(),
         ConsumerKind::Poll(_) => Ok(()),
         ConsumerKind::Feed(_) => Ok(()),
         ConsumerKind::Webhook(wp) if wp.thin => unsupported(),
@@ -337,6 +336,8 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 mode: PollMode::Resource {
                     conditional: pp.conditional,
                 },
+                pace: pp.adaptive.map_or(Pace::Fixed, Pace::Adaptive),
+                current: (0..plan.resources).map(|_| pp.interval.into()).collect(),
                 network: plan.network_delay,
                 net_rng: Mutex::new(stream("network")),
                 timeout: opts.timeout,

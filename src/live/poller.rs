@@ -8,16 +8,20 @@
 //! latency is measured from the event's own time by the ledger — so a late task cannot hide
 //! its lateness (no coordinated omission).
 //!
-//! What a poll *is* is data: a [`PollMode`] names the request to build and how to read its
-//! answer. The loop is the same for every mode; issue 3's strategies (`poll-events`,
-//! `long-poll`, adaptive intervals) are new modes, not new loops.
+//! What a poll *is* and when the next one comes are data read by this one loop: a
+//! [`PollMode`] names the request and how to read its answer (plain or conditional), and a
+//! [`Pace`] says when a resource is polled next — on the fixed timetable, decided when the
+//! poll is released, or after the reply with the shared [`AdaptiveInterval`] (the reply's
+//! task sends the next due time back to the loop). A `429` makes the consumer back off: fixed
+//! pollers skip the polls that fall in the back-off, adaptive ones wait it out, as in the
+//! simulation.
 
 use super::books::Books;
 use super::clock::Clock;
 use super::net::{self, HttpClient};
 use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
 use crate::metrics::Outcome;
-use crate::policy::PollSchedule;
+use crate::policy::{AdaptiveInterval, PollSchedule};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::time::Nanos;
@@ -29,6 +33,7 @@ use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 /// What one poll requests and how its answer is read.
@@ -42,6 +47,26 @@ pub enum PollMode {
     },
 }
 
+/// When a resource is polled next.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pace {
+    /// On the consumer's fixed (possibly jittered) timetable.
+    Fixed,
+    /// After each reply: the interval grows while nothing changes, resets on a change.
+    Adaptive(AdaptiveInterval),
+}
+
+/// How a poll ended, for pacing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    /// The answer brought something new.
+    Useful,
+    /// It did not (or it failed).
+    Nothing,
+    /// `429`: back off.
+    Limited,
+}
+
 /// One polling consumer.
 #[derive(Debug)]
 pub struct PollTarget {
@@ -53,6 +78,10 @@ pub struct PollTarget {
     pub schedule: PollSchedule,
     /// What a poll is.
     pub mode: PollMode,
+    /// When the next poll of a resource comes.
+    pub pace: Pace,
+    /// Current interval per resource (adaptive pace), scenario ns.
+    pub current: Vec<AtomicU64>,
     /// One-way network delay.
     pub network: Dist,
     /// The consumer's `network` stream.
@@ -96,31 +125,77 @@ pub async fn run(
         .collect();
     let host = provider.to_string();
     let mut tasks = JoinSet::new();
-    while let Some(Reverse((t, r, nominal))) = heap.pop() {
-        if t >= end {
-            break;
+    // Next due times sent back by replies (adaptive pace).
+    let (tx, mut rx) = mpsc::unbounded_channel::<(Nanos, u32)>();
+    loop {
+        while let Ok((at, r)) = rx.try_recv() {
+            heap.push(Reverse((at, r, at)));
         }
-        clock.sleep_until(t).await;
-        if t >= target.blocked_until.load(Relaxed) {
-            let (target, host, client) = (target.clone(), host.clone(), client.clone());
-            tasks.spawn(poll_once(target, r, t, host, client, clock));
+        let due = heap.peek().map(|Reverse((t, ..))| *t).filter(|&t| t < end);
+        let Some(t) = due else {
+            // Nothing more due in the run; replies still out may schedule more (adaptive).
+            match tasks.join_next().await {
+                Some(_) => continue,
+                None => break,
+            }
+        };
+        tokio::select! {
+            biased;
+            Some((at, r)) = rx.recv() => {
+                heap.push(Reverse((at, r, at)));
+                continue;
+            }
+            _ = clock.sleep_until(t) => {}
         }
-        let next = s.next_nominal(nominal);
-        heap.push(Reverse((s.actual(next, &mut jitter_rng), r, next)));
+        let Some(Reverse((t, r, nominal))) = heap.pop() else {
+            continue;
+        };
+        let blocked = target.blocked_until.load(Relaxed);
+        let fire = t >= blocked;
+        match target.pace {
+            Pace::Fixed => {
+                let next = s.next_nominal(nominal);
+                heap.push(Reverse((s.actual(next, &mut jitter_rng), r, next)));
+            }
+            Pace::Adaptive(_) if !fire => heap.push(Reverse((blocked, r, blocked))),
+            Pace::Adaptive(_) => {}
+        }
+        if fire {
+            let (target, host, client, tx) =
+                (target.clone(), host.clone(), client.clone(), tx.clone());
+            tasks.spawn(async move {
+                let (arrived, reply) = poll_once(&target, r, t, &host, &client, clock).await;
+                if let Pace::Adaptive(a) = target.pace {
+                    let cur = &target.current[r as usize];
+                    let at = match reply {
+                        Reply::Limited => target
+                            .blocked_until
+                            .load(Relaxed)
+                            .max(arrived + cur.load(Relaxed).min(a.max)),
+                        Reply::Useful | Reply::Nothing => {
+                            let next = a.next(cur.load(Relaxed), reply == Reply::Useful);
+                            cur.store(next, Relaxed);
+                            arrived + next
+                        }
+                    };
+                    let _ = tx.send((at, r));
+                }
+            });
+        }
         while tasks.try_join_next().is_some() {}
     }
-    while tasks.join_next().await.is_some() {}
 }
 
-/// One poll of resource `r`, due at scenario time `t`.
+/// One poll of resource `r`, due at scenario time `t`: when its answer arrived, and what it
+/// brought.
 async fn poll_once(
-    target: Arc<PollTarget>,
+    target: &PollTarget,
     r: u32,
     t: Nanos,
-    host: String,
-    client: HttpClient,
+    host: &str,
+    client: &HttpClient,
     clock: Clock,
-) {
+) -> (Nanos, Reply) {
     let PollMode::Resource { conditional } = target.mode;
     let path = format!("/v1/resources/{r}");
     let mut headers = HeaderMap::new();
@@ -133,11 +208,11 @@ async fn poll_once(
     }
     target
         .books
-        .sent(t, net::request_bytes("GET", &path, &headers, &host, 0));
+        .sent(t, net::request_bytes("GET", &path, &headers, host, 0));
     let uri = format!("http://{host}{path}");
     let mut req = match Request::get(uri).body(Full::new(Bytes::new())) {
         Ok(req) => req,
-        Err(_) => return,
+        Err(_) => return (t, Reply::Nothing),
     };
     *req.headers_mut() = headers;
     clock.sleep_until(t + target.draw_net()).await;
@@ -154,13 +229,15 @@ async fn poll_once(
         Ok(Ok(x)) => x,
         _ => {
             target.books.done(arrived, Outcome::Failed, 0);
-            return;
+            return (arrived, Reply::Nothing);
         }
     };
     let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
     if parts.status == StatusCode::TOO_MANY_REQUESTS {
         let wait = retry_after_ns(&parts.headers);
         target.blocked_until.fetch_max(arrived + wait, Relaxed);
+        target.books.done(arrived, Outcome::Failed, bytes);
+        return (arrived, Reply::Limited);
     }
     let version = match parts.status {
         StatusCode::OK => etag_version(&parts.headers),
@@ -170,9 +247,18 @@ async fn poll_once(
     match version {
         Some(v) => {
             target.seen[r as usize].fetch_max(v, Relaxed);
-            target.books.poll_done(r, v, arrived, bytes);
+            let outcome = target.books.poll_done(r, v, arrived, bytes);
+            let reply = if outcome == Some(Outcome::Useful) {
+                Reply::Useful
+            } else {
+                Reply::Nothing
+            };
+            (arrived, reply)
         }
-        None => target.books.done(arrived, Outcome::Failed, bytes),
+        None => {
+            target.books.done(arrived, Outcome::Failed, bytes);
+            (arrived, Reply::Nothing)
+        }
     }
 }
 
