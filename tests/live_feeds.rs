@@ -1,5 +1,6 @@
 //! Reply-driven strategies on both engines: `poll-events` with paging, `long-poll`,
-//! `adaptive-poll`, and `webhook-reconcile` catching through its safety-net poll what a
+//! `adaptive-poll`, `webhook-thin` (each accepted notification fetches its object), and
+//! `webhook-reconcile` catching through its safety-net poll what a
 //! refusing receiver lost. Time scale 4: 40 s of scenario in about 10 s. These strategies
 //! schedule their next request from the previous reply's arrival, which the live timer delays
 //! by a few scenario milliseconds per round trip at K = 4, so the drift accumulates along each
@@ -44,6 +45,12 @@ strategy = "adaptive-poll"
 interval = "2s"
 max_interval = "16s"
 factor = 2.0
+
+[[consumer]]
+name = "thin"
+strategy = "webhook-thin"
+error_rate = 0.2
+retry = { delays = ["1s", "1s"] }
 
 [[consumer]]
 name = "reconcile"
@@ -116,6 +123,14 @@ fn feeds_agree_between_engines() {
     // Paging really happened: more events requests than 2 s cycles.
     let ev = &run.provider[by_name("events-2s")];
     assert!(ev.requests(RequestKind::Events) > 25, "{ev:?}");
+    // Every accepted thin notification made one enrichment fetch.
+    let t = by_name("thin");
+    let thin_rx = run.receivers[t].unwrap();
+    assert!(thin_rx.errors > 10, "{thin_rx:?}");
+    assert_eq!(
+        run.provider[t].requests(RequestKind::Enrich),
+        thin_rx.accepted
+    );
     // The reconciler's safety net found what the refusing receiver never got.
     let r = by_name("reconcile");
     let rx = run.receivers[r].unwrap();

@@ -193,7 +193,7 @@ async fn bad_requests_get_clear_errors_and_are_counted_apart() {
         (Method::GET, "/v1/resources/abc", 404),
         (Method::GET, "/v1/resources/99999999999999999999", 404),
         (Method::GET, "/v1/events?limit=0", 400),
-        (Method::GET, "/v1/events?limit=1001", 400),
+        (Method::GET, "/v1/events?limit=10001", 400),
         (Method::GET, "/v1/events?wait=soon", 400),
         (Method::GET, "/v1/events?cursor=1", 400),
         (Method::GET, "/v1/events/77", 404),

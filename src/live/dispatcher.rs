@@ -86,6 +86,8 @@ pub struct Target {
     pub books: Arc<Books>,
     /// Retry schedule and per-attempt timeout (the shared policy, as in the simulation).
     pub retry: RetryPolicy,
+    /// `webhook-thin`: deliveries name the event; the receiver fetches the object.
+    pub thin: bool,
     /// `webhook-reconcile`: a delivery that gives up leaves its event pending for the
     /// safety-net poll instead of losing it.
     pub reconcile: bool,
@@ -106,8 +108,16 @@ impl Target {
     }
 }
 
-/// The JSON body of the delivery of `e` (a fat event: the object is included).
-pub fn delivery_body(provider: &ProviderState, e: &Event) -> String {
+/// The JSON body of the delivery of `e`: a fat event includes the object, a thin one only
+/// names the event.
+pub fn delivery_body(provider: &ProviderState, e: &Event, thin: bool) -> String {
+    if thin {
+        // A thin notification names the event; the receiver fetches the object.
+        return format!(
+            r#"{{"id":"evt_{}","type":"payment.updated","created_ns":{},"data":{{"resource":{},"version":{}}}}}"#,
+            e.id, e.time, e.resource, e.version
+        );
+    }
     format!(
         r#"{{"id":"evt_{}","type":"payment.updated","created_ns":{},"data":{{"resource":{},"version":{},"object":{}}}}}"#,
         e.id,
@@ -152,7 +162,7 @@ pub async fn deliver(
         let service = provider.draw_service(target.index);
         provider.counters(target.index).add_service(service);
         let started = Instant::now();
-        let body = Bytes::from(delivery_body(&provider, &e));
+        let body = Bytes::from(delivery_body(&provider, &e, target.thin));
         let mut headers = HeaderMap::new();
         let id = format!("evt_{}", e.id);
         signing::sign(

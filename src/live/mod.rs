@@ -280,16 +280,9 @@ enum Role {
 /// Refuses, before anything binds a socket, what the live engine does not implement and
 /// receivers it may not reach.
 fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError> {
-    let unsupported = || {
-        Err(LiveError::Unsupported {
-            consumer: cp.name.clone(),
-            strategy: cp.strategy.name().to_string(),
-        })
-    };
     match &cp.kind {
         ConsumerKind::Poll(_) => Ok(()),
         ConsumerKind::Feed(_) => Ok(()),
-        ConsumerKind::Webhook(wp) if wp.thin => unsupported(),
         ConsumerKind::Webhook(wp) => {
             if let Some(text) = &wp.url {
                 let url = ReceiverUrl::parse(text).map_err(LiveError::Options)?;
@@ -374,6 +367,18 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         cfg.outages = wp.outages.clone();
                         cfg.ack_after = wp.ack_after;
                         cfg.dedupe = wp.dedupe;
+                        cfg.thin = wp.thin.then(|| {
+                            Arc::new(receiver::Enricher {
+                                index: i,
+                                books: books[i].clone(),
+                                provider: provider_server.addr(),
+                                client: client.clone(),
+                                network: plan.network_delay,
+                                net_rng: Mutex::new(stream("enrich-network")),
+                                timeout: opts.timeout,
+                                clock,
+                            })
+                        });
                         let rx = Receiver::new(cfg, clock);
                         let server = Server::start(rx.clone(), opts.drain).await?;
                         (ReceiverUrl::local(server.addr()), Some((rx, server)))
@@ -388,6 +393,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         secret,
                         books: books[i].clone(),
                         retry: wp.retry.clone(),
+                        thin: wp.thin,
                         reconcile: wp.reconcile.is_some(),
                         health: Mutex::new(EndpointHealth::new(wp.disable_after)),
                         network: plan.network_delay,
@@ -499,6 +505,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 targets.push(target);
                 match receiver {
                     Some((rx, server)) => {
+                        rx.drain(opts.drain).await;
                         server.shutdown().await;
                         receivers.push(Some(rx.stats()));
                     }

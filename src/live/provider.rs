@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `GET /v1/resources/{id}` | the resource (`id` in `0..resources`), `ETag: "v<version>"`; `If-None-Match` with the current ETag → `304` without body |
 //! | `GET /v1/events?after=<n>&limit=<k>&wait=<ms>` | events with sequence `>= after` (at most `limit`, default 100, max 1000), `next` cursor and `has_more`; with `wait` (scenario ms) an empty answer is held until an event arrives or the hold ends (long-poll) |
-//! | `GET /v1/events/{seq}` | one event with the resource's current object (the enrichment fetch of a thin webhook) |
+//! | `GET /v1/events/{seq}` | one event with its resource's *current* object (the enrichment fetch of a thin webhook) |
 //!
 //! **Who is asking.** Every request names its consumer in the `hookbench-consumer` header
 //! (the consumer's index in the scenario); requests without it are counted as anonymous. That
@@ -414,13 +414,15 @@ impl ProviderState {
             return net::error(404, "no such event");
         };
         drop(log);
+        // The object as it is now (what a thin event's enrichment fetch gets), not as it was.
+        let now = self.versions[e.resource as usize].load(Relaxed);
         let body = format!(
             r#"{{"seq":{},"resource":{},"version":{},"time_ns":{},"object":{}}}"#,
             e.id,
             e.resource,
             e.version,
             e.time,
-            self.resource_body(e.resource, e.version)
+            self.resource_body(e.resource, now)
         );
         net::respond(200, "application/json", body)
     }

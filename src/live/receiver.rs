@@ -24,22 +24,29 @@
 //! `hookbench-new: 1` when the delivery brought an event the consumer had not seen, which the
 //! dispatcher uses to count the request useful or wasted.
 
-use super::books::DeliverySink;
+use super::books::{Books, DeliverySink};
 use super::clock::Clock;
+use super::net::HttpClient;
 use super::net::{self, Handler, Refused};
+use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
 use super::signing::{self, Scheme, Secret, DEFAULT_TOLERANCE_S};
+use crate::metrics::Outcome;
 use crate::policy::{outage_at, Outage, OutageMode};
 use crate::rng::Rng;
 use crate::scenario::Dist;
+use crate::time::Nanos;
 use bytes::Bytes;
+use http::HeaderMap;
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use rand::Rng as _;
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::task::JoinSet;
 
 /// Default largest accepted body: 256 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
@@ -72,6 +79,105 @@ pub struct ReceiverConfig {
     pub outages: Vec<Outage>,
     /// Answer after processing (true, the default) or before it.
     pub ack_after: bool,
+    /// Thin webhooks: fetch the object from the provider instead of recording the delivery
+    /// in `sink`. Default `None` (fat deliveries).
+    pub thin: Option<Arc<Enricher>>,
+}
+
+/// The enrichment fetch of a thin webhook: `GET /v1/events/{seq}` at the provider, observed
+/// as the resource's state when it returns (a `429` is retried after its back-off).
+#[derive(Debug)]
+pub struct Enricher {
+    /// Consumer index (the `hookbench-consumer` header).
+    pub index: usize,
+    /// The consumer's books.
+    pub books: Arc<Books>,
+    /// The provider.
+    pub provider: SocketAddr,
+    /// The shared client.
+    pub client: HttpClient,
+    /// One-way network delay.
+    pub network: Dist,
+    /// Its random stream.
+    pub net_rng: Mutex<Rng>,
+    /// Request timeout, scenario ns.
+    pub timeout: Nanos,
+    /// The run's clock.
+    pub clock: Clock,
+}
+
+impl Enricher {
+    fn draw_net(&self) -> Nanos {
+        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
+        self.network.sample(&mut *rng)
+    }
+
+    /// Fetches event `seq` (of resource `r`), first sent at scenario time `t`.
+    pub async fn fetch(self: Arc<Self>, seq: u64, r: u32, t: Nanos) {
+        let (clock, host) = (self.clock, self.provider.to_string());
+        let path = format!("/v1/events/{seq}");
+        let mut at = t;
+        while at < self.books.end() {
+            let mut headers = HeaderMap::new();
+            headers.insert(CONSUMER_HEADER, http::HeaderValue::from(self.index));
+            self.books
+                .sent(at, net::request_bytes("GET", &path, &headers, &host, 0));
+            let Ok(mut req) =
+                Request::get(format!("http://{host}{path}")).body(Full::new(Bytes::new()))
+            else {
+                return;
+            };
+            *req.headers_mut() = headers;
+            clock.sleep_until(at + self.draw_net()).await;
+            let exchange = async {
+                let resp = self.client.request(req).await?;
+                let (parts, body) = resp.into_parts();
+                let body = body.collect().await?.to_bytes();
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
+            };
+            let answer = tokio::time::timeout(clock.to_real(self.timeout), exchange).await;
+            clock.sleep(self.draw_net()).await;
+            let arrived = clock.now();
+            let Ok(Ok((parts, body))) = answer else {
+                self.books.done(arrived, Outcome::Failed, 0);
+                return;
+            };
+            let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
+            if parts.status == http::StatusCode::TOO_MANY_REQUESTS {
+                self.books.done(arrived, Outcome::Failed, bytes);
+                let wait = parts
+                    .headers
+                    .get(RETRY_AFTER_NS)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<Nanos>().ok())
+                    .unwrap_or(crate::time::SECOND);
+                at = arrived + wait;
+                clock.sleep_until(at).await;
+                continue;
+            }
+            let version = serde_json::from_slice::<Enriched>(&body)
+                .ok()
+                .filter(|_| parts.status.is_success())
+                .map(|e| e.object.version);
+            match version {
+                Some(v) => {
+                    self.books.poll_done(r, v, arrived, bytes);
+                }
+                None => self.books.done(arrived, Outcome::Failed, bytes),
+            }
+            return;
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Enriched {
+    object: EnrichedObject,
+}
+
+#[derive(serde::Deserialize)]
+struct EnrichedObject {
+    version: u32,
 }
 
 impl ReceiverConfig {
@@ -90,6 +196,7 @@ impl ReceiverConfig {
             fault_rng: crate::rng::stream(0, "receiver-faults"),
             outages: Vec::new(),
             ack_after: true,
+            thin: None,
         }
     }
 }
@@ -132,6 +239,8 @@ pub struct Receiver {
     fault_rng: Mutex<Rng>,
     seen: Mutex<HashSet<String>>,
     counts: Counts,
+    /// Enrichment fetches in flight (thin webhooks).
+    tasks: Mutex<JoinSet<()>>,
 }
 
 /// The part of a delivery body the receiver needs.
@@ -158,6 +267,7 @@ impl Receiver {
             fault_rng: Mutex::new(fault_rng),
             seen: Mutex::new(HashSet::new()),
             counts: Counts::default(),
+            tasks: Mutex::new(JoinSet::new()),
         })
     }
 
@@ -183,6 +293,15 @@ impl Receiver {
     ) -> Result<Response<Full<Bytes>>, Refused> {
         counter.fetch_add(1, Relaxed);
         Ok(net::error(status, msg))
+    }
+
+    /// Waits up to `limit` for enrichment fetches in flight, then aborts the rest; returns
+    /// when none is left.
+    pub async fn drain(&self, limit: std::time::Duration) {
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let _ =
+            tokio::time::timeout(limit, async { while tasks.join_next().await.is_some() {} }).await;
+        tasks.shutdown().await;
     }
 
     fn outage_now(&self) -> Option<OutageMode> {
@@ -281,23 +400,45 @@ impl Handler for Receiver {
         } else {
             0
         };
-        if self.cfg.ack_after {
-            self.clock.sleep(p).await;
-        }
         if error {
+            if self.cfg.ack_after {
+                self.clock.sleep(p).await;
+            }
             return self.reject(&c.errors, 500, "receiver error (scenario error_rate)");
         }
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(verified.id);
-        let new = self
-            .cfg
-            .sink
-            .delivered(parsed.data.resource, parsed.data.version, t);
+            .insert(verified.id.clone());
+        let (r, v) = (parsed.data.resource, parsed.data.version);
+        let new = match &self.cfg.thin {
+            // A thin notification is not the data: the receiver fetches the object (at
+            // arrival, as in the simulation) and observes it when that returns.
+            Some(en) => {
+                if duplicate_id {
+                    en.books.count_duplicate();
+                }
+                let seq = verified
+                    .id
+                    .strip_prefix("evt_")
+                    .and_then(|x| x.parse().ok());
+                if let (true, Some(seq)) = (process, seq) {
+                    let fetch = en.clone().fetch(seq, r, t);
+                    self.tasks
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .spawn(fetch);
+                }
+                !duplicate_id && en.books.seen(r) < v
+            }
+            None => self.cfg.sink.delivered(r, v, t),
+        };
         c.accepted.fetch_add(1, Relaxed);
         if duplicate_id && self.cfg.dedupe {
             c.deduped.fetch_add(1, Relaxed);
+        }
+        if self.cfg.ack_after {
+            self.clock.sleep(p).await;
         }
         let mut resp = net::respond(200, "text/plain", Bytes::new());
         resp.headers_mut().insert(
