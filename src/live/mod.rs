@@ -11,6 +11,13 @@
 //! differ — which is the point: whatever differs in the results is what the simulation
 //! leaves out (loopback round trips, scheduling delays, real handler cost).
 //!
+//! Every strategy of the catalogue runs here: per-resource polling (plain, conditional,
+//! adaptive) in [`poller`], events-list polling and long polling in [`feed`], webhooks (fat,
+//! thin, reconciled) in [`dispatcher`] and [`receiver`], with the scenario's faults (receiver
+//! outages and error rates, retry schedules, endpoint disabling) and provider limits (workers,
+//! per-consumer rate limit). A future `ConsumerKind` that is not wired here must be refused in
+//! `check_consumer` with [`LiveError::Unsupported`], never run half-way.
+//!
 //! What it measures that the simulation cannot: the provider's real handling time per
 //! request kind (what a poll costs versus a webhook delivery), bytes as serialised on the
 //! wire, and whether the numbers survive real concurrency.
