@@ -1,14 +1,16 @@
-//! The command line: `hookbench run | check | list`.
+//! The command line: `hookbench run | check | chart | list`.
 //!
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
 
 use crate::live::{self, LiveOptions};
 use crate::metrics::RunReport;
-use crate::report::{self, SummaryRow};
+use crate::report;
+use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Plan};
 use crate::sim::{self, SimOptions};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Measures what webhooks (push) and polling (pull) really cost.
@@ -36,7 +38,10 @@ pub enum Command {
         /// Engine: the discrete-event simulation or real HTTP on loopback.
         #[arg(long, value_enum, default_value_t = Engine::Sim)]
         engine: Engine,
-        /// Do not print the table.
+        /// Threads for sweep points (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print nothing but errors (no table, no progress bar).
         #[arg(long, short)]
         quiet: bool,
         /// Live engine: run scenario time K times faster than real time (intervals, delays and
@@ -83,6 +88,9 @@ pub enum CliError {
     /// Exit code 1: anything else.
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
+    /// Exit code 1: writing the output failed (a closed pipe is not reported).
+    #[error("writing output: {0}")]
+    Output(#[from] std::io::Error),
 }
 
 impl CliError {
@@ -90,13 +98,10 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::BadInput(_) => 2,
-            CliError::Other(_) => 1,
+            CliError::Other(_) | CliError::Output(_) => 1,
         }
     }
 }
-
-/// The expanded scenario copied into every results folder, so results say how they were made.
-pub const SCENARIO_COPY: &str = "scenario.toml";
 
 /// Title and description of a results folder, from its scenario copy (or its folder name).
 fn describe(dir: &Path) -> (String, String) {
@@ -104,7 +109,7 @@ fn describe(dir: &Path) -> (String, String) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    std::fs::read_to_string(dir.join(SCENARIO_COPY))
+    std::fs::read_to_string(dir.join(runner::SCENARIO_COPY))
         .ok()
         .and_then(|t| toml::from_str::<scenario::Scenario>(&t).ok())
         .map(|s| (s.name, s.description))
@@ -116,24 +121,22 @@ pub fn load(path: &Path) -> Result<(scenario::Scenario, Plan), CliError> {
     scenario::load_file(path).map_err(|e| CliError::BadInput(e.to_string()))
 }
 
-/// Runs a plan on the chosen engine (live with default options).
-pub fn execute(plan: &Plan, engine: Engine) -> Result<RunReport, CliError> {
-    execute_with(plan, engine, &LiveOptions::default())
+/// Engine-specific command-line flags of `run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunFlags {
+    /// Live engine: time scale, remote receivers, drain.
+    pub live: LiveOptions,
 }
 
-/// Runs a plan on the chosen engine; `live` applies to the live engine only. A live run
-/// prints generated webhook secrets and the provider's own counts to stderr.
-pub fn execute_with(
-    plan: &Plan,
-    engine: Engine,
-    live: &LiveOptions,
-) -> Result<RunReport, CliError> {
+/// Runs a plan on the chosen engine. A live run prints generated webhook secrets and the
+/// provider's own counts to stderr.
+pub fn execute(plan: &Plan, engine: Engine, flags: &RunFlags) -> Result<RunReport, CliError> {
     match engine {
         Engine::Sim => {
             sim::run(plan, SimOptions::default()).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
         }
         Engine::Live => {
-            let run = live::run(plan, live).map_err(|e| {
+            let run = live::run(plan, &flags.live).map_err(|e| {
                 if e.is_bad_input() {
                     CliError::BadInput(e.to_string())
                 } else {
@@ -149,58 +152,59 @@ pub fn execute_with(
     }
 }
 
-/// Runs the parsed command line, printing to stdout.
-pub fn dispatch(cli: Cli) -> Result<(), CliError> {
+/// Runs the parsed command line, writing what it prints to `out`.
+pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
         Command::Run {
             scenario,
-            out,
+            out: out_dir,
             seed,
             engine,
+            threads,
             quiet,
             time_scale,
             allow_remote_receiver,
         } => {
-            let (raw, mut plan) = load(&scenario)?;
-            if let Some(s) = seed {
-                plan.seed = s;
-            }
-            let live = LiveOptions {
-                time_scale,
-                allow_remote_receiver,
-                ..LiveOptions::default()
+            let opts = RunOptions {
+                engine,
+                seed,
+                out: out_dir,
+                threads,
+                progress: !quiet,
+                flags: RunFlags {
+                    live: LiveOptions {
+                        time_scale,
+                        allow_remote_receiver,
+                        ..LiveOptions::default()
+                    },
+                },
             };
-            let report = execute_with(&plan, engine, &live)?;
-            let default_dir = out.is_none();
-            let dir = out.unwrap_or_else(|| Path::new("results").join(&plan.name));
-            let mut expanded = raw.expanded(&plan);
-            expanded.seed = plan.seed;
-            report::write_results(&dir, &[(&report, Vec::new())], |tmp| {
-                std::fs::write(tmp.join(SCENARIO_COPY), expanded.to_toml())?;
-                report::write_all(tmp, &plan.name, &raw.description)?;
-                Ok(())
-            })?;
-            if default_dir {
-                report::write_index(Path::new("results"))?;
-            }
+            let outcome = runner::run_file(&scenario, &opts)?;
             if !quiet {
-                println!(
-                    "{} — {} engine, seed {}, {} simulated, {} events emitted\n",
-                    plan.name,
-                    report.engine.name(),
-                    report.seed,
-                    crate::time::format_duration(report.duration),
-                    report::table::thousands(report.events_emitted)
-                );
-                print!("{}", report::table::render(&SummaryRow::all(&report)));
-                println!("\nresults written to {}", dir.display());
+                let first = &outcome.runs[0].1;
+                writeln!(
+                    out,
+                    "{} — {} engine, seed {}, {} per run, {} events emitted{}",
+                    outcome.scenario.name,
+                    first.engine.name(),
+                    first.seed,
+                    crate::time::format_duration(first.duration),
+                    report::table::thousands(first.events_emitted),
+                    if outcome.runs.len() > 1 {
+                        format!(", {} sweep points", outcome.runs.len())
+                    } else {
+                        String::new()
+                    }
+                )?;
+                write!(out, "{}", outcome.table())?;
+                writeln!(out, "\nresults written to {}", outcome.dir.display())?;
             }
             Ok(())
         }
         Command::Check { scenario } => {
             let (s, plan) = load(&scenario)?;
-            println!("# {}: valid", scenario.display());
-            print!("{}", s.expanded(&plan).to_toml());
+            writeln!(out, "# {}: valid", scenario.display())?;
+            write!(out, "{}", s.expanded(&plan).to_toml())?;
             Ok(())
         }
         Command::Chart { dir } => {
@@ -212,7 +216,7 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             }
             let (title, description) = describe(&dir);
             for p in report::write_all(&dir, &title, &description)? {
-                println!("{}", p.display());
+                writeln!(out, "{}", p.display())?;
             }
             Ok(())
         }
@@ -225,8 +229,8 @@ pub fn dispatch(cli: Cli) -> Result<(), CliError> {
             files.sort();
             for f in files {
                 match scenario::load_file(&f) {
-                    Ok((s, _)) => println!("{:<40} {}", f.display(), s.description),
-                    Err(e) => println!("{:<40} INVALID: {}", f.display(), e),
+                    Ok((s, _)) => writeln!(out, "{:<40} {}", f.display(), s.description)?,
+                    Err(e) => writeln!(out, "{:<40} INVALID: {}", f.display(), e)?,
                 }
             }
             Ok(())

@@ -17,7 +17,8 @@
 //! | [`sim`] | the discrete-event engine |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
-//! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table) |
+//! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table, charts, Markdown) |
+//! | [`runner`] | one scenario file end to end: sweep points in parallel, atomic results folder |
 //! | [`cli`] | the `hookbench` command line |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
@@ -29,6 +30,7 @@ pub mod metrics;
 pub mod policy;
 pub mod report;
 pub mod rng;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod time;

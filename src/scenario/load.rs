@@ -83,7 +83,11 @@ pub fn path_string(path: &[Seg]) -> String {
 
 /// Reads, parses and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    load_str(&read(path)?, path)
+}
+
+fn read(path: &Path) -> Result<String, ScenarioErrors> {
+    std::fs::read_to_string(path).map_err(|e| {
         ScenarioErrors(vec![ScenarioError {
             file: path.to_path_buf(),
             line: 1,
@@ -91,8 +95,24 @@ pub fn load_file(path: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
             key: String::new(),
             message: format!("cannot read the scenario file: {e}"),
         }])
-    })?;
-    load_str(&text, path)
+    })
+}
+
+/// Reads a scenario file and expands its `[sweep]` (if any) into validated points.
+pub fn load_points(path: &Path) -> Result<(Scenario, Vec<super::Point>), ScenarioErrors> {
+    let text = read(path)?;
+    let (scenario, plan) = load_str(&text, path)?;
+    let points = super::sweep::expand(&text, path, &scenario, plan)?;
+    Ok((scenario, points))
+}
+
+/// An error at key `path` of the file `text`, located by its span.
+pub(super) fn locate(text: &str, file: &Path, path: &[Seg], message: String) -> ScenarioError {
+    let span = match DeTable::parse(text) {
+        Ok(doc) => span_of(&doc, path),
+        Err(_) => 0..0,
+    };
+    at_span(text, file, span, path_string(path), &message)
 }
 
 /// Parses and validates scenario text; `file` is only used in error messages.
@@ -101,11 +121,12 @@ pub fn load_str(text: &str, file: &Path) -> Result<(Scenario, Plan), ScenarioErr
         Ok(doc) => doc,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
+            let key = key_on_line(text, span.start);
             return Err(ScenarioErrors(vec![at_span(
                 text,
                 file,
                 span,
-                String::new(),
+                key,
                 e.message(),
             )]));
         }
@@ -114,7 +135,10 @@ pub fn load_str(text: &str, file: &Path) -> Result<(Scenario, Plan), ScenarioErr
         Ok(s) => s,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
-            let mut path = path_at(&doc, &span);
+            let mut path = match e.span() {
+                Some(sp) if !sp.is_empty() => path_at(&doc, &sp),
+                _ => Vec::new(),
+            };
             let msg = e.message().trim().to_string();
             // A missing field has the span of its table: name the field itself.
             if let Some(field) = backticked(&msg, "missing field `") {
@@ -141,6 +165,31 @@ pub fn load_str(text: &str, file: &Path) -> Result<(Scenario, Plan), ScenarioErr
                 })
                 .collect(),
         )),
+    }
+}
+
+/// For a syntax error (no document tree to search): the key assigned on the error's line,
+/// under the nearest table header above it, e.g. `workload.resources`.
+fn key_on_line(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text[start..].lines().next().unwrap_or("");
+    let Some((k, _)) = line.split_once('=') else {
+        return String::new();
+    };
+    let k = k.trim().trim_matches('"');
+    if k.is_empty() || k.contains(char::is_whitespace) || k.starts_with('[') {
+        return String::new();
+    }
+    let header = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+    match header {
+        Some(h) if !h.is_empty() => format!("{h}.{k}"),
+        _ => k.to_string(),
     }
 }
 
@@ -309,6 +358,20 @@ strategy = "webhook"
         let e = err(&MINIMAL.replace("resources = 1000", "resources = 0"));
         assert_eq!((e.line, e.column), (5, 13));
         assert_eq!(e.key, "workload.resources");
+    }
+
+    #[test]
+    fn syntax_error_names_the_key_on_its_line() {
+        let e = err(&MINIMAL.replace("resources = 1000", "resources = 1000 1000"));
+        assert_eq!((e.line, e.key.as_str()), (5, "workload.resources"), "{e}");
+        let e = err(&MINIMAL.replace("duration = \"10m\"", "duration = \"10m"));
+        assert_eq!((e.line, e.key.as_str()), (2, "duration"), "{e}");
+    }
+
+    #[test]
+    fn missing_top_level_field_is_named() {
+        let e = err(&MINIMAL.replace("name = \"stripe-payments\"\n", ""));
+        assert_eq!(e.key, "name", "{e}");
     }
 
     #[test]

@@ -17,11 +17,13 @@
 pub mod dist;
 pub mod load;
 pub mod retry_spec;
+pub mod sweep;
 pub mod validate;
 
 pub use dist::{Dist, DistSpec};
-pub use load::{load_file, load_str, ScenarioError};
+pub use load::{load_file, load_points, load_str, ScenarioError};
 pub use retry_spec::RetrySpec;
+pub use sweep::Point;
 pub use validate::{
     ConsumerKind, ConsumerPlan, FeedPlan, Phase, Plan, PollPlan, Strategy, WebhookPlan,
     WorkloadPlan,
@@ -83,6 +85,10 @@ pub struct Scenario {
     /// The integration strategies under test; at least one; names unique.
     #[serde(default, rename = "consumer")]
     pub consumers: Vec<Consumer>,
+    /// One or two parameters to vary: dotted path → list of values (see [`sweep`]).
+    /// Default: no sweep (one run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<toml::Table>,
 }
 
 fn default_seed() -> u64 {

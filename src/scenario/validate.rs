@@ -384,7 +384,7 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
 
     if s.consumers.is_empty() {
         c.fail(
-            &[],
+            &[key("consumer")],
             "no consumers; expected at least one [[consumer]] table with `name` and `strategy`",
         );
     } else if s.consumers.len() > MAX_CONSUMERS {

@@ -222,7 +222,7 @@ impl Sim<'_> {
         self.queue
             .push(at, Action::HookResult { c, d, gen, result });
         if enrich {
-            self.send(c, Req::Enrich { r }, t);
+            self.fetch(c, Req::Enrich { r, queued: false }, t);
         }
     }
 

@@ -97,15 +97,16 @@ enum Req {
     Resource { r: u32, etag: u32 },
     /// `GET /events?after=cursor&limit=size` (held up to `hold` ns when empty).
     Page { cursor: u64, size: u32, hold: Nanos },
-    /// The enrichment `GET` of a thin webhook's object.
-    Enrich { r: u32 },
+    /// The enrichment `GET` of a thin webhook's object; `queued`: sent from the back-off
+    /// queue (its reply releases the next one).
+    Enrich { r: u32, queued: bool },
 }
 
 /// A provider response as it reaches the consumer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resp {
-    /// A resource's state at version `v` (200 or 304).
-    State { r: u32, v: u32 },
+    /// A resource's state at version `v` (200 or 304); `queued` as in [`Req::Enrich`].
+    State { r: u32, v: u32, queued: bool },
     /// An events page.
     Page(Page),
     /// `429 Too Many Requests` for `req`, with `Retry-After` in ns.
@@ -127,9 +128,9 @@ enum Action {
         c: u16,
         r: u32,
     },
-    Send {
+    /// Send the next request waiting in the consumer's back-off queue.
+    Drain {
         c: u16,
-        req: Req,
     },
     Arrive {
         c: u16,
@@ -186,6 +187,10 @@ struct ConsumerSim {
     limiter: Option<TokenBucket>,
     /// No API request before this time (a 429 told the consumer to back off), ns.
     blocked_until: Nanos,
+    /// Enrichment GETs waiting out a back-off, sent one at a time (see [`Sim::fetch`]).
+    deferred: VecDeque<Req>,
+    /// A queued request is in flight (or a drain is scheduled): the queue is being worked off.
+    draining: bool,
     /// The events-list part (`poll-events`, `long-poll`, reconcile safety net).
     feed: Option<feed::FeedState>,
     kind: Kind,
@@ -193,7 +198,17 @@ struct ConsumerSim {
 
 /// Runs a validated plan on the simulation engine.
 pub fn run(plan: &Plan, opts: SimOptions) -> Result<RunReport, SimError> {
-    Sim::new(plan, opts).run().map(|(r, _)| r)
+    Sim::new(plan, opts).run(&mut |_| {}).map(|(r, _)| r)
+}
+
+/// Runs a plan, calling `progress` with the simulated time about 200 times along the way
+/// (for a progress bar).
+pub fn run_with_progress(
+    plan: &Plan,
+    opts: SimOptions,
+    progress: &mut dyn FnMut(Nanos),
+) -> Result<RunReport, SimError> {
+    Sim::new(plan, opts).run(progress).map(|(r, _)| r)
 }
 
 /// Runs a plan and also returns every webhook delivery attempt in time order (for tests of
@@ -203,7 +218,7 @@ pub fn run_with_log(
     mut opts: SimOptions,
 ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
     opts.record_attempts = true;
-    Sim::new(plan, opts).run()
+    Sim::new(plan, opts).run(&mut |_| {})
 }
 
 /// The provider's events list, kept from the lowest cursor any consumer still needs.
@@ -288,6 +303,8 @@ impl<'p> Sim<'p> {
                     .rate_limit
                     .map(|(n, per, burst)| TokenBucket::new(n, per, burst)),
                 blocked_until: 0,
+                deferred: VecDeque::new(),
+                draining: false,
                 feed,
                 kind,
             });
@@ -295,7 +312,12 @@ impl<'p> Sim<'p> {
         sim
     }
 
-    fn run(mut self) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+    fn run(
+        mut self,
+        progress: &mut dyn FnMut(Nanos),
+    ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+        let tick = (self.end / 200).max(1);
+        let mut next_tick = tick;
         loop {
             let tw = self.workload.peek().map_or(Nanos::MAX, |e| e.time);
             let th = self.queue.peek_time().unwrap_or(Nanos::MAX);
@@ -303,6 +325,10 @@ impl<'p> Sim<'p> {
             let t = tw.min(th).min(tf);
             if t >= self.end {
                 break;
+            }
+            if t >= next_tick {
+                progress(t);
+                next_tick = t + tick;
             }
             if tw == t {
                 let e = self.workload.next().expect("peeked");
@@ -320,7 +346,7 @@ impl<'p> Sim<'p> {
     fn apply(&mut self, t: Nanos, a: Action) {
         match a {
             Action::PollIssue { c, r } => self.poll_issue(c, r, t),
-            Action::Send { c, req } => self.send(c, req, t),
+            Action::Drain { c } => self.drain(c, t),
             Action::Arrive { c, req } => self.arrive(c, req, t),
             Action::Serve { c, req } => self.serve(c, req, t),
             Action::Reply { c, resp } => self.reply(c, resp, t),
@@ -387,6 +413,42 @@ impl<'p> Sim<'p> {
         }
     }
 
+    /// A receiver's enrichment GET. After a 429 the consumer stops firing GETs in parallel:
+    /// they queue, and the queue is worked off one request at a time from the end of the
+    /// back-off (each reply triggers the next), so a client never answers a 429 with a
+    /// thundering herd of retries.
+    fn fetch(&mut self, c: u16, req: Req, t: Nanos) {
+        let cs = &mut self.consumers[c as usize];
+        if cs.draining || t < cs.blocked_until {
+            cs.deferred.push_back(req);
+            if !cs.draining {
+                cs.draining = true;
+                let at = cs.blocked_until;
+                self.queue.push(at, Action::Drain { c });
+            }
+        } else {
+            self.send(c, req, t);
+        }
+    }
+
+    /// Sends the next queued request, or leaves draining mode when none is left.
+    fn drain(&mut self, c: u16, t: Nanos) {
+        let cs = &mut self.consumers[c as usize];
+        if t < cs.blocked_until {
+            let at = cs.blocked_until;
+            self.queue.push(at, Action::Drain { c });
+            return;
+        }
+        match cs.deferred.pop_front() {
+            Some(Req::Enrich { r, .. }) => {
+                cs.draining = true;
+                self.send(c, Req::Enrich { r, queued: true }, t);
+            }
+            Some(req) => self.send(c, req, t),
+            None => cs.draining = false,
+        }
+    }
+
     /// A request reaches the provider (only when requests are coupled): rate limit, then a
     /// worker or the queue.
     fn arrive(&mut self, c: u16, req: Req, t: Nanos) {
@@ -431,9 +493,10 @@ impl<'p> Sim<'p> {
         }
         match req {
             Req::Resource { r, etag } => self.serve_resource(c, r, etag, t),
-            Req::Enrich { r } => {
+            Req::Enrich { r, queued } => {
                 let v = self.versions[r as usize];
-                self.respond(c, Resp::State { r, v }, self.sizes.resource_response(), t);
+                let bytes = self.sizes.resource_response();
+                self.respond(c, Resp::State { r, v, queued }, bytes, t);
             }
             Req::Page { cursor, size, hold } => {
                 let p = page(cursor, self.log.end(), size);
@@ -464,10 +527,20 @@ impl<'p> Sim<'p> {
                 match req {
                     Req::Resource { r, .. } => self.poll_limited(c, r, t),
                     Req::Page { .. } => self.feed_limited(c, t),
-                    Req::Enrich { .. } => self.queue.push(t + retry_after, Action::Send { c, req }),
+                    Req::Enrich { r, queued } => {
+                        let cs = &mut self.consumers[c as usize];
+                        cs.deferred.push_front(Req::Enrich { r, queued: true });
+                        // A queued request's reply continues the drain; the first 429 of a
+                        // direct request starts it.
+                        if queued || !cs.draining {
+                            cs.draining = true;
+                            let at = cs.blocked_until;
+                            self.queue.push(at, Action::Drain { c });
+                        }
+                    }
                 }
             }
-            Resp::State { r, v } => {
+            Resp::State { r, v, queued } => {
                 let cs = &mut self.consumers[c as usize];
                 let m = &mut cs.metrics;
                 let obs = cs.ledger.observe_state(r, v, t, |lat| m.observed(t, lat));
@@ -480,8 +553,13 @@ impl<'p> Sim<'p> {
                         Outcome::Wasted
                     },
                 );
-                if let Kind::Poll(_) = cs.kind {
-                    self.poll_replied(c, r, useful, t);
+                match cs.kind {
+                    Kind::Poll(_) => self.poll_replied(c, r, useful, t),
+                    Kind::Hook(_) if queued => {
+                        let at = cs.blocked_until.max(t);
+                        self.queue.push(at, Action::Drain { c });
+                    }
+                    _ => {}
                 }
             }
             Resp::Page(p) => self.feed_replied(c, p, t),

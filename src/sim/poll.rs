@@ -195,7 +195,16 @@ impl Sim<'_> {
             }
             return;
         }
-        self.respond(c, Resp::State { r, v }, bytes, t);
+        self.respond(
+            c,
+            Resp::State {
+                r,
+                v,
+                queued: false,
+            },
+            bytes,
+            t,
+        );
     }
 
     /// A poll reply was handled; adaptive pollers pick their next interval now.

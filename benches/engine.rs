@@ -1,0 +1,123 @@
+//! Criterion benchmarks of the simulation engine itself.
+//!
+//! The figure that matters is simulated requests per second on one core, at provider scale:
+//! 100,000 resources polled every 10 s. Variants show what each fast path buys (constant
+//! delays fold the issue step away; random delays keep it; the plain path is the oracle), and
+//! a mixed scenario exercises every strategy and fault together.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use hookbench::scenario::{load_str, Plan};
+use hookbench::sim::{self, SimOptions};
+use std::path::Path;
+use std::time::Duration;
+
+fn plan(text: &str) -> Plan {
+    load_str(text, Path::new("bench.toml"))
+        .expect("valid bench scenario")
+        .1
+}
+
+fn poll_100k(network: &str) -> String {
+    format!(
+        r#"name = "bench"
+duration = "2m"
+[workload]
+resources = 100000
+mean_change_interval = "5m"
+[network]
+delay = {network}
+[[consumer]]
+name = "poll"
+strategy = "poll"
+interval = "10s"
+"#
+    )
+}
+
+fn engine(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sim");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(8));
+    let cases = [
+        ("poll_100k_constant", poll_100k("\"20ms\""), true),
+        (
+            "poll_100k_lognormal",
+            poll_100k(r#"{ kind = "lognormal", median = "20ms", p99 = "60ms" }"#),
+            true,
+        ),
+        ("poll_100k_plain_oracle", poll_100k("\"20ms\""), false),
+    ];
+    for (name, text, fast) in cases {
+        let p = plan(&text);
+        let opts = SimOptions {
+            fast_paths: fast,
+            ..Default::default()
+        };
+        let requests = sim::run(&p, opts).unwrap().consumers[0].requests;
+        g.throughput(Throughput::Elements(requests));
+        g.bench_function(BenchmarkId::from_parameter(name), |b| {
+            b.iter(|| sim::run(&p, opts).unwrap())
+        });
+    }
+    let mixed = plan(
+        r#"name = "mixed"
+duration = "1h"
+[workload]
+resources = 2000
+mean_change_interval = "10m"
+[network]
+delay = { kind = "lognormal", median = "20ms", p99 = "60ms" }
+[provider]
+workers = 16
+rate_limit = { requests = 200 }
+[[consumer]]
+name = "poll"
+strategy = "poll"
+interval = "30s"
+[[consumer]]
+name = "etag"
+strategy = "poll-conditional"
+interval = "30s"
+jitter = "5s"
+[[consumer]]
+name = "adaptive"
+strategy = "adaptive-poll"
+interval = "10s"
+[[consumer]]
+name = "events"
+strategy = "poll-events"
+[[consumer]]
+name = "long"
+strategy = "long-poll"
+[[consumer]]
+name = "hook"
+strategy = "webhook"
+error_rate = 0.05
+[[consumer.outages]]
+start = "10m"
+duration = "10m"
+[[consumer]]
+name = "thin"
+strategy = "webhook-thin"
+[[consumer]]
+name = "reconcile"
+strategy = "webhook-reconcile"
+retry = "github"
+"#,
+    );
+    let requests: u64 = sim::run(&mixed, SimOptions::default())
+        .unwrap()
+        .consumers
+        .iter()
+        .map(|c| c.requests)
+        .sum();
+    g.throughput(Throughput::Elements(requests));
+    g.bench_function("mixed_all_strategies", |b| {
+        b.iter(|| sim::run(&mixed, SimOptions::default()).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, engine);
+criterion_main!(benches);

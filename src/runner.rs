@@ -1,0 +1,179 @@
+//! Running a scenario file end to end: expand its sweep, run every point (in parallel on the
+//! available cores for the simulator), and write the results folder atomically with its CSV,
+//! `.hgrm`, charts, report and a copy of the expanded scenario.
+//!
+//! Shared by `hookbench run` and the `cargo bench` scenario runner, so both produce the same
+//! folders. Points are independent runs on the same seed, so running them on several threads
+//! changes nothing in the output: results are collected by point index, not completion order.
+
+use crate::cli::{execute, CliError, Engine, RunFlags};
+use crate::metrics::RunReport;
+use crate::report::{self, SummaryRow};
+use crate::scenario::{self, Point, Scenario};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The expanded scenario copied into every results folder, so results say how they were made.
+pub const SCENARIO_COPY: &str = "scenario.toml";
+
+/// Options of one scenario run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Which engine.
+    pub engine: Engine,
+    /// Override the scenario's seed.
+    pub seed: Option<u64>,
+    /// Results folder (default `results/<name>/`).
+    pub out: Option<PathBuf>,
+    /// Threads for sweep points (default: available cores).
+    pub threads: Option<usize>,
+    /// Draw progress bars (only ever on a terminal).
+    pub progress: bool,
+    /// Engine-specific flags.
+    pub flags: RunFlags,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The scenario as written.
+    pub scenario: Scenario,
+    /// Where the results went.
+    pub dir: PathBuf,
+    /// One report per point, with its sweep parameters.
+    pub runs: Vec<(Vec<(String, String)>, RunReport)>,
+}
+
+impl Outcome {
+    /// The comparison table of every point, with a heading line per sweep point.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        for (params, report) in &self.runs {
+            if !params.is_empty() {
+                let p: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                out.push_str(&format!("\n[{}]\n", p.join(", ")));
+            }
+            out.push_str(&report::table::render(&SummaryRow::all(report)));
+        }
+        out
+    }
+}
+
+/// Runs the scenario file at `path` and writes its results folder.
+pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
+    let (scenario, mut points) =
+        scenario::load_points(path).map_err(|e| CliError::BadInput(e.to_string()))?;
+    if let Some(seed) = opts.seed {
+        for p in &mut points {
+            p.plan.seed = seed;
+        }
+    }
+    let reports = run_points(&points, opts)?;
+    let default_dir = opts.out.is_none();
+    let dir = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
+    let sweep = points.len() > 1 || points.iter().any(|p| !p.params.is_empty());
+    let runs: Vec<(Vec<(String, String)>, RunReport)> = points
+        .iter()
+        .zip(reports)
+        .map(|(p, r)| {
+            let mut params = p.params.clone();
+            if sweep {
+                params.insert(0, ("point".to_string(), p.index.to_string()));
+            }
+            (params, r)
+        })
+        .collect();
+    let mut expanded = scenario.expanded(&points[0].plan);
+    expanded.seed = points[0].plan.seed;
+    expanded.sweep = scenario.sweep.clone();
+    let refs: Vec<report::RunWithParams<'_>> = runs.iter().map(|(p, r)| (r, p.clone())).collect();
+    report::write_results(&dir, &refs, |tmp| {
+        std::fs::write(tmp.join(SCENARIO_COPY), expanded.to_toml())?;
+        report::write_all(tmp, &scenario.name, &scenario.description)?;
+        Ok(())
+    })?;
+    if default_dir {
+        report::write_index(Path::new("results"))?;
+    }
+    Ok(Outcome {
+        scenario,
+        dir,
+        runs,
+    })
+}
+
+fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {percent}% ({elapsed} elapsed, ~{eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// Runs every point; sim points in parallel, live points one after another.
+fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, CliError> {
+    if points.len() == 1 {
+        let plan = &points[0].plan;
+        if opts.engine == Engine::Sim {
+            let pb = bar(plan.duration, &plan.name, opts.progress);
+            let r = crate::sim::run_with_progress(plan, Default::default(), &mut |t| {
+                pb.set_position(t)
+            })
+            .map_err(|e| CliError::Other(anyhow::anyhow!(e)));
+            pb.finish_and_clear();
+            return Ok(vec![r?]);
+        }
+        return Ok(vec![execute(plan, opts.engine, &opts.flags)?]);
+    }
+    let threads = match opts.engine {
+        Engine::Live => 1,
+        Engine::Sim => opts
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+    .clamp(1, points.len());
+    let pb = bar(
+        points.len() as u64,
+        &format!("{} sweep", points[0].plan.name),
+        opts.progress,
+    );
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<RunReport, CliError>>>> =
+        Mutex::new((0..points.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= points.len() {
+                    break;
+                }
+                let r = execute(&points[i].plan, opts.engine, &opts.flags);
+                if let Ok(mut slots) = slots.lock() {
+                    slots[i] = Some(r);
+                }
+                pb.inc(1);
+            });
+        }
+    });
+    pb.finish_and_clear();
+    let slots = slots
+        .into_inner()
+        .map_err(|_| CliError::Other(anyhow::anyhow!("a sweep worker panicked")))?;
+    slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(CliError::Other(anyhow::anyhow!("sweep point not run")))))
+        .collect()
+}
