@@ -244,9 +244,14 @@ pub struct LiveRun {
     pub time_scale: f64,
     /// Real time the run took, setup and drain included.
     pub wall: Duration,
-    /// Runtime tasks still alive after shutdown (0 when nothing was left behind).
+    /// Runtime tasks still alive after shutdown and up to [`SETTLE`] of settling (0 when
+    /// nothing was left behind; only [`run`] counts them).
     pub tasks_left: usize,
 }
+
+/// Longest wait, after a run, for the runtime's tasks to end before they are counted as left
+/// behind: 3 s.
+pub const SETTLE: Duration = Duration::from_secs(3);
 
 /// Runs `plan` on the live engine in a runtime of its own (2 worker threads).
 pub fn run(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
@@ -257,12 +262,11 @@ pub fn run(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
         .build()?;
     let mut out = rt.block_on(async {
         let out = run_async(plan, opts).await;
-        // Let connection tasks of dropped clients notice and end.
+        // Let connection tasks of the dropped client notice and end (after a burst of
+        // hundreds of concurrent requests this takes up to about a second).
         let metrics = tokio::runtime::Handle::current().metrics();
-        for _ in 0..100 {
-            if metrics.num_alive_tasks() == 0 {
-                break;
-            }
+        let settle = Instant::now() + SETTLE;
+        while metrics.num_alive_tasks() > 0 && Instant::now() < settle {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         out.map(|r| (r, metrics.num_alive_tasks()))
