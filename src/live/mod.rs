@@ -296,6 +296,14 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
         ConsumerKind::Feed(_) => Ok(()),
         ConsumerKind::Webhook(wp) => {
             if let Some(text) = &wp.url {
+                if wp.thin {
+                    return Err(LiveError::Options(format!(
+                        "consumer `{}`: `webhook-thin` with an external `url` is not supported: \
+                         the enrichment fetch happens inside your receiver, where hookbench \
+                         cannot observe it; use `webhook` or drop `url`",
+                        cp.name
+                    )));
+                }
                 let url = ReceiverUrl::parse(text).map_err(LiveError::Options)?;
                 if !url.is_loopback() && !opts.allow_remote_receiver {
                     return Err(LiveError::RemoteReceiver {
