@@ -119,7 +119,10 @@ fn remote_receivers_need_the_flag_and_bad_options_are_refused() {
         .replace("strategy = \"webhook\"", "strategy = \"webhook-thin\"");
     let (_, thin_plan) = load_str(&thin, Path::new("x.toml")).unwrap();
     let err = live::run(&thin_plan, &LiveOptions::default()).unwrap_err();
-    assert!(err.is_bad_input() && err.to_string().contains("webhook-thin"), "{err}");
+    assert!(
+        err.is_bad_input() && err.to_string().contains("webhook-thin"),
+        "{err}"
+    );
     for k in [0.0, 0.5, f64::NAN, 1e9] {
         let opts = LiveOptions {
             time_scale: k,

@@ -1,9 +1,9 @@
 //! The live engine (`--engine live`): the scenario played with real HTTP on loopback.
 //!
 //! The simulation is only credible if real servers and clients say the same thing. This
-//! engine runs, inside one process, a hyper HTTP/1.1 [provider](provider) on `127.0.0.1:0`,
-//! a [dispatcher](dispatcher) that signs and POSTs webhooks over a pooled keep-alive client,
-//! built-in [receivers](receiver) that verify those signatures, and [pollers](poller) on the
+//! engine runs, inside one process, a hyper HTTP/1.1 [`provider`] on `127.0.0.1:0`,
+//! a [`dispatcher`] that signs and POSTs webhooks over a pooled keep-alive client,
+//! built-in [receivers](mod@receiver) that verify those signatures, and [pollers](mod@poller) on the
 //! same client. It replays the *same* workload events (same seed, same stream) on the real
 //! clock, uses the same policies (poll timetable, the [`Ledger`](crate::policy::Ledger)'s
 //! useful/wasted/freshness decisions, retry policies) and the same random streams per
