@@ -77,7 +77,11 @@ impl SummaryRow {
     pub fn of(report: &RunReport, c: &ConsumerMetrics) -> SummaryRow {
         let ev = c.events.unwrap_or_default();
         let observed = c.latency.len();
-        let q = |p: f64| (observed > 0).then(|| c.latency.value_at_quantile(p) as f64 / 1000.0);
+        // Bucket upper bounds can exceed the exact maximum; never report a percentile above it.
+        let max_ms = to_ms(c.latency_max_ns);
+        let q = |p: f64| {
+            (observed > 0).then(|| (c.latency.value_at_quantile(p) as f64 / 1000.0).min(max_ms))
+        };
         let completed = c.useful + c.wasted + c.failed;
         SummaryRow {
             consumer: c.name.clone(),
