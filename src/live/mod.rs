@@ -396,6 +396,8 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                                 net_rng: Mutex::new(stream("enrich-network")),
                                 timeout: opts.timeout,
                                 clock,
+                                blocked_until: 0.into(),
+                                queue: Mutex::default(),
                             })
                         });
                         let rx = Receiver::new(cfg, clock);

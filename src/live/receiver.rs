@@ -41,7 +41,7 @@ use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use rand::Rng as _;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -104,6 +104,10 @@ pub struct Enricher {
     pub timeout: Nanos,
     /// The run's clock.
     pub clock: Clock,
+    /// No enrichment GET before this scenario time (a `429` asked to back off).
+    pub blocked_until: AtomicU64,
+    /// Fetches queued behind a back-off.
+    pub queue: Mutex<Backlog>,
 }
 
 impl Enricher {
@@ -112,62 +116,135 @@ impl Enricher {
         self.network.sample(&mut *rng)
     }
 
-    /// Fetches event `seq` (of resource `r`), first sent at scenario time `t`.
+    /// The enrichment of event `seq` (of resource `r`), due at scenario time `t` (the
+    /// notification's arrival). As in the simulation, a consumer that got a `429` stops firing
+    /// GETs in parallel: while it is backing off or working off a backlog, new fetches queue,
+    /// and the queue is worked off one request at a time from the end of the back-off (each
+    /// reply triggers the next) — never a thundering herd of retries.
     pub async fn fetch(self: Arc<Self>, seq: u64, r: u32, t: Nanos) {
-        let (clock, host) = (self.clock, self.provider.to_string());
-        let path = format!("/v1/events/{seq}");
-        let mut at = t;
-        while at < self.books.end() {
-            let mut headers = HeaderMap::new();
-            headers.insert(CONSUMER_HEADER, http::HeaderValue::from(self.index));
-            self.books
-                .sent(at, net::request_bytes("GET", &path, &headers, &host, 0));
-            let Ok(mut req) =
-                Request::get(format!("http://{host}{path}")).body(Full::new(Bytes::new()))
-            else {
-                return;
-            };
-            *req.headers_mut() = headers;
-            clock.sleep_until(at + self.draw_net()).await;
-            let exchange = async {
-                let resp = self.client.request(req).await?;
-                let (parts, body) = resp.into_parts();
-                let body = body.collect().await?.to_bytes();
-                Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
-            };
-            let answer = tokio::time::timeout(clock.to_real(self.timeout), exchange).await;
-            clock.sleep(self.draw_net()).await;
-            let arrived = clock.now();
-            let Ok(Ok((parts, body))) = answer else {
-                self.books.done(arrived, Outcome::Failed, 0);
-                return;
-            };
-            let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
-            if parts.status == http::StatusCode::TOO_MANY_REQUESTS {
-                self.books.done(arrived, Outcome::Failed, bytes);
-                let wait = parts
-                    .headers
-                    .get(RETRY_AFTER_NS)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<Nanos>().ok())
-                    .unwrap_or(crate::time::SECOND);
-                at = arrived + wait;
-                clock.sleep_until(at).await;
-                continue;
-            }
-            let version = serde_json::from_slice::<Enriched>(&body)
-                .ok()
-                .filter(|_| parts.status.is_success())
-                .map(|e| e.object.version);
-            match version {
-                Some(v) => {
-                    self.books.poll_done(r, v, arrived, bytes);
+        let direct = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if q.draining || t < self.blocked_until.load(Relaxed) {
+                q.deferred.push_back((seq, r));
+                if q.draining {
+                    return;
                 }
-                None => self.books.done(arrived, Outcome::Failed, bytes),
+                q.draining = true;
+                false
+            } else {
+                true
             }
-            return;
+        };
+        if direct {
+            if self.send_one(seq, r, t).await != Sent::Limited {
+                return;
+            }
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.deferred.push_front((seq, r));
+            if q.draining {
+                // The task already draining will send it.
+                return;
+            }
+            q.draining = true;
+        }
+        // This task drains the backlog until it is empty.
+        loop {
+            self.clock
+                .sleep_until(self.blocked_until.load(Relaxed))
+                .await;
+            let next = {
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                let next = q.deferred.pop_front();
+                if next.is_none() {
+                    q.draining = false;
+                }
+                next
+            };
+            let Some((seq, r)) = next else { return };
+            let at = self.clock.now().max(self.blocked_until.load(Relaxed));
+            if at >= self.books.end() {
+                return;
+            }
+            if self.send_one(seq, r, at).await == Sent::Limited {
+                self.queue
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .deferred
+                    .push_front((seq, r));
+            }
         }
     }
+
+    /// One enrichment GET sent at scenario time `at`.
+    async fn send_one(&self, seq: u64, r: u32, at: Nanos) -> Sent {
+        let (clock, host) = (self.clock, self.provider.to_string());
+        let path = format!("/v1/events/{seq}");
+        let mut headers = HeaderMap::new();
+        headers.insert(CONSUMER_HEADER, http::HeaderValue::from(self.index));
+        self.books
+            .sent(at, net::request_bytes("GET", &path, &headers, &host, 0));
+        let Ok(mut req) =
+            Request::get(format!("http://{host}{path}")).body(Full::new(Bytes::new()))
+        else {
+            return Sent::Done;
+        };
+        *req.headers_mut() = headers;
+        clock.sleep_until(at + self.draw_net()).await;
+        let exchange = async {
+            let resp = self.client.request(req).await?;
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await?.to_bytes();
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
+        };
+        let answer = tokio::time::timeout(clock.to_real(self.timeout), exchange).await;
+        clock.sleep(self.draw_net()).await;
+        let arrived = clock.now();
+        let Ok(Ok((parts, body))) = answer else {
+            self.books.done(arrived, Outcome::Failed, 0);
+            return Sent::Done;
+        };
+        let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
+        if parts.status == http::StatusCode::TOO_MANY_REQUESTS {
+            self.books.done(arrived, Outcome::Failed, bytes);
+            let wait = parts
+                .headers
+                .get(RETRY_AFTER_NS)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<Nanos>().ok())
+                .unwrap_or(crate::time::SECOND);
+            self.blocked_until.fetch_max(arrived + wait, Relaxed);
+            return Sent::Limited;
+        }
+        let version = serde_json::from_slice::<Enriched>(&body)
+            .ok()
+            .filter(|_| parts.status.is_success())
+            .map(|e| e.object.version);
+        match version {
+            Some(v) => {
+                self.books.poll_done(r, v, arrived, bytes);
+            }
+            None => self.books.done(arrived, Outcome::Failed, bytes),
+        }
+        Sent::Done
+    }
+}
+
+/// How one enrichment GET ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// Answered (or failed for good).
+    Done,
+    /// `429`: to be sent again after the back-off.
+    Limited,
+}
+
+/// The enrichment backlog of a consumer that was rate limited.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    /// Fetches waiting, `(event seq, resource)`, oldest first.
+    deferred: VecDeque<(u64, u32)>,
+    /// A task is working the backlog off.
+    draining: bool,
 }
 
 #[derive(serde::Deserialize)]
