@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
 
+use crate::live::{self, LiveOptions};
 use crate::metrics::RunReport;
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -43,6 +44,13 @@ pub enum Command {
         /// Print nothing but errors (no table, no progress bar).
         #[arg(long, short)]
         quiet: bool,
+        /// Live engine: run scenario time K times faster than real time (intervals, delays and
+        /// timeouts divided by K; reported times are scenario times). 1 to 1000.
+        #[arg(long, value_name = "K", default_value_t = 1.0)]
+        time_scale: f64,
+        /// Live engine: allow webhook consumers' `url` to name a host outside loopback.
+        #[arg(long)]
+        allow_remote_receiver: bool,
     },
     /// Validate a scenario and print it with every default filled in.
     Check {
@@ -115,17 +123,32 @@ pub fn load(path: &Path) -> Result<(scenario::Scenario, Plan), CliError> {
 
 /// Engine-specific command-line flags of `run`.
 #[derive(Debug, Clone, Default)]
-pub struct RunFlags {}
+pub struct RunFlags {
+    /// Live engine: time scale, remote receivers, drain.
+    pub live: LiveOptions,
+}
 
-/// Runs a plan on the chosen engine.
-pub fn execute(plan: &Plan, engine: Engine, _flags: &RunFlags) -> Result<RunReport, CliError> {
+/// Runs a plan on the chosen engine. A live run prints generated webhook secrets and the
+/// provider's own counts to stderr.
+pub fn execute(plan: &Plan, engine: Engine, flags: &RunFlags) -> Result<RunReport, CliError> {
     match engine {
         Engine::Sim => {
             sim::run(plan, SimOptions::default()).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
         }
-        Engine::Live => Err(CliError::BadInput(
-            "the live engine is not available in this build yet; use --engine sim".into(),
-        )),
+        Engine::Live => {
+            let run = live::run(plan, &flags.live).map_err(|e| {
+                if e.is_bad_input() {
+                    CliError::BadInput(e.to_string())
+                } else {
+                    CliError::Other(anyhow::anyhow!(e))
+                }
+            })?;
+            for (name, secret) in &run.generated_secrets {
+                eprintln!("consumer `{name}`: generated signing secret {secret}");
+            }
+            eprint!("{}", live::provider_summary(plan, &run));
+            Ok(run.report)
+        }
     }
 }
 
@@ -139,6 +162,8 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             engine,
             threads,
             quiet,
+            time_scale,
+            allow_remote_receiver,
         } => {
             let opts = RunOptions {
                 engine,
@@ -146,7 +171,13 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 out: out_dir,
                 threads,
                 progress: !quiet,
-                flags: RunFlags::default(),
+                flags: RunFlags {
+                    live: LiveOptions {
+                        time_scale,
+                        allow_remote_receiver,
+                        ..LiveOptions::default()
+                    },
+                },
             };
             let outcome = runner::run_file(&scenario, &opts)?;
             if !quiet {

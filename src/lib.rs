@@ -15,6 +15,7 @@
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
 //! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful/wasted, freshness), sizes |
 //! | [`sim`] | the discrete-event engine |
+//! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
 //! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table, charts, Markdown) |
 //! | [`runner`] | one scenario file end to end: sweep points in parallel, atomic results folder |
@@ -24,6 +25,7 @@
 //! `RunReport` → `report` writers.
 
 pub mod cli;
+pub mod live;
 pub mod metrics;
 pub mod policy;
 pub mod report;

@@ -298,6 +298,20 @@ pub struct Consumer {
     /// Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_after: Option<Duration>,
+    /// Webhook strategies, live engine: how deliveries are signed, `"standard-webhooks"`
+    /// (`webhook-signature: v1,<base64>`), `"stripe"` (`Stripe-Signature: t=…,v1=<hex>`) or
+    /// `"github"` (`X-Hub-Signature-256: sha256=<hex>`). Default `"standard-webhooks"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// Webhook strategies, live engine: the signing secret, `"whsec_<base64>"`. Default: a
+    /// random 24-byte secret generated per run and printed, so a user's own receiver can verify.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Webhook strategies, live engine: deliver to this receiver (`"http://127.0.0.1:PORT/path"`)
+    /// instead of a built-in one. Only `http://` URLs; a host other than a loopback address
+    /// needs `--allow-remote-receiver`. Default: a built-in receiver on `127.0.0.1:0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 impl Scenario {

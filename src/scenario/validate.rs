@@ -12,6 +12,7 @@ use super::{
     DEFAULT_FACTOR, DEFAULT_HOLD, DEFAULT_MAX_INTERVAL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL,
     DEFAULT_PROCESSING_TIME, DEFAULT_RECONCILE_INTERVAL, DEFAULT_RETRY,
 };
+use crate::live::signing::{Scheme, Secret};
 use crate::policy::{AdaptiveInterval, Outage, OutageMode, RetryPolicy, SizeModel};
 use crate::time::{parse_duration, Duration, Nanos, DAY, SECOND};
 use std::fmt;
@@ -89,6 +90,9 @@ impl Strategy {
             "retry",
             "timeout",
             "disable_after",
+            "signature",
+            "secret",
+            "url",
         ];
         const RECONCILE: &[&str] = &[
             "processing",
@@ -99,6 +103,9 @@ impl Strategy {
             "retry",
             "timeout",
             "disable_after",
+            "signature",
+            "secret",
+            "url",
             "reconcile_interval",
             "page_size",
         ];
@@ -188,6 +195,14 @@ pub struct WebhookPlan {
     pub disable_after: Option<Nanos>,
     /// The safety-net events poll of `webhook-reconcile`.
     pub reconcile: Option<FeedPlan>,
+    /// Signing scheme of deliveries (live engine). Default Standard Webhooks.
+    pub signature: Scheme,
+    /// Signing secret as written (validated, normalised to `whsec_…`); `None` = generate one per
+    /// run (live engine).
+    pub secret: Option<String>,
+    /// External receiver URL (validated `http://host:port/path`); `None` = built-in receiver.
+    /// Whether a non-loopback host is allowed is decided at run time by the CLI flag.
+    pub url: Option<String>,
 }
 
 /// Strategy-specific resolved settings, by family.
@@ -598,6 +613,9 @@ fn consumer(
         ("retry", raw.retry.is_some()),
         ("timeout", raw.timeout.is_some()),
         ("disable_after", raw.disable_after.is_some()),
+        ("signature", raw.signature.is_some()),
+        ("secret", raw.secret.is_some()),
+        ("url", raw.url.is_some()),
     ];
     let ok = strategy.fields();
     for (field, set) in present {
@@ -819,7 +837,32 @@ fn consumer(
                     hold: 0,
                 }
             });
+            let signature = match raw.signature.as_deref() {
+                None => Scheme::StandardWebhooks,
+                Some(text) => text.parse().unwrap_or_else(|e| {
+                    c.fail(&at("signature"), format!("{e}"));
+                    Scheme::StandardWebhooks
+                }),
+            };
+            x.signature = Some(signature.name().into());
+            let secret = raw.secret.as_deref().and_then(|text| {
+                Secret::parse(text)
+                    .map(|s| s.as_str().to_string())
+                    .map_err(|e| c.fail(&at("secret"), format!("{e}")))
+                    .ok()
+            });
+            x.secret = raw.secret.clone();
+            let url = raw.url.as_deref().and_then(|text| {
+                crate::live::ReceiverUrl::parse(text)
+                    .map(|_| text.to_string())
+                    .map_err(|e| c.fail(&at("url"), e))
+                    .ok()
+            });
+            x.url = raw.url.clone();
             ConsumerKind::Webhook(WebhookPlan {
+                signature,
+                secret,
+                url,
                 processing,
                 thin: strategy == Strategy::WebhookThin,
                 ack_after,

@@ -1,0 +1,323 @@
+//! The webhook dispatcher: turns each workload event into a signed `POST` to a consumer's
+//! receiver, over the shared pooled keep-alive client.
+//!
+//! One task per delivery, so a slow receiver delays only its own deliveries and nothing
+//! waits in line behind it (and, as with real providers, there is no ordering guarantee).
+//! An attempt is: the provider's service time (preparing and signing), then the network delay
+//! out, the `POST`, the network delay back — all within the per-attempt timeout, which runs
+//! from when the attempt leaves the provider, as in the simulation. What follows a failed
+//! attempt (timeout, connection error, any non-`2xx`) is not decided here: the shared
+//! [`RetryPolicy`] (Svix, Stripe, GitHub, Standard Webhooks presets or an explicit list, with
+//! jitter from the consumer's `retry` stream and `Retry-After` honoured) gives the next delay
+//! or gives up, and the shared [`EndpointHealth`] disables an endpoint that failed too long.
+//!
+//! Accounting follows the simulation: an attempt is sent at its scheduled time (not when a
+//! busy task got round to it), the event is observed when the delivery *arrives* — the
+//! built-in receiver records that itself, after checking the signature — and the attempt is
+//! useful when it brought an event the consumer had not seen. For an external receiver the
+//! arrival is not visible, so the event is observed when its `2xx` comes back (later by the
+//! receiver's processing time and one loopback round trip). A delivery that gives up loses
+//! its event in the ledger; one whose next attempt falls after the run stays in flight.
+
+use super::books::Books;
+use super::clock::Clock;
+use super::net::{self, HttpClient};
+use super::provider::{ProviderState, RequestKind};
+use super::receiver::NEW_HEADER;
+use super::signing::{self, Scheme, Secret};
+use super::ReceiverUrl;
+use crate::metrics::Outcome;
+use crate::policy::{EndpointHealth, RetryPolicy};
+use crate::rng::Rng;
+use crate::scenario::Dist;
+use crate::time::{Nanos, SECOND};
+use crate::workload::Event;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request};
+use http_body_util::{BodyExt, Full};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// The receiver answered with this status.
+    Status {
+        /// HTTP status code.
+        code: u16,
+        /// `Retry-After` (whole seconds in the header), as scenario ns, when present.
+        retry_after: Option<Nanos>,
+    },
+    /// No answer within the per-attempt timeout.
+    Timeout,
+    /// The connection could not be made or broke (a receiver that refuses).
+    ConnectionError,
+}
+
+impl AttemptResult {
+    /// A `2xx` answer: delivered.
+    pub fn delivered(&self) -> bool {
+        matches!(self, AttemptResult::Status { code, .. } if (200..300).contains(code))
+    }
+
+    /// The `Retry-After` the receiver asked for, scenario ns.
+    pub fn retry_after(&self) -> Option<Nanos> {
+        match self {
+            AttemptResult::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// One webhook consumer as the dispatcher sees it.
+#[derive(Debug)]
+pub struct Target {
+    /// Consumer index (for the provider's per-consumer counters).
+    pub index: usize,
+    /// Where to POST.
+    pub url: ReceiverUrl,
+    /// Whether `url` is a built-in receiver (which records arrivals itself).
+    pub builtin: bool,
+    /// Signing scheme.
+    pub scheme: Scheme,
+    /// Signing secret.
+    pub secret: Secret,
+    /// The consumer's books.
+    pub books: Arc<Books>,
+    /// Retry schedule and per-attempt timeout (the shared policy, as in the simulation).
+    pub retry: RetryPolicy,
+    /// `webhook-thin`: deliveries name the event; the receiver fetches the object.
+    pub thin: bool,
+    /// `webhook-reconcile`: a delivery that gives up leaves its event pending for the
+    /// safety-net poll instead of losing it.
+    pub reconcile: bool,
+    /// The provider's view of the endpoint's health (disabled after failing too long).
+    pub health: Mutex<EndpointHealth>,
+    /// One-way network delay.
+    pub network: Dist,
+    /// The consumer's `network` stream.
+    pub net_rng: Mutex<Rng>,
+    /// The consumer's `retry` stream (jitter).
+    pub retry_rng: Mutex<Rng>,
+}
+
+impl Target {
+    fn draw_net(&self) -> Nanos {
+        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
+        self.network.sample(&mut *rng)
+    }
+}
+
+/// The JSON body of the delivery of `e`: a fat event includes the object, a thin one only
+/// names the event.
+pub fn delivery_body(provider: &ProviderState, e: &Event, thin: bool) -> String {
+    if thin {
+        // A thin notification names the event; the receiver fetches the object.
+        return format!(
+            r#"{{"id":"evt_{}","type":"payment.updated","created_ns":{},"data":{{"resource":{},"version":{}}}}}"#,
+            e.id, e.time, e.resource, e.version
+        );
+    }
+    format!(
+        r#"{{"id":"evt_{}","type":"payment.updated","created_ns":{},"data":{{"resource":{},"version":{},"object":{}}}}}"#,
+        e.id,
+        e.time,
+        e.resource,
+        e.version,
+        provider.resource_body(e.resource, e.version)
+    )
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Delivers event `e` to `target` until it is delivered, the retry policy gives up or the
+/// endpoint is disabled (then the event is lost), or the run ends (it stays in flight).
+pub async fn deliver(
+    e: Event,
+    target: Arc<Target>,
+    provider: Arc<ProviderState>,
+    client: HttpClient,
+    clock: Clock,
+) {
+    let end = target.books.end();
+    let mut attempt = 0u32;
+    // Scheduled times, never "now": a late task does not move the timetable.
+    let mut due = e.time;
+    loop {
+        if target
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .disabled()
+        {
+            target.books.lose(e.resource, e.version, due);
+            return;
+        }
+        attempt += 1;
+        let service = provider.draw_service(target.index);
+        provider.counters(target.index).add_service(service);
+        let started = Instant::now();
+        let body = Bytes::from(delivery_body(&provider, &e, target.thin));
+        let mut headers = HeaderMap::new();
+        let id = format!("evt_{}", e.id);
+        signing::sign(
+            target.scheme,
+            &target.secret,
+            &id,
+            unix_now(),
+            &body,
+            &mut headers,
+        );
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        let req_bytes = net::request_bytes(
+            "POST",
+            target.url.path(),
+            &headers,
+            target.url.authority(),
+            body.len() as u64,
+        );
+        let mut req = Request::post(target.url.uri().clone())
+            .body(Full::new(body))
+            .expect("a request from a validated URI and valid headers");
+        *req.headers_mut() = headers;
+        provider
+            .counters(target.index)
+            .count(RequestKind::Delivery, started.elapsed().as_nanos() as u64);
+        target.books.sent(due, req_bytes);
+        if attempt > 1 {
+            target.books.retried();
+        }
+        // The attempt leaves the provider after its service time; the timeout runs from then
+        // and covers both network legs, as in the simulation.
+        let leave = due + service;
+        clock.sleep_until(leave).await;
+        let deadline = clock.instant(leave + target.retry.timeout);
+        let d1 = target.draw_net();
+        let d2 = target.draw_net();
+        let exchange = async {
+            clock.sleep_until(leave + d1).await;
+            let answer = attempt_once(&client, req).await;
+            clock.sleep(d2).await;
+            answer
+        };
+        let (result, new, resp_bytes) =
+            match tokio::time::timeout_at(deadline.into(), exchange).await {
+                Ok(answer) => answer,
+                Err(_) => (AttemptResult::Timeout, false, 0),
+            };
+        let t = clock.now();
+        if result.delivered() {
+            target
+                .health
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .success();
+            let useful = if target.builtin {
+                new
+            } else {
+                use super::books::DeliverySink;
+                target.books.delivered(e.resource, e.version, t)
+            };
+            let outcome = if useful {
+                Outcome::Useful
+            } else {
+                Outcome::Wasted
+            };
+            target.books.done(t, outcome, resp_bytes);
+            return;
+        }
+        target.books.done(t, Outcome::Failed, resp_bytes);
+        let next = {
+            let mut health = target.health.lock().unwrap_or_else(|p| p.into_inner());
+            health.failure(t);
+            if health.disabled() {
+                None
+            } else {
+                let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
+                target
+                    .retry
+                    .next_delay(attempt, result.retry_after(), &mut rng)
+            }
+        };
+        match next {
+            Some(d) if t + d < end => due = t + d,
+            // The next attempt would come after the run: in flight, as in the simulation.
+            Some(_) => return,
+            None => {
+                if !target.reconcile {
+                    target.books.lose(e.resource, e.version, t);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// One attempt: returns its result, whether the receiver said the event was new, and the
+/// response's bytes.
+async fn attempt_once(
+    client: &HttpClient,
+    req: Request<Full<Bytes>>,
+) -> (AttemptResult, bool, u64) {
+    let exchange = async {
+        let resp = client.request(req).await?;
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
+    };
+    match exchange.await {
+        Err(_) => (AttemptResult::ConnectionError, false, 0),
+        Ok((parts, body)) => {
+            let retry_after = parts
+                .headers
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| s.saturating_mul(SECOND));
+            let new = parts
+                .headers
+                .get(NEW_HEADER)
+                .is_some_and(|v| v.as_bytes() == b"1");
+            let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
+            (
+                AttemptResult::Status {
+                    code: parts.status.as_u16(),
+                    retry_after,
+                },
+                new,
+                bytes,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_results() {
+        let fail = AttemptResult::Status {
+            code: 503,
+            retry_after: Some(SECOND),
+        };
+        assert!(!fail.delivered());
+        assert_eq!(fail.retry_after(), Some(SECOND));
+        assert!(AttemptResult::Status {
+            code: 204,
+            retry_after: None
+        }
+        .delivered());
+        assert!(!AttemptResult::Timeout.delivered());
+        assert_eq!(AttemptResult::ConnectionError.retry_after(), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! Events-list consumers: `poll-events`, `long-poll`, and the safety-net poll of
+//! `webhook-reconcile`.
+//!
+//! One cursor per consumer, so unlike per-resource polling this is one sequential loop: the
+//! next request depends on the previous answer. The rules are the simulation's
+//! (`sim/feed.rs`): a cycle starts on a timer (every `interval` from the start of the previous
+//! cycle, first at the consumer's random `phase`), pages at once while the provider says more
+//! events wait, then waits for the next cycle; a long poll is the same request with the
+//! provider holding it (`wait=`) until an event arrives or the hold ends, asked again as soon
+//! as it returns. A `429` pauses the loop until its `Retry-After`. Every event on a page is an
+//! *event* observation in the consumer's ledger (duplicates are not new), and the request is
+//! useful when at least one was new.
+
+use super::books::Books;
+use super::clock::Clock;
+use super::net::{self, HttpClient};
+use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
+use crate::metrics::Outcome;
+use crate::rng::Rng;
+use crate::scenario::{Dist, FeedPlan};
+use crate::time::{Nanos, MILLISECOND, SECOND};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use rand::Rng as _;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// One events-list consumer (or the safety net of a reconciling webhook consumer).
+#[derive(Debug)]
+pub struct FeedTarget {
+    /// Consumer index (the `hookbench-consumer` header).
+    pub index: usize,
+    /// The consumer's books.
+    pub books: Arc<Books>,
+    /// Interval, page size, hold.
+    pub plan: FeedPlan,
+    /// One-way network delay.
+    pub network: Dist,
+    /// The consumer's `network` stream.
+    pub net_rng: Mutex<Rng>,
+    /// Request timeout beyond the hold, scenario ns.
+    pub timeout: Nanos,
+}
+
+impl FeedTarget {
+    fn draw_net(&self) -> Nanos {
+        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
+        self.network.sample(&mut *rng)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct PageBody {
+    data: Vec<PageEvent>,
+    next: u64,
+    has_more: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct PageEvent {
+    resource: u32,
+    version: u32,
+}
+
+/// What one page request came back with.
+enum Answer {
+    Page(PageBody),
+    Limited(Nanos),
+    Failed,
+}
+
+/// Runs the consumer's cursor loop until the end of the run. `phase_rng` is its `phase`
+/// stream (the first cycle's offset, as in the simulation).
+pub async fn run(
+    target: Arc<FeedTarget>,
+    mut phase_rng: Rng,
+    provider: SocketAddr,
+    client: HttpClient,
+    clock: Clock,
+) {
+    let end = target.books.end();
+    let plan = target.plan.clone();
+    let mut next = if plan.interval > 0 {
+        phase_rng.random_range(0..plan.interval)
+    } else {
+        0
+    };
+    let host = provider.to_string();
+    let mut cursor = 0u64;
+    while next < end {
+        clock.sleep_until(next).await;
+        let cycle_start = next;
+        let mut send_at = next;
+        // Page until the provider has nothing more, then wait for the next cycle.
+        next = loop {
+            if send_at >= end {
+                return;
+            }
+            let (answer, arrived, bytes) =
+                page(&target, &client, &host, cursor, send_at, clock).await;
+            match answer {
+                Answer::Page(p) => {
+                    let new = p
+                        .data
+                        .iter()
+                        .filter(|e| target.books.delivered_event(e.resource, e.version, arrived))
+                        .count();
+                    let outcome = if new > 0 {
+                        Outcome::Useful
+                    } else {
+                        Outcome::Wasted
+                    };
+                    target.books.done(arrived, outcome, bytes);
+                    cursor = cursor.max(p.next);
+                    if p.has_more {
+                        send_at = arrived;
+                        continue;
+                    }
+                    break if plan.hold > 0 {
+                        arrived
+                    } else {
+                        (cycle_start + plan.interval).max(arrived)
+                    };
+                }
+                Answer::Limited(wait) => {
+                    target.books.done(arrived, Outcome::Failed, bytes);
+                    break arrived + wait;
+                }
+                Answer::Failed => {
+                    target.books.done(arrived, Outcome::Failed, bytes);
+                    break (cycle_start + plan.interval).max(arrived);
+                }
+            }
+        };
+    }
+}
+
+/// One events request sent at scenario time `t`: the answer, when it arrived, its bytes.
+async fn page(
+    target: &FeedTarget,
+    client: &HttpClient,
+    host: &str,
+    cursor: u64,
+    t: Nanos,
+    clock: Clock,
+) -> (Answer, Nanos, u64) {
+    let plan = &target.plan;
+    let mut path = format!("/v1/events?after={cursor}&limit={}", plan.page_size);
+    if plan.hold > 0 {
+        path.push_str(&format!("&wait={}", plan.hold.div_ceil(MILLISECOND)));
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(CONSUMER_HEADER, HeaderValue::from(target.index));
+    target
+        .books
+        .sent(t, net::request_bytes("GET", &path, &headers, host, 0));
+    let Ok(mut req) = Request::get(format!("http://{host}{path}")).body(Full::new(Bytes::new()))
+    else {
+        return (Answer::Failed, t, 0);
+    };
+    *req.headers_mut() = headers;
+    clock.sleep_until(t + target.draw_net()).await;
+    let exchange = async {
+        let resp = client.request(req).await?;
+        let (parts, body) = resp.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
+    };
+    let limit = clock.to_real(plan.hold + target.timeout);
+    let answer = tokio::time::timeout(limit, exchange).await;
+    clock.sleep(target.draw_net()).await;
+    let arrived = clock.now();
+    let Ok(Ok((parts, body))) = answer else {
+        return (Answer::Failed, arrived, 0);
+    };
+    let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
+    let answer = match parts.status {
+        StatusCode::OK => serde_json::from_slice::<PageBody>(&body)
+            .map(Answer::Page)
+            .unwrap_or(Answer::Failed),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let exact = parts
+                .headers
+                .get(RETRY_AFTER_NS)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<Nanos>().ok());
+            let secs = parts
+                .headers
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<Nanos>().ok());
+            Answer::Limited(
+                exact
+                    .or(secs.map(|s| s.saturating_mul(SECOND)))
+                    .unwrap_or(0),
+            )
+        }
+        _ => Answer::Failed,
+    };
+    (answer, arrived, bytes)
+}

@@ -1,0 +1,203 @@
+//! HTTP plumbing shared by the provider and the receivers: a loopback server with a graceful
+//! drain, the pooled client, and byte counting.
+//!
+//! Why a hand-written accept loop instead of a framework: the engine must prove that nothing
+//! outlives a run. Every connection task lives in a [`JoinSet`] owned by the server task; on
+//! shutdown the listener is closed first (new connections are refused), in-flight exchanges
+//! get a drain period to finish (idle keep-alive connections close at once), and whatever is
+//! left after it is aborted and awaited. [`Server::shutdown`] returns only when the socket
+//! and every task are gone.
+//!
+//! Bytes are counted from the HTTP/1.1 messages as serialised: request or status line, every
+//! header line (`name: value\r\n`, including `host`, `content-length` and `date` added by
+//! hyper), the blank line and the body. TCP/IP overhead is not included.
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// The client every live component uses: pooled keep-alive HTTP/1.1 connections.
+pub type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Default time a server waits for in-flight exchanges at shutdown before aborting them: 2 s
+/// (real time).
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(2);
+
+/// Builds the pooled client: TCP_NODELAY, idle connections kept for 30 s (real time).
+pub fn client() -> HttpClient {
+    let mut conn = HttpConnector::new();
+    conn.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_timer(TokioTimer::new())
+        .build(conn)
+}
+
+/// A handler's way of refusing: the connection is dropped without an answer, which the
+/// sender sees as a connection error (how a receiver that is down looks from outside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("connection refused by the handler")]
+pub struct Refused;
+
+/// Something that answers requests: the provider or a receiver.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request; errors are HTTP statuses, except [`Refused`].
+    fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> impl Future<Output = Result<Response<Full<Bytes>>, Refused>> + Send;
+
+    /// Whether a new connection accepted now is dropped at once (default: never).
+    fn refuses_connections(&self) -> bool {
+        false
+    }
+}
+
+/// A running server on `127.0.0.1`.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `127.0.0.1:0` (a free port) and serves `handler` until [`Server::shutdown`].
+    pub async fn start<H: Handler>(handler: Arc<H>, drain: Duration) -> std::io::Result<Server> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, handler, stopped, drain));
+        Ok(Server { addr, stop, task })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Closes the listener, drains in-flight exchanges (up to the drain period) and returns
+    /// when every connection task has ended.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    mut stopped: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                if handler.refuses_connections() {
+                    drop(stream);
+                    continue;
+                }
+                let _ = stream.set_nodelay(true);
+                let h = handler.clone();
+                let svc = service_fn(move |req| {
+                    let h = h.clone();
+                    async move { h.handle(req).await }
+                });
+                let conn = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(Duration::from_secs(30))
+                    .serve_connection(TokioIo::new(stream), svc);
+                let watched = graceful.watch(conn);
+                conns.spawn(async move {
+                    let _ = watched.await;
+                });
+                while conns.try_join_next().is_some() {}
+            }
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+    conns.shutdown().await;
+}
+
+/// Bytes of a header block: `name: value\r\n` per header.
+pub fn header_bytes(headers: &HeaderMap) -> u64 {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64)
+        .sum()
+}
+
+/// Bytes of a request as serialised: request line, headers (plus `host`, which the client
+/// adds), blank line, body.
+pub fn request_bytes(method: &str, path: &str, headers: &HeaderMap, host: &str, body: u64) -> u64 {
+    let line = (method.len() + 1 + path.len() + " HTTP/1.1\r\n".len()) as u64;
+    let host = if headers.contains_key(http::header::HOST) {
+        0
+    } else {
+        ("host: ".len() + host.len() + 2) as u64
+    };
+    line + header_bytes(headers) + host + 2 + body
+}
+
+/// Bytes of a response as received: status line, headers, blank line, body.
+pub fn response_bytes(status: http::StatusCode, headers: &HeaderMap, body: u64) -> u64 {
+    let reason = status.canonical_reason().unwrap_or("").len();
+    ("HTTP/1.1 200 \r\n".len() + reason) as u64 + header_bytes(headers) + 2 + body
+}
+
+/// A response with a body and a content type.
+pub fn respond(
+    status: u16,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    r
+}
+
+/// A JSON error body `{"error": "<message>"}` with `status`.
+pub fn error(status: u16, message: &str) -> Response<Full<Bytes>> {
+    respond(
+        status,
+        "application/json",
+        serde_json::json!({ "error": message }).to_string(),
+    )
+}
+
+/// Whether `addr` is where the live engine may listen or connect without the remote flag.
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
