@@ -1,5 +1,9 @@
 //! `cargo bench`'s main job: run every scenario in `scenarios/` and write `results/`.
 //!
+//! A scenario with a `[live]` table is then also run on the live engine (real HTTP on
+//! loopback, for `live.duration` of scenario time at `live.time_scale`), into
+//! `results/<name>-live/`, so the two engines' numbers sit side by side.
+//!
 //! Each scenario runs exactly as `hookbench run scenarios/<file>` would (same code path, the
 //! library's runner): CSV, `.hgrm`, charts, `report.md`, and then `results/README.md`, the
 //! index of them all. `cargo bench -- <filter>` runs only the scenarios whose file stem or
@@ -8,6 +12,7 @@
 //! job exits non-zero at the end.
 
 use hookbench::cli::{Engine, RunFlags};
+use hookbench::live::LiveOptions;
 use hookbench::runner::{run_file, RunOptions};
 use std::path::Path;
 use std::time::Instant;
@@ -46,6 +51,7 @@ fn main() {
             seed: None,
             out: None,
             threads: None,
+            duration: None,
             progress: true,
             flags: RunFlags::default(),
         };
@@ -59,6 +65,41 @@ fn main() {
                     outcome.dir.display()
                 );
                 print!("{}", outcome.table());
+                let spec = hookbench::scenario::load_file(file)
+                    .ok()
+                    .and_then(|(_, plan)| plan.live);
+                if let Some((duration, time_scale)) = spec {
+                    let start = Instant::now();
+                    let opts = RunOptions {
+                        engine: Engine::Live,
+                        out: Some(
+                            Path::new("results").join(format!("{}-live", outcome.scenario.name)),
+                        ),
+                        duration: Some(duration),
+                        flags: RunFlags {
+                            live: LiveOptions {
+                                time_scale,
+                                ..LiveOptions::default()
+                            },
+                        },
+                        ..opts
+                    };
+                    match run_file(file, &opts) {
+                        Ok(o) => {
+                            println!(
+                                "\n== {} on the live engine — {:.1} s → {}",
+                                o.scenario.name,
+                                start.elapsed().as_secs_f64(),
+                                o.dir.display()
+                            );
+                            print!("{}", o.table());
+                        }
+                        Err(e) => {
+                            eprintln!("\n== {} (live) FAILED: {e}", file.display());
+                            failed.push(format!("{} (live)", file.display()));
+                        }
+                    }
+                }
             }
             Err(e) => {
                 eprintln!("\n== {} FAILED: {e}", file.display());

@@ -170,6 +170,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 seed,
                 out: out_dir,
                 threads,
+                duration: None,
                 progress: !quiet,
                 flags: RunFlags {
                     live: LiveOptions {

@@ -29,6 +29,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     /// Threads for sweep points (default: available cores).
     pub threads: Option<usize>,
+    /// Override the scenario's duration, ns (used for the live runs of `cargo bench`).
+    pub duration: Option<u64>,
     /// Draw progress bars (only ever on a terminal).
     pub progress: bool,
     /// Engine-specific flags.
@@ -65,9 +67,12 @@ impl Outcome {
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
     let (scenario, mut points) =
         scenario::load_points(path).map_err(|e| CliError::BadInput(e.to_string()))?;
-    if let Some(seed) = opts.seed {
-        for p in &mut points {
+    for p in &mut points {
+        if let Some(seed) = opts.seed {
             p.plan.seed = seed;
+        }
+        if let Some(d) = opts.duration {
+            p.plan.duration = d;
         }
     }
     let reports = run_points(&points, opts)?;
@@ -90,6 +95,7 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
         .collect();
     let mut expanded = scenario.expanded(&points[0].plan);
     expanded.seed = points[0].plan.seed;
+    expanded.duration = crate::time::Duration(points[0].plan.duration);
     expanded.sweep = scenario.sweep.clone();
     let refs: Vec<report::RunWithParams<'_>> = runs.iter().map(|(p, r)| (r, p.clone())).collect();
     report::write_results(&dir, &refs, |tmp| {

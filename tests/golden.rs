@@ -44,6 +44,7 @@ fn csv_and_report_match_golden_files() {
         seed: None,
         out: Some(out.clone()),
         threads: None,
+        duration: None,
         progress: false,
         flags: RunFlags::default(),
     };

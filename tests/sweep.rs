@@ -60,6 +60,7 @@ fn results_have_point_and_parameter_columns_and_ignore_thread_count() {
             seed: None,
             out: Some(dir.path().join(out)),
             threads: Some(threads),
+            duration: None,
             progress: false,
             flags: RunFlags::default(),
         };

@@ -85,6 +85,10 @@ pub struct Scenario {
     /// The integration strategies under test; at least one; names unique.
     #[serde(default, rename = "consumer")]
     pub consumers: Vec<Consumer>,
+    /// Also run this scenario on the live engine in `cargo bench` (see [`LiveSpec`]).
+    /// Default: simulation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveSpec>,
     /// One or two parameters to vary: dotted path → list of values (see [`sweep`]).
     /// Default: no sweep (one run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +97,20 @@ pub struct Scenario {
 
 fn default_seed() -> u64 {
     DEFAULT_SEED
+}
+
+/// How `cargo bench` also runs a scenario on the live engine (real HTTP on loopback), writing
+/// `results/<name>-live/`. `hookbench run --engine live` ignores it (its flags decide).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LiveSpec {
+    /// Scenario time of the live run (real time is this divided by `time_scale`). Default: the
+    /// scenario's `duration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Duration>,
+    /// Time compression K, 1–1000 (see the README on what it distorts). Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<f64>,
 }
 
 /// The provider's resources and their changes.

@@ -272,6 +272,8 @@ pub struct Plan {
     pub sizes: SizeModel,
     /// Consumers in file order.
     pub consumers: Vec<ConsumerPlan>,
+    /// `cargo bench` also runs it live: `(scenario duration ns, time scale)`.
+    pub live: Option<(Nanos, f64)>,
 }
 
 /// One meaning problem, located by key path.
@@ -382,6 +384,21 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
         (rl.requests, per, burst)
     });
 
+    let live = s.live.as_ref().map(|l| {
+        let at = [key("live")];
+        let d = match l.duration {
+            Some(d) => c.positive(&path(&at, &["duration"]), d, "60s"),
+            None => duration,
+        };
+        let k = l.time_scale.unwrap_or(1.0);
+        if !(1.0..=1000.0).contains(&k) {
+            c.fail(
+                &path(&at, &["time_scale"]),
+                format!("{k} is out of range; expected 1 <= time_scale <= 1000"),
+            );
+        }
+        (d, k)
+    });
     if s.consumers.is_empty() {
         c.fail(
             &[key("consumer")],
@@ -441,6 +458,7 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
         workers: s.provider.workers,
         rate_limit,
         sizes: s.sizes,
+        live,
         consumers,
     })
 }
