@@ -178,6 +178,28 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "0 <= jitter < 1",
     ),
     ("33_unknown_size_key", 7, 1, "sizes.body", "expected one of"),
+    (
+        "34_live_time_scale",
+        11,
+        14,
+        "live.time_scale",
+        "1 <= time_scale",
+    ),
+    (
+        "35_unknown_signature",
+        13,
+        13,
+        "consumer[1].signature",
+        "standard-webhooks",
+    ),
+    ("36_bad_secret", 13, 10, "consumer[1].secret", "whsec_"),
+    (
+        "37_url_not_http",
+        13,
+        7,
+        "consumer[1].url",
+        "http://127.0.0.1:PORT/path",
+    ),
 ];
 
 fn hookbench(args: &[&std::ffi::OsStr]) -> Output {

@@ -866,7 +866,12 @@ fn consumer(
             let secret = raw.secret.as_deref().and_then(|text| {
                 Secret::parse(text)
                     .map(|s| s.as_str().to_string())
-                    .map_err(|e| c.fail(&at("secret"), format!("{e}")))
+                    .map_err(|_| {
+                        c.fail(
+                            &at("secret"),
+                            "not a usable secret; expected \"whsec_\" followed by standard base64 (leave it out and hookbench generates and prints one)",
+                        )
+                    })
                     .ok()
             });
             x.secret = raw.secret.clone();
