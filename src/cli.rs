@@ -25,11 +25,11 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario, print the comparison table and write results/<name>/.
+    /// Run a scenario, print the comparison table and write results/NAME/.
     Run {
         /// The scenario TOML file.
         scenario: PathBuf,
-        /// Output folder (default: results/<scenario name>/).
+        /// Output folder (default: results/NAME/, NAME being the scenario name).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override the scenario's seed.

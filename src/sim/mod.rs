@@ -12,9 +12,9 @@
 //!
 //! - this file: the loop, resource changes, and the provider's request path (network delay →
 //!   rate limit → worker queue → service → response);
-//! - [`poll`]: per-resource pollers (`poll`, `poll-conditional`, `adaptive-poll`);
-//! - [`feed`]: events-list consumers (`poll-events`, `long-poll`, the reconcile safety net);
-//! - [`hook`]: webhook delivery, retries and receivers (`webhook`, `webhook-thin`,
+//! - `poll`: per-resource pollers (`poll`, `poll-conditional`, `adaptive-poll`);
+//! - `feed`: events-list consumers (`poll-events`, `long-poll`, the reconcile safety net);
+//! - `hook`: webhook delivery, retries and receivers (`webhook`, `webhook-thin`,
 //!   `webhook-reconcile`).
 //!
 //! ## Fast paths, and the oracle that checks them
