@@ -16,6 +16,7 @@ use super::clock::Clock;
 use super::net::{self, HttpClient};
 use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
 use crate::metrics::Outcome;
+use crate::policy::next_cycle;
 use crate::rng::Rng;
 use crate::scenario::{Dist, FeedPlan};
 use crate::time::{Nanos, MILLISECOND, SECOND};
@@ -117,11 +118,7 @@ pub async fn run(
                         send_at = arrived;
                         continue;
                     }
-                    break if plan.hold > 0 {
-                        arrived
-                    } else {
-                        (cycle_start + plan.interval).max(arrived)
-                    };
+                    break next_cycle(cycle_start, plan.interval, plan.hold, arrived);
                 }
                 Answer::Limited(wait) => {
                     target.books.done(arrived, Outcome::Failed, bytes);
@@ -129,7 +126,7 @@ pub async fn run(
                 }
                 Answer::Failed => {
                     target.books.done(arrived, Outcome::Failed, bytes);
-                    break (cycle_start + plan.interval).max(arrived);
+                    break next_cycle(cycle_start, plan.interval, 0, arrived);
                 }
             }
         };

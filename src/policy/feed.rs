@@ -5,6 +5,8 @@
 //! has paged past. A request returns the next events after the cursor, at most `page_size`,
 //! and says whether more are waiting so the consumer fetches the next page at once.
 
+use crate::time::Nanos;
+
 /// One page of the events list: events `from..to` (emission ids) and whether more wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -38,6 +40,17 @@ pub fn page(cursor: u64, available: u64, page_size: u32) -> Page {
     }
 }
 
+/// When the next cycle of an events-list consumer starts, after the current one (started at
+/// `cycle_start`) caught up at `now`: one `interval` after the previous start, or at once if
+/// catching up took longer. A long poll (`hold > 0`) asks again at once.
+pub fn next_cycle(cycle_start: Nanos, interval: Nanos, hold: Nanos, now: Nanos) -> Nanos {
+    if hold > 0 {
+        now
+    } else {
+        (cycle_start + interval).max(now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +68,12 @@ mod tests {
         assert_eq!(page(200, 250, 100).to, 250);
         assert!(!page(200, 250, 100).more);
         assert!(page(250, 250, 100).is_empty());
+    }
+
+    #[test]
+    fn cycles_keep_their_rhythm_unless_late() {
+        assert_eq!(next_cycle(100, 50, 0, 120), 150);
+        assert_eq!(next_cycle(100, 50, 0, 170), 170);
+        assert_eq!(next_cycle(100, 0, 30, 120), 120);
     }
 }

@@ -17,7 +17,7 @@ pub mod size;
 
 pub use adaptive::AdaptiveInterval;
 pub use endpoint::{outage_at, EndpointHealth, Outage, OutageMode};
-pub use feed::{page, Page};
+pub use feed::{next_cycle, page, Page};
 pub use ledger::{Ledger, Observation};
 pub use ratelimit::TokenBucket;
 pub use retry::RetryPolicy;

@@ -8,7 +8,7 @@
 
 use super::{Action, Resp, Sim};
 use crate::metrics::Outcome;
-use crate::policy::{page, Page};
+use crate::policy::{next_cycle, page, Page};
 use crate::rng::Rng;
 use crate::scenario::FeedPlan;
 use crate::time::Nanos;
@@ -137,10 +137,8 @@ impl Sim<'_> {
         f.cursor = f.cursor.max(p.to);
         if p.more {
             self.send_page(c, t);
-        } else if f.plan.hold > 0 {
-            self.queue.push(t, Action::FeedIssue { c });
         } else {
-            let at = (f.cycle_start + f.plan.interval).max(t);
+            let at = next_cycle(f.cycle_start, f.plan.interval, f.plan.hold, t);
             self.queue.push(at, Action::FeedIssue { c });
         }
     }
