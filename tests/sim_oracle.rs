@@ -8,7 +8,17 @@ use hookbench::scenario;
 use hookbench::sim::{self, SimOptions};
 
 fn both(p: &hookbench::scenario::Plan) {
+    // Fast paths without the arithmetic poll counting must agree too.
+    let counted = sim::run(
+        p,
+        SimOptions {
+            analytic_polls: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let fast = sim::run(p, SimOptions::default()).unwrap();
+    assert_eq!(csv_bytes(&counted), csv_bytes(&fast), "{} analytic", p.name);
     let plain = sim::run(
         p,
         SimOptions {
@@ -51,6 +61,28 @@ phase = "aligned"
 [[consumer]]
 name = "w"
 strategy = "webhook"
+"#,
+    ));
+}
+
+#[test]
+fn replies_slower_than_the_interval_keep_the_serve_keyed_fifo() {
+    both(&plan(
+        r#"name = "slow-network"
+duration = "20m"
+[workload]
+resources = 300
+mean_change_interval = "30s"
+[network]
+delay = "3s"
+[[consumer]]
+name = "a"
+strategy = "poll"
+interval = "5s"
+[[consumer]]
+name = "b"
+strategy = "poll-conditional"
+interval = "4s"
 "#,
     ));
 }

@@ -23,6 +23,10 @@ pub(super) enum Fifo {
     Issue,
     /// FIFO of serve times; issue = serve − `lead` (constant network delay + service time).
     Serve { lead: Nanos },
+    /// No per-poll work at all: polls are counted arithmetically from the phases, and only
+    /// the first read after each change is simulated (see [`Sim::poll_on_change`]). `back` is
+    /// the constant return trip.
+    Analytic { lead: Nanos, back: Nanos },
 }
 
 pub(super) struct PollState {
@@ -36,6 +40,14 @@ pub(super) struct PollState {
     adaptive: Option<AdaptiveInterval>,
     /// Current interval of each resource (adaptive only), ns.
     current: Vec<Nanos>,
+    /// Analytic mode: each resource's first poll time, ns.
+    phases: Vec<Nanos>,
+    /// Analytic mode: the same, sorted (to count polls before any time by binary search).
+    sorted_phases: Vec<Nanos>,
+    /// Analytic mode: the read already scheduled for each resource (`Nanos::MAX`: none).
+    scheduled: Vec<Nanos>,
+    /// Analytic mode: replies handled one by one, per minute (the rest are counted wasted).
+    done: Vec<u64>,
 }
 
 impl Sim<'_> {
@@ -59,7 +71,16 @@ impl Sim<'_> {
             .then(|| {
                 self.plan.network_delay.mean() as Nanos + self.plan.service_time.mean() as Nanos
             });
+        let back = self.plan.network_delay.mean() as Nanos;
         let fifo_kind = match (self.opts.fast_paths && timer_driven, constant_lead) {
+            // A reply must be back before the resource's next read for the counting to hold.
+            (true, Some(lead)) if self.opts.analytic_polls && lead + back < pp.interval => {
+                Fifo::Analytic { lead, back }
+            }
+            // A conditional poll's ETag is what the consumer held when it *sent* the poll; a
+            // serve-keyed FIFO only knows the present, which differs when replies take longer
+            // than the interval.
+            (true, Some(_)) if pp.conditional => Fifo::Issue,
             (true, Some(lead)) => Fifo::Serve { lead },
             (true, None) => Fifo::Issue,
             (false, _) => Fifo::None,
@@ -72,8 +93,23 @@ impl Sim<'_> {
                 Fifo::None => self.queue.push(t, Action::PollIssue { c, r }),
                 Fifo::Issue => fifo.push((t, r)),
                 Fifo::Serve { lead } => fifo.push((t + lead, r)),
+                Fifo::Analytic { .. } => {}
             }
         }
+        let analytic = matches!(fifo_kind, Fifo::Analytic { .. });
+        let (phases, sorted_phases, scheduled, done) = if analytic {
+            let mut sorted = firsts.clone();
+            sorted.sort_unstable();
+            let minutes = self.plan.duration.div_ceil(crate::time::MINUTE).max(1) as usize;
+            (
+                firsts.clone(),
+                sorted,
+                vec![Nanos::MAX; n as usize],
+                vec![0; minutes],
+            )
+        } else {
+            Default::default()
+        };
         PollState {
             schedule,
             nominal: if schedule.is_periodic() {
@@ -91,7 +127,65 @@ impl Sim<'_> {
             } else {
                 Vec::new()
             },
+            phases,
+            sorted_phases,
+            scheduled,
+            done,
         }
+    }
+
+    /// Analytic mode: resource `r` changed at `t`; make sure its next read is simulated.
+    /// The read at exactly `t` counts (changes run before reads at the same nanosecond).
+    #[inline]
+    pub(super) fn poll_on_change(&mut self, c: u16, r: u32, t: Nanos) {
+        let end = self.end;
+        let Kind::Poll(p) = &mut self.consumers[c as usize].kind else {
+            return;
+        };
+        let Fifo::Analytic { lead, .. } = p.fifo_kind else {
+            return;
+        };
+        let first = p.phases[r as usize] + lead;
+        let interval = p.schedule.interval;
+        let read = if t <= first {
+            first
+        } else {
+            first + (t - first).div_ceil(interval) * interval
+        };
+        if read < end && p.scheduled[r as usize] != read {
+            p.scheduled[r as usize] = read;
+            self.queue.push(read, Action::AnalyticRead { c, r });
+        }
+    }
+
+    /// Analytic mode: the provider serves the first read of `r` after a change. Its request
+    /// and base bytes are counted arithmetically; only what differs from an unchanged read is
+    /// added here.
+    pub(super) fn poll_analytic_read(&mut self, c: u16, r: u32, t: Nanos) {
+        let v = self.versions[r as usize];
+        let sizes = self.sizes;
+        let cs = &mut self.consumers[c as usize];
+        let Kind::Poll(p) = &cs.kind else {
+            unreachable!("analytic read for a non-poll consumer")
+        };
+        let Fifo::Analytic { back, .. } = p.fifo_kind else {
+            unreachable!("analytic read outside analytic mode")
+        };
+        if p.conditional && v != cs.ledger.seen(r) {
+            cs.metrics
+                .bytes(t, sizes.resource_response() - sizes.not_modified());
+        }
+        self.queue.push(
+            t + back,
+            Action::Reply {
+                c,
+                resp: Resp::State {
+                    r,
+                    v,
+                    queued: false,
+                },
+            },
+        );
     }
 
     /// The earliest FIFO head over all consumers: `(time, consumer)`.
@@ -129,7 +223,9 @@ impl Sim<'_> {
                 let etag = cs.ledger.seen(r);
                 self.serve_resource(c as u16, r, etag, t);
             }
-            Fifo::None => unreachable!("heap-scheduled consumers have empty FIFOs"),
+            Fifo::None | Fifo::Analytic { .. } => {
+                unreachable!("heap-scheduled and analytic consumers have empty FIFOs")
+            }
         }
     }
 
@@ -159,7 +255,9 @@ impl Sim<'_> {
                     };
                     self.queue.push(next, Action::PollIssue { c, r });
                 }
-                Fifo::Serve { .. } => unreachable!("serve-keyed FIFOs never issue"),
+                Fifo::Serve { .. } | Fifo::Analytic { .. } => {
+                    unreachable!("serve-keyed and analytic pollers never issue")
+                }
             }
             if t < cs.blocked_until {
                 return;
@@ -212,6 +310,10 @@ impl Sim<'_> {
         let Kind::Poll(p) = &mut self.consumers[c as usize].kind else {
             return;
         };
+        if let Fifo::Analytic { .. } = p.fifo_kind {
+            let m = ((t / crate::time::MINUTE) as usize).min(p.done.len() - 1);
+            p.done[m] += 1;
+        }
         if let Some(a) = p.adaptive {
             let cur = &mut p.current[r as usize];
             *cur = a.next(*cur, useful);
@@ -232,11 +334,48 @@ impl Sim<'_> {
     }
 
     /// Serve-keyed FIFOs hold polls sent before the end but not yet served: count them sent.
+    /// Analytic consumers count all their polls here.
     pub(super) fn poll_finish(&mut self, ci: usize) {
         let service = self.plan.service_time.mean() as Nanos;
         let end = self.end;
         let request = self.sizes.get_request();
+        let sizes = self.sizes;
         let cs = &mut self.consumers[ci];
+        if let Kind::Poll(p) = &cs.kind {
+            if let Fifo::Analytic { lead, back } = p.fifo_kind {
+                let base = if p.conditional {
+                    sizes.not_modified()
+                } else {
+                    sizes.resource_response()
+                };
+                let count = |t: Nanos, offset: Nanos| {
+                    polls_before(
+                        &p.sorted_phases,
+                        p.schedule.interval,
+                        t.saturating_sub(offset),
+                    )
+                };
+                let m = &mut cs.metrics;
+                for (i, done) in p.done.iter().enumerate() {
+                    let lo = i as Nanos * crate::time::MINUTE;
+                    let hi = (lo + crate::time::MINUTE).min(end);
+                    let issued = count(hi, 0) - count(lo, 0);
+                    let served = count(hi, lead) - count(lo, lead);
+                    let completed = count(hi, lead + back) - count(lo, lead + back);
+                    let wasted = completed - done;
+                    let bytes = issued * request + served * base;
+                    let minute = &mut m.minutes[i];
+                    minute.requests += issued;
+                    minute.bytes += bytes;
+                    minute.wasted += wasted;
+                    m.requests += issued;
+                    m.bytes += bytes;
+                    m.wasted += wasted;
+                    m.provider_busy_ns += u128::from(issued) * u128::from(service);
+                }
+                return;
+            }
+        }
         if let Kind::Poll(p) = &cs.kind {
             if let Fifo::Serve { lead } = p.fifo_kind {
                 for &(t, _) in p.fifo.iter() {
@@ -246,6 +385,32 @@ impl Sim<'_> {
                     }
                 }
             }
+        }
+    }
+}
+
+/// How many polls of a periodic schedule start strictly before `t`: resource `r` polls at
+/// `phase_r + k·interval` (k ≥ 0, every phase in `[0, interval)`), so with `t = a·interval + b`
+/// each resource has polled `a` times plus once more if its phase is below `b`.
+fn polls_before(sorted_phases: &[Nanos], interval: Nanos, t: Nanos) -> u64 {
+    let (a, b) = (t / interval, t % interval);
+    sorted_phases.len() as u64 * a + sorted_phases.partition_point(|&p| p < b) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::polls_before;
+
+    #[test]
+    fn counts_polls_like_enumeration() {
+        let phases = [0u64, 3, 3, 7, 9];
+        let interval = 10;
+        for t in 0..60 {
+            let brute = phases
+                .iter()
+                .map(|&p| (0..10).filter(|k| p + k * interval < t).count() as u64)
+                .sum::<u64>();
+            assert_eq!(polls_before(&phases, interval, t), brute, "t={t}");
         }
     }
 }
