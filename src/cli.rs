@@ -103,17 +103,25 @@ impl CliError {
     }
 }
 
-/// Title and description of a results folder, from its scenario copy (or its folder name).
+/// Title and description of a results folder, from its scenario copy (or its folder name);
+/// the title says when the live engine produced it, as `hookbench run` does.
 fn describe(dir: &Path) -> (String, String) {
     let fallback = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    std::fs::read_to_string(dir.join(runner::SCENARIO_COPY))
+    let (name, description) = std::fs::read_to_string(dir.join(runner::SCENARIO_COPY))
         .ok()
         .and_then(|t| toml::from_str::<scenario::Scenario>(&t).ok())
         .map(|s| (s.name, s.description))
-        .unwrap_or((fallback, String::new()))
+        .unwrap_or((fallback, String::new()));
+    let live = report::data::read_summary(&dir.join("summary.csv"))
+        .is_ok_and(|(rows, _)| rows.first().is_some_and(|r| r.engine == "live"));
+    if live {
+        (format!("{name} (live engine)"), description)
+    } else {
+        (name, description)
+    }
 }
 
 /// Loads and validates a scenario; errors are bad input.

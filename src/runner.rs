@@ -98,9 +98,13 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
     expanded.duration = crate::time::Duration(points[0].plan.duration);
     expanded.sweep = scenario.sweep.clone();
     let refs: Vec<report::RunWithParams<'_>> = runs.iter().map(|(p, r)| (r, p.clone())).collect();
+    let title = match opts.engine {
+        Engine::Sim => scenario.name.clone(),
+        Engine::Live => format!("{} (live engine)", scenario.name),
+    };
     report::write_results(&dir, &refs, |tmp| {
         std::fs::write(tmp.join(SCENARIO_COPY), expanded.to_toml())?;
-        report::write_all(tmp, &scenario.name, &scenario.description)?;
+        report::write_all(tmp, &title, &scenario.description)?;
         Ok(())
     })?;
     if default_dir {
