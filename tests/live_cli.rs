@@ -57,6 +57,19 @@ fn live_run_writes_results_and_prints_the_generated_secret() {
         rows.iter().all(|r| r.split(',').nth(2) == Some("live")),
         "{csv}"
     );
+    // The provider's own cost per request kind: a poll against a signed delivery.
+    let provider = std::fs::read_to_string(out.join("provider.csv")).unwrap();
+    let mut lines = provider.lines();
+    assert_eq!(
+        lines.next(),
+        Some("consumer,kind,requests,mean_handling_us,total_handling_ms")
+    );
+    let kinds: Vec<&str> = lines.filter_map(|l| l.split(',').nth(1)).collect();
+    assert!(kinds.contains(&"delivery"), "{provider}");
+    assert!(
+        kinds.contains(&"resource") || kinds.contains(&"not-modified"),
+        "{provider}"
+    );
 }
 
 #[test]

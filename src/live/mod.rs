@@ -50,7 +50,7 @@ pub use clock::Clock;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
 
-use crate::metrics::{EngineKind, RunReport};
+use crate::metrics::{EngineKind, ProviderKind, RunReport};
 use crate::policy::{EndpointHealth, PollSchedule};
 use crate::rng;
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
@@ -547,6 +547,26 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
         .zip(&provider_stats)
         .map(|(b, ps)| b.close(ps.service_ns))
         .collect();
+    let provider_kinds = provider_stats
+        .iter()
+        .enumerate()
+        .flat_map(|(i, ps)| {
+            let consumer = plan
+                .consumers
+                .get(i)
+                .map_or_else(|| "(anonymous)".to_string(), |c| c.name.clone());
+            RequestKind::ALL
+                .iter()
+                .filter(|k| ps.requests(**k) > 0)
+                .map(move |k| ProviderKind {
+                    consumer: consumer.clone(),
+                    kind: k.name().to_string(),
+                    requests: ps.requests(*k),
+                    handling_ns: ps.handling_ns[k.index()],
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let report = RunReport {
         scenario: plan.name.clone(),
         engine: EngineKind::Live,
@@ -554,6 +574,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
         duration: end,
         events_emitted: emitted,
         consumers,
+        provider_kinds,
     };
     report.check_invariants().map_err(LiveError::Invariant)?;
     Ok(LiveRun {

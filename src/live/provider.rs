@@ -102,7 +102,8 @@ impl RequestKind {
         }
     }
 
-    fn index(self) -> usize {
+    /// Position of this kind in [`RequestKind::ALL`] and in [`KindStats`] arrays.
+    pub fn index(self) -> usize {
         self as usize
     }
 }

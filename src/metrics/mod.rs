@@ -183,6 +183,20 @@ impl EngineKind {
     }
 }
 
+/// What the provider measured of its own work for one consumer and one kind of request (live
+/// engine only: the simulation's service time is an input, not a measurement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderKind {
+    /// Consumer name (`(anonymous)` for requests that named no consumer).
+    pub consumer: String,
+    /// Request kind (`resource`, `not-modified`, `events`, `enrich`, `delivery`, …).
+    pub kind: String,
+    /// Requests of that kind.
+    pub requests: u64,
+    /// Real handler time spent on them, ns (modelled service time excluded).
+    pub handling_ns: u64,
+}
+
 /// The result of one run, whichever engine produced it.
 #[derive(Debug, Clone)]
 pub struct RunReport {
@@ -198,6 +212,9 @@ pub struct RunReport {
     pub events_emitted: u64,
     /// One entry per consumer, in scenario order.
     pub consumers: Vec<ConsumerMetrics>,
+    /// The provider's own handling time per consumer and request kind (live engine; empty for
+    /// the simulation).
+    pub provider_kinds: Vec<ProviderKind>,
 }
 
 impl RunReport {

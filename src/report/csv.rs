@@ -167,3 +167,47 @@ pub fn write_timeseries<W: Write>(
     w.flush()?;
     Ok(())
 }
+
+/// `provider.csv` columns, in order (live runs only).
+pub const PROVIDER_COLUMNS: [&str; 5] = [
+    "consumer",
+    "kind",
+    "requests",
+    "mean_handling_us",
+    "total_handling_ms",
+];
+
+/// Writes `provider.csv`: the provider's own handling time per consumer and request kind —
+/// what a poll costs the API against a signed webhook delivery (see [`write_summary`] for
+/// `extra`).
+pub fn write_provider<W: Write>(
+    out: W,
+    runs: &[(&RunReport, Vec<(String, String)>)],
+) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header: Vec<String> = PROVIDER_COLUMNS.iter().map(|s| s.to_string()).collect();
+    if let Some((_, e)) = runs.first() {
+        header.extend(e.iter().map(|(k, _)| k.clone()));
+    }
+    w.write_record(&header)?;
+    for (report, extra) in runs {
+        for p in &report.provider_kinds {
+            let mean_us = if p.requests > 0 {
+                p.handling_ns as f64 / p.requests as f64 / 1000.0
+            } else {
+                0.0
+            };
+            let mut rec = vec![
+                p.consumer.clone(),
+                p.kind.clone(),
+                p.requests.to_string(),
+                format!("{mean_us:.3}"),
+                format!("{:.3}", p.handling_ns as f64 / MILLISECOND as f64),
+            ];
+            rec.extend(extra.iter().map(|(_, v)| v.clone()));
+            w.write_record(&rec)?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,7 +1,7 @@
 //! Output writers: one small module per format.
 //!
 //! Writers fed from a [`RunReport`]:
-//! - [`csv`]: `summary.csv`, `timeseries.csv`
+//! - [`csv`]: `summary.csv`, `timeseries.csv`, and for live runs `provider.csv`
 //! - [`hgrm`]: one `<consumer>.hgrm` per consumer (HdrHistogram percentile distribution)
 //! - [`table`]: the terminal comparison table
 //!
@@ -53,6 +53,12 @@ pub fn write_files(dir: &Path, runs: &[RunWithParams<'_>]) -> anyhow::Result<Vec
     csv::write_timeseries(fs::File::create(&path)?, runs)
         .with_context(|| format!("writing {}", path.display()))?;
     written.push(path);
+    if runs.iter().any(|(r, _)| !r.provider_kinds.is_empty()) {
+        let path = dir.join("provider.csv");
+        csv::write_provider(fs::File::create(&path)?, runs)
+            .with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
     let sweep = runs.len() > 1 || runs.iter().any(|(_, e)| !e.is_empty());
     for (i, (report, _)) in runs.iter().enumerate() {
         for c in &report.consumers {

@@ -603,6 +603,7 @@ impl<'p> Sim<'p> {
             duration: end,
             events_emitted: self.emitted,
             consumers,
+            provider_kinds: Vec::new(),
         };
         report.check_invariants().map_err(SimError::Invariant)?;
         Ok((report, self.attempts))
