@@ -81,19 +81,7 @@ impl Strategy {
 
     /// Optional consumer fields this strategy accepts.
     fn fields(self) -> &'static [&'static str] {
-        const HOOK: &[&str] = &[
-            "processing",
-            "ack",
-            "error_rate",
-            "dedupe",
-            "outages",
-            "retry",
-            "timeout",
-            "disable_after",
-            "signature",
-            "secret",
-            "url",
-        ];
+        // Every webhook field, then the two only `webhook-reconcile` takes.
         const RECONCILE: &[&str] = &[
             "processing",
             "ack",
@@ -109,6 +97,7 @@ impl Strategy {
             "reconcile_interval",
             "page_size",
         ];
+        const HOOK: &[&str] = RECONCILE.split_at(RECONCILE.len() - 2).0;
         match self {
             Strategy::Poll | Strategy::PollConditional => &["interval", "jitter", "phase"],
             Strategy::AdaptivePoll => &["interval", "max_interval", "factor", "phase"],
