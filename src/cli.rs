@@ -227,6 +227,10 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             for p in report::write_all(&dir, &title, &description)? {
                 writeln!(out, "{}", p.display())?;
             }
+            // A folder inside results/ is listed in its index: keep the index current.
+            if let Some(parent) = dir.parent().filter(|p| p.ends_with("results")) {
+                writeln!(out, "{}", report::write_index(parent)?.display())?;
+            }
             Ok(())
         }
         Command::List { dir } => {
