@@ -187,3 +187,105 @@ fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, Cli
         .map(|s| s.unwrap_or_else(|| Err(CliError::Other(anyhow::anyhow!("sweep point not run")))))
         .collect()
 }
+
+/// What [`run_all`] did.
+#[derive(Debug, Default)]
+pub struct BatchSummary {
+    /// Runs that succeeded: `(scenario file, results folder)`.
+    pub ran: Vec<(PathBuf, PathBuf)>,
+    /// Runs that failed: `(what, error)`; their earlier results are untouched.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Runs every `*.toml` in `scenarios` whose file stem contains one of `filters` (all when
+/// empty) into `results/<name>/`, and — when `live` is set — scenarios with a `[live]` table
+/// also on the live engine into `results/<name>-live/`; then writes `results/README.md`.
+/// A failing scenario is reported through `log` and does not stop the others. This is
+/// `cargo bench`'s main job.
+pub fn run_all(
+    scenarios: &Path,
+    results: &Path,
+    filters: &[String],
+    live: bool,
+    log: &mut dyn FnMut(&str),
+) -> std::io::Result<BatchSummary> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(scenarios)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|f| {
+            let stem = f.file_stem().unwrap_or_default().to_string_lossy();
+            filters.is_empty()
+                || filters.iter().any(|w| {
+                    stem.contains(w.as_str()) || stem.replace('_', "-").contains(w.as_str())
+                })
+        })
+        .collect();
+    files.sort();
+    let mut summary = BatchSummary::default();
+    for file in &files {
+        let plan = match scenario::load_file(file) {
+            Ok((_, plan)) => plan,
+            Err(e) => {
+                log(&format!("\n== {} FAILED (bad input):\n{e}", file.display()));
+                summary
+                    .failed
+                    .push((file.display().to_string(), e.to_string()));
+                continue;
+            }
+        };
+        let mut passes = vec![(Engine::Sim, results.join(&plan.name), None, 1.0)];
+        if let (true, Some((duration, scale))) = (live, plan.live) {
+            let dir = results.join(format!("{}-live", plan.name));
+            passes.push((Engine::Live, dir, Some(duration), scale));
+        }
+        for (engine, dir, duration, time_scale) in passes {
+            let start = std::time::Instant::now();
+            let mut flags = RunFlags::default();
+            flags.live.time_scale = time_scale;
+            let opts = RunOptions {
+                engine,
+                seed: None,
+                out: Some(dir.clone()),
+                threads: None,
+                duration,
+                progress: true,
+                flags,
+            };
+            let what = format!("{} ({} engine)", file.display(), engine_name(engine));
+            match run_file(file, &opts) {
+                Ok(outcome) => {
+                    log(&format!(
+                        "\n== {what} — {:.2} s → {}\n{}",
+                        start.elapsed().as_secs_f64(),
+                        dir.display(),
+                        outcome.table()
+                    ));
+                    summary.ran.push((file.clone(), dir));
+                }
+                Err(e) => {
+                    log(&format!("\n== {what} FAILED: {e}"));
+                    summary.failed.push((what, e.to_string()));
+                }
+            }
+        }
+    }
+    if results.is_dir() {
+        if let Err(e) = report::write_index(results) {
+            log(&format!(
+                "writing {}/README.md failed: {e:#}",
+                results.display()
+            ));
+            summary
+                .failed
+                .push((format!("{}/README.md", results.display()), format!("{e:#}")));
+        }
+    }
+    Ok(summary)
+}
+
+fn engine_name(e: Engine) -> &'static str {
+    match e {
+        Engine::Sim => "sim",
+        Engine::Live => "live",
+    }
+}

@@ -296,7 +296,8 @@ pub fn write_index(results_root: &Path) -> Result<PathBuf> {
         } else {
             format!("{link}/")
         };
-        let headline = if dir.join(SUMMARY_FILE).is_file() && is_sweep_folder(dir)? {
+        let headline = if dir.join(SUMMARY_FILE).is_file() && is_sweep_folder(dir).unwrap_or(false)
+        {
             ChartKind::Tradeoff
         } else {
             ChartKind::CallsPerMinute
@@ -380,9 +381,12 @@ fn scenario_text(dir: &Path, folder: &str) -> Result<(String, String)> {
     }
     let summary = dir.join(SUMMARY_FILE);
     if summary.is_file() {
-        let (rows, _) = super::data::read_summary(&summary)?;
-        if let Some(r) = rows.iter().find(|r| !r.scenario.is_empty()) {
-            return Ok((r.scenario.clone(), String::new()));
+        // An unreadable summary (a hand-edited or foreign folder) must not take the whole
+        // index down: the folder is then listed under its own name.
+        if let Ok((rows, _)) = super::data::read_summary(&summary) {
+            if let Some(r) = rows.iter().find(|r| !r.scenario.is_empty()) {
+                return Ok((r.scenario.clone(), String::new()));
+            }
         }
     }
     Ok((folder.to_string(), String::new()))

@@ -1,0 +1,69 @@
+//! `cargo bench`'s main job (`runner::run_all`): every scenario runs, a broken one is reported
+//! without stopping the others or touching its earlier results, filters select, and the index
+//! lists what ran.
+
+use hookbench::runner::run_all;
+
+const GOOD: &str = r#"name = "NAME"
+description = "A good scenario."
+duration = "2m"
+[workload]
+resources = 20
+mean_change_interval = "1m"
+[[consumer]]
+name = "poll"
+strategy = "poll"
+interval = "10s"
+"#;
+
+#[test]
+fn a_broken_scenario_does_not_stop_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios = tmp.path().join("scenarios");
+    let results = tmp.path().join("results");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(
+        scenarios.join("a_first.toml"),
+        GOOD.replace("NAME", "a-first"),
+    )
+    .unwrap();
+    std::fs::write(
+        scenarios.join("b_broken.toml"),
+        GOOD.replace("resources = 20", "resources = 0")
+            .replace("NAME", "b-broken"),
+    )
+    .unwrap();
+    std::fs::write(
+        scenarios.join("c_last.toml"),
+        GOOD.replace("NAME", "c-last"),
+    )
+    .unwrap();
+    // Earlier results of the broken scenario must survive.
+    std::fs::create_dir_all(results.join("b-broken")).unwrap();
+    std::fs::write(results.join("b-broken/summary.csv"), "earlier\n").unwrap();
+
+    let mut log = String::new();
+    let s = run_all(&scenarios, &results, &[], false, &mut |l| log.push_str(l)).unwrap();
+    assert_eq!(s.ran.len(), 2, "{log}");
+    assert_eq!(s.failed.len(), 1, "{log}");
+    assert!(s.failed[0].0.contains("b_broken.toml"));
+    assert!(
+        log.contains("b_broken.toml:5:13: key `workload.resources`"),
+        "{log}"
+    );
+    assert!(results.join("a-first/summary.csv").is_file());
+    assert!(results.join("c-last/charts/calls_per_minute.svg").is_file());
+    assert_eq!(
+        std::fs::read_to_string(results.join("b-broken/summary.csv")).unwrap(),
+        "earlier\n"
+    );
+    let index = std::fs::read_to_string(results.join("README.md")).unwrap();
+    assert!(
+        index.contains("a-first/report.md") && index.contains("c-last/report.md"),
+        "{index}"
+    );
+
+    // A filter selects by file stem (underscores or dashes).
+    let s = run_all(&scenarios, &results, &["c-last".into()], false, &mut |_| {}).unwrap();
+    assert_eq!((s.ran.len(), s.failed.len()), (1, 0));
+}
