@@ -118,7 +118,11 @@ fn faults_agree_between_engines() {
         assert!(close(s.wasted, l.wasted, 0.05 * k, 3.0), "{name} wasted");
         assert!(close(s.failed, l.failed, 0.10 * k, 5.0), "{name} failed");
         assert!(close(s.retries, l.retries, 0.10, 5.0), "{name} retries");
-        assert!(close(se.lost, le.lost, 0.15, 3.0), "{name} lost");
+        // Losses are rare (errors: 4 failures in a row, 0.3⁴ ≈ 0.8 % of ~800 events) and
+        // depend on which event meets which fault draw, which concurrency reorders: allow
+        // three Poisson standard deviations.
+        let lost_slack = 3.0 + 3.0 * (se.lost.max(le.lost) as f64).sqrt();
+        assert!(close(se.lost, le.lost, 0.15, lost_slack), "{name} lost");
         assert!(
             close(se.observed, le.observed, 0.03 * k, 3.0),
             "{name} observed"
