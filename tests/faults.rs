@@ -181,3 +181,37 @@ strategy = "webhook"
     let ratio = inside as f64 / before as f64;
     assert!((7.0..14.0).contains(&ratio), "{ratio}");
 }
+
+/// Ordered delivery never reorders, and pays for it: while one event is being retried, every
+/// later one waits behind it (head-of-line blocking).
+#[test]
+fn ordered_delivery_trades_order_for_delay() {
+    let text = |ordered: bool| {
+        format!(
+            r#"{BASE}
+[[consumer]]
+name = "hook"
+strategy = "webhook"
+error_rate = 0.1
+retry = {{ delays = ["5s", "5s", "5s", "5s"] }}
+ordered = {ordered}
+"#
+        )
+    };
+    let free = row(&run(&text(false)), "hook");
+    let ordered = row(&run(&text(true)), "hook");
+    assert!(free.out_of_order > 10, "{}", free.out_of_order);
+    assert_eq!(ordered.out_of_order, 0);
+    // One delivery at a time: requests never overlap, so at most one is in flight at the end.
+    assert!(ordered.requests_in_flight <= 1);
+    assert!(
+        ordered.p99_ms.unwrap() > 2.0 * free.p99_ms.unwrap(),
+        "{:?} vs {:?}",
+        ordered.p99_ms,
+        free.p99_ms
+    );
+    assert!(
+        ordered.events_observed + ordered.events_lost + ordered.events_in_flight
+            == ordered.events_emitted
+    );
+}

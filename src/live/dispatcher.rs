@@ -2,7 +2,9 @@
 //! receiver, over the shared pooled keep-alive client.
 //!
 //! One task per delivery, so a slow receiver delays only its own deliveries and nothing
-//! waits in line behind it (and, as with real providers, there is no ordering guarantee).
+//! waits in line behind it (and, as with real providers, there is no ordering guarantee) —
+//! unless the consumer asks for `ordered` delivery: then the dispatch loop awaits each
+//! delivery before starting the next, which starts when the previous one settled.
 //! An attempt is: the provider's service time (preparing and signing), then the network delay
 //! out, the `POST`, the network delay back — all within the per-attempt timeout, which runs
 //! from when the attempt leaves the provider, as in the simulation. What follows a failed
@@ -91,6 +93,9 @@ pub struct Target {
     /// `webhook-reconcile`: a delivery that gives up leaves its event pending for the
     /// safety-net poll instead of losing it.
     pub reconcile: bool,
+    /// Deliver one event at a time in emission order (the dispatch loop awaits each delivery
+    /// before starting the next).
+    pub ordered: bool,
     /// The provider's view of the endpoint's health (disabled after failing too long).
     pub health: Mutex<EndpointHealth>,
     /// One-way network delay.
@@ -135,19 +140,32 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Delivers event `e` to `target` until it is delivered, the retry policy gives up or the
-/// endpoint is disabled (then the event is lost), or the run ends (it stays in flight).
+/// How a delivery ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    /// Delivered, given up or lost: the next event (ordered delivery) may start.
+    Settled,
+    /// Its next attempt falls after the run: it is still in flight, and so is everything
+    /// queued behind it.
+    Pending,
+}
+
+/// Delivers event `e` to `target`, first attempt at `start` (its own time, or later when it
+/// waited behind another in ordered delivery), until it is delivered, the retry policy gives
+/// up or the endpoint is disabled (then the event is lost), or the run ends (it stays in
+/// flight).
 pub async fn deliver(
     e: Event,
+    start: Nanos,
     target: Arc<Target>,
     provider: Arc<ProviderState>,
     client: HttpClient,
     clock: Clock,
-) {
+) -> Delivered {
     let end = target.books.end();
     let mut attempt = 0u32;
     // Scheduled times, never "now": a late task does not move the timetable.
-    let mut due = e.time;
+    let mut due = start.max(e.time);
     loop {
         if target
             .health
@@ -156,7 +174,7 @@ pub async fn deliver(
             .disabled()
         {
             target.books.lose(e.resource, e.version, due);
-            return;
+            return Delivered::Settled;
         }
         attempt += 1;
         let service = provider.draw_service(target.index);
@@ -233,7 +251,7 @@ pub async fn deliver(
                 Outcome::Wasted
             };
             target.books.done(t, outcome, resp_bytes);
-            return;
+            return Delivered::Settled;
         }
         target.books.done(t, Outcome::Failed, resp_bytes);
         let next = {
@@ -251,12 +269,12 @@ pub async fn deliver(
         match next {
             Some(d) if t + d < end => due = t + d,
             // The next attempt would come after the run: in flight, as in the simulation.
-            Some(_) => return,
+            Some(_) => return Delivered::Pending,
             None => {
                 if !target.reconcile {
                     target.books.lose(e.resource, e.version, t);
                 }
-                return;
+                return Delivered::Settled;
             }
         }
     }

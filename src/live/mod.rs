@@ -416,6 +416,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         retry: wp.retry.clone(),
                         thin: wp.thin,
                         reconcile: wp.reconcile.is_some(),
+                        ordered: wp.ordered,
                         health: Mutex::new(EndpointHealth::new(wp.disable_after)),
                         network: plan.network_delay,
                         net_rng: Mutex::new(stream("network")),
@@ -620,7 +621,9 @@ fn emit(
     (emitted, max_lag)
 }
 
-/// Receives a webhook consumer's events and delivers each on its own task.
+/// Receives a webhook consumer's events and delivers each on its own task — or, for ordered
+/// delivery, one after the other: each starts when the previous one settled, and once one is
+/// still pending at the end of the run, everything behind it stays in flight too.
 async fn dispatch_loop(
     mut events: mpsc::UnboundedReceiver<Event>,
     target: Arc<Target>,
@@ -628,10 +631,32 @@ async fn dispatch_loop(
     client: net::HttpClient,
     clock: Clock,
 ) {
+    if target.ordered {
+        let mut start = 0;
+        let mut blocked = false;
+        while let Some(e) = events.recv().await {
+            if blocked {
+                continue;
+            }
+            let settled = dispatcher::deliver(
+                e,
+                start,
+                target.clone(),
+                provider.clone(),
+                client.clone(),
+                clock,
+            )
+            .await;
+            blocked = settled == dispatcher::Delivered::Pending;
+            start = clock.now();
+        }
+        return;
+    }
     let mut tasks = JoinSet::new();
     while let Some(e) = events.recv().await {
         tasks.spawn(dispatcher::deliver(
             e,
+            e.time,
             target.clone(),
             provider.clone(),
             client.clone(),

@@ -330,6 +330,11 @@ pub struct Consumer {
     /// needs `--allow-remote-receiver`. Default: a built-in receiver on `127.0.0.1:0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Webhook strategies: deliver one event at a time, in emission order — the next waits
+    /// until the previous succeeded or was given up (head-of-line blocking). Default false:
+    /// no ordering guarantee, like Stripe and GitHub.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered: Option<bool>,
 }
 
 impl Scenario {

@@ -94,6 +94,7 @@ impl Strategy {
             "signature",
             "secret",
             "url",
+            "ordered",
             "reconcile_interval",
             "page_size",
         ];
@@ -184,6 +185,8 @@ pub struct WebhookPlan {
     pub disable_after: Option<Nanos>,
     /// The safety-net events poll of `webhook-reconcile`.
     pub reconcile: Option<FeedPlan>,
+    /// Deliver one event at a time in emission order (head-of-line blocking).
+    pub ordered: bool,
     /// Signing scheme of deliveries (live engine). Default Standard Webhooks.
     pub signature: Scheme,
     /// Signing secret as written (validated, normalised to `whsec_…`); `None` = generate one per
@@ -623,6 +626,7 @@ fn consumer(
         ("signature", raw.signature.is_some()),
         ("secret", raw.secret.is_some()),
         ("url", raw.url.is_some()),
+        ("ordered", raw.ordered.is_some()),
     ];
     let ok = strategy.fields();
     for (field, set) in present {
@@ -767,6 +771,8 @@ fn consumer(
             x.error_rate = Some(error_rate);
             let dedupe = raw.dedupe.unwrap_or(true);
             x.dedupe = Some(dedupe);
+            let ordered = raw.ordered.unwrap_or(false);
+            x.ordered = Some(ordered);
             let mut outages = Vec::new();
             for (i, o) in raw.outages.iter().enumerate() {
                 let op = |k: &str| {
@@ -884,6 +890,7 @@ fn consumer(
                 retry,
                 disable_after,
                 reconcile,
+                ordered,
             })
         }
     };

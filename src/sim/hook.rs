@@ -7,7 +7,9 @@
 //! provider's rate limit and workers like any API request) and is observed when that returns.
 //! The provider learns the outcome when the response comes back — or at the per-attempt
 //! timeout, in which case the receiver may well have processed it and the retry becomes a
-//! duplicate. Failed attempts are retried on the consumer's schedule
+//! duplicate. With `ordered = true` one delivery is in flight at a time and the others wait in
+//! emission order (the head-of-line blocking ordering costs). Failed attempts are retried on
+//! the consumer's schedule
 //! ([`RetryPolicy`](crate::policy::RetryPolicy)); when it runs out, or the endpoint is
 //! disabled, the event is lost — unless the consumer reconciles, in which case it stays
 //! pending until the safety-net poll finds it.
@@ -38,6 +40,10 @@ pub(super) struct HookState {
     plan: WebhookPlan,
     deliveries: Vec<Delivery>,
     free: Vec<u32>,
+    /// Ordered delivery: events waiting for the one in progress, in emission order.
+    waiting: std::collections::VecDeque<(u32, u32)>,
+    /// Ordered delivery: a delivery is in progress.
+    busy: bool,
     health: EndpointHealth,
     processing_rng: Rng,
     fault_rng: Rng,
@@ -50,6 +56,8 @@ impl HookState {
             plan: plan.clone(),
             deliveries: Vec::new(),
             free: Vec::new(),
+            waiting: std::collections::VecDeque::new(),
+            busy: false,
             health: EndpointHealth::new(plan.disable_after),
             processing_rng: stream("processing"),
             fault_rng: stream("faults"),
@@ -112,8 +120,37 @@ impl Sim<'_> {
             }
             return;
         }
+        if h.plan.ordered {
+            h.waiting.push_back((e.resource, e.version));
+            if !h.busy {
+                self.hook_next(c, t);
+            }
+            return;
+        }
         let (d, gen) = h.alloc(e.resource, e.version);
         self.hook_attempt(c, d, gen, t);
+    }
+
+    /// Ordered delivery: the previous delivery is over at `t`; start the next waiting one
+    /// (events that arrive while the endpoint is disabled are lost on the way).
+    fn hook_next(&mut self, c: u16, t: Nanos) {
+        let cs = &mut self.consumers[c as usize];
+        let Kind::Hook(h) = &mut cs.kind else {
+            unreachable!("webhook action for a non-webhook consumer")
+        };
+        h.busy = false;
+        while let Some((r, v)) = h.waiting.pop_front() {
+            if h.health.disabled() {
+                if h.plan.reconcile.is_none() {
+                    cs.ledger.lose(r, v, t);
+                }
+                continue;
+            }
+            h.busy = true;
+            let (d, gen) = h.alloc(r, v);
+            self.hook_attempt(c, d, gen, t);
+            return;
+        }
     }
 
     /// The provider makes the next attempt of delivery `d` at `t`.
@@ -247,6 +284,9 @@ impl Sim<'_> {
                 );
                 h.health.success();
                 h.release(d);
+                if h.plan.ordered {
+                    self.hook_next(c, t);
+                }
             }
             Attempt::Failed { retry_after } => {
                 cs.metrics.request_done(t, Outcome::Failed);
@@ -281,5 +321,8 @@ impl Sim<'_> {
             cs.ledger.lose(r, v, t);
         }
         h.release(d);
+        if h.plan.ordered {
+            self.hook_next(c, t);
+        }
     }
 }
