@@ -653,25 +653,10 @@ fn point_params(results: &Results, point: usize) -> &[(String, String)] {
         .map_or(&[], |r| r.params.as_slice())
 }
 
-/// Short display name of a parameter path: its last segment unless ambiguous.
-fn short_param(results: &Results, path: &str) -> String {
-    let last = path.rsplit('.').next().unwrap_or(path);
-    let clashes = results
-        .sweep_params
-        .iter()
-        .filter(|p| p.rsplit('.').next() == Some(last))
-        .count();
-    if clashes > 1 {
-        path.to_string()
-    } else {
-        last.to_string()
-    }
-}
-
 fn params_text(results: &Results, params: &[(String, String)]) -> String {
     params
         .iter()
-        .map(|(k, v)| format!("{}={v}", short_param(results, k)))
+        .map(|(k, v)| format!("{}={v}", results.param_label(k)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -285,6 +285,22 @@ pub struct Results {
 }
 
 impl Results {
+    /// Display name of a sweep parameter path: its last segment (`interval` for
+    /// `consumer.poll.interval`), or the whole path when two parameters share that segment.
+    pub fn param_label(&self, path: &str) -> String {
+        let last = path.rsplit('.').next().unwrap_or(path);
+        let clashes = self
+            .sweep_params
+            .iter()
+            .filter(|p| p.rsplit('.').next() == Some(last))
+            .count();
+        if clashes > 1 {
+            path.to_string()
+        } else {
+            last.to_string()
+        }
+    }
+
     /// Reads `dir/summary.csv` (required), `dir/timeseries.csv` (optional) and every
     /// `dir/*.hgrm`.
     pub fn load(dir: &Path) -> Result<Self> {

@@ -164,7 +164,7 @@ fn summary_table(results: &Results) -> String {
     if results.is_sweep {
         header.push(("point".into(), true));
         for p in &results.sweep_params {
-            header.push((column_name(results, p), false));
+            header.push((results.param_label(p), false));
         }
     }
     for (name, right) in [
@@ -231,21 +231,6 @@ fn summary_table(results: &Results) -> String {
         let _ = writeln!(md, "| {} |", cells.join(" | "));
     }
     md
-}
-
-/// Header for a sweep parameter: the last path segment unless two params share it.
-fn column_name(results: &Results, path: &str) -> String {
-    let last = path.rsplit('.').next().unwrap_or(path);
-    let clashes = results
-        .sweep_params
-        .iter()
-        .filter(|p| p.rsplit('.').next() == Some(last))
-        .count();
-    if clashes > 1 {
-        path.to_string()
-    } else {
-        last.to_string()
-    }
 }
 
 /// Writes `results_root/README.md`: one entry per sub-folder that holds a

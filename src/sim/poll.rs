@@ -214,10 +214,9 @@ impl Sim<'_> {
             Fifo::Serve { lead } => {
                 p.fifo.push(p.schedule.next_nominal(t), r);
                 let service = self.plan.service_time.mean() as Nanos;
+                // Serve-keyed FIFOs exist only for uncoupled consumers, which are never
+                // rate limited, so there is no back-off to respect here.
                 let cs = &mut self.consumers[c];
-                if t - lead < cs.blocked_until {
-                    return;
-                }
                 cs.metrics.request_sent(t - lead, self.sizes.get_request());
                 cs.metrics.provider_busy_ns += u128::from(service);
                 let etag = cs.ledger.seen(r);
@@ -379,7 +378,7 @@ impl Sim<'_> {
         if let Kind::Poll(p) = &cs.kind {
             if let Fifo::Serve { lead } = p.fifo_kind {
                 for &(t, _) in p.fifo.iter() {
-                    if t - lead < end && t - lead >= cs.blocked_until {
+                    if t - lead < end {
                         cs.metrics.request_sent(t - lead, request);
                         cs.metrics.provider_busy_ns += u128::from(service);
                     }
