@@ -3,7 +3,7 @@
 //! Measures what webhooks (push) and polling (pull) really cost. A simulated API provider
 //! emits events; polling clients and webhook receivers consume the same events; hookbench
 //! counts every request, wasted call, duplicate and lost event, and records latency
-//! distributions. See `DESIGN.md` in the shared folder and the README for the vocabulary.
+//! distributions. See `docs/design.md` for the vocabulary, principles and layering.
 //!
 //! ## Map of the modules
 //!

@@ -1,6 +1,6 @@
 //! Seeded random streams, one per component.
 //!
-//! Paired comparisons (DESIGN.md, principle 3) need every consumer to see the same events no
+//! Paired comparisons (docs/design.md, principle 3) need every consumer to see the same events no
 //! matter which other consumers are in the scenario. So nothing shares a generator: each
 //! component (the workload, each consumer's phase, jitter, network and service draws) gets its
 //! own ChaCha stream, selected by a hash of a stable label such as `consumer/poll-10s/network`.

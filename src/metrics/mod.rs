@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 /// Largest latency the histogram holds, µs (60 days; larger values are clamped).
 pub const MAX_LATENCY_US: u64 = 60 * DAY / MICROSECOND;
 
-/// How a completed request is classified (DESIGN.md vocabulary).
+/// How a completed request is classified (`docs/design.md`, vocabulary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Delivered at least one event the consumer had not observed.
@@ -23,6 +23,10 @@ pub enum Outcome {
     Wasted,
     /// Timeout, connection error, 5xx, 429.
     Failed,
+    /// Completed and announced an event the consumer had not observed, but carried none of
+    /// its data (a thin webhook's notification): neither useful nor wasted. See
+    /// `docs/design.md`, "Vocabulary".
+    Notification,
 }
 
 /// Counters of one simulated minute.
@@ -36,6 +40,8 @@ pub struct Minute {
     pub wasted: u64,
     /// Requests failed during the minute.
     pub failed: u64,
+    /// Notifications (thin webhooks announcing a new event) completed during the minute.
+    pub notifications: u64,
     /// Events observed during the minute.
     pub observed: u64,
     /// Bytes on the wire (both directions) during the minute.
@@ -59,6 +65,8 @@ pub struct ConsumerMetrics {
     pub wasted: u64,
     /// Requests failed.
     pub failed: u64,
+    /// Requests that announced a new event without its data ([`Outcome::Notification`]).
+    pub notifications: u64,
     /// Retried delivery attempts.
     pub retries: u64,
     /// Bytes on the wire, both directions.
@@ -88,6 +96,7 @@ impl ConsumerMetrics {
             useful: 0,
             wasted: 0,
             failed: 0,
+            notifications: 0,
             retries: 0,
             bytes: 0,
             provider_busy_ns: 0,
@@ -137,6 +146,10 @@ impl ConsumerMetrics {
                 m.failed += 1;
                 self.failed += 1;
             }
+            Outcome::Notification => {
+                m.notifications += 1;
+                self.notifications += 1;
+            }
         }
     }
 
@@ -155,7 +168,12 @@ impl ConsumerMetrics {
 
     /// Requests sent but not completed when the run ended.
     pub fn requests_in_flight(&self) -> u64 {
-        self.requests - self.useful - self.wasted - self.failed
+        self.requests - self.completed()
+    }
+
+    /// Requests completed in any way: useful + wasted + failed + notifications.
+    pub fn completed(&self) -> u64 {
+        self.useful + self.wasted + self.failed + self.notifications
     }
 }
 
@@ -232,7 +250,7 @@ impl RunReport {
                     c.name, ev.emitted, self.events_emitted
                 ));
             }
-            if c.useful + c.wasted + c.failed > c.requests {
+            if c.completed() > c.requests {
                 return Err(format!(
                     "consumer `{}`: more requests completed than sent",
                     c.name

@@ -1,6 +1,6 @@
 //! The ledger: which events a consumer holds, and what each response was worth.
 //!
-//! DESIGN.md defines a *useful* request as one that delivered at least one event the consumer
+//! `docs/design.md` defines a *useful* request as one that delivered at least one event the consumer
 //! had not observed, and every other completed request as *wasted*. The ledger is where that
 //! is decided, for every strategy and both engines. It keeps, per resource, the events the
 //! consumer has not observed yet (`pending`), and answers two kinds of observation:
@@ -314,7 +314,7 @@ pub struct LedgerTotals {
 }
 
 impl LedgerTotals {
-    /// Checks `emitted = observed + lost + pending` (DESIGN.md principle 4).
+    /// Checks `emitted = observed + lost + pending` (docs/design.md, principle 4).
     pub fn check_invariant(&self) -> Result<(), String> {
         if self.emitted == self.observed + self.lost + self.pending {
             Ok(())

@@ -25,6 +25,7 @@ pub mod hgrm;
 pub mod markdown;
 mod raster;
 pub mod summary;
+pub mod support;
 pub mod table;
 
 pub use charts::render_all;

@@ -26,7 +26,7 @@ pub const MAX_RESOURCES: u32 = 100_000_000;
 /// Most consumers accepted in one scenario.
 pub const MAX_CONSUMERS: usize = 64;
 
-/// The integration strategies of the catalogue (DESIGN.md).
+/// The integration strategies of the catalogue (`docs/design.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Strategy {
     /// GET each resource every interval.
