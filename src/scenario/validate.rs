@@ -864,7 +864,12 @@ fn consumer(
                         c.fail(
                             &at("secret"),
                             format!(
-                                "not a usable {signature} secret ({e}); expected {} (leave it out and hookbench generates and prints one)",
+                                "{} {signature} secret; expected {} (leave it out and hookbench generates and prints one)",
+                                if e == crate::signing::SignError::EmptySecret {
+                                    "an empty"
+                                } else {
+                                    "not a usable"
+                                },
                                 Secret::expected_form(signature)
                             ),
                         )

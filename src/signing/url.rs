@@ -66,7 +66,11 @@ impl ReceiverUrl {
     /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`) or `localhost`.
     pub fn is_loopback(&self) -> bool {
         self.0.host.eq_ignore_ascii_case("localhost")
-            || self.0.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            || self
+                .0
+                .host
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
     }
 
     /// The full URI.
