@@ -276,6 +276,30 @@ fn standard_webhooks_published_example_through_check() {
         1_614_265_330,
     );
     assert_eq!(got.to_string(), "missing header webhook-signature");
+
+    // Svix sends the same scheme under svix-* names; detect() calls it standard-webhooks.
+    let svix: Vec<(String, &str)> = received
+        .iter()
+        .map(|(n, v)| (n.replace("webhook-", "svix-"), *v))
+        .collect();
+    let svix: Vec<(&str, &str)> = svix.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    assert_eq!(
+        signing::detect(svix.iter().map(|(n, _)| *n)),
+        Some(Scheme::StandardWebhooks)
+    );
+    let at = |headers: &[(&str, &str)]| {
+        check(
+            Scheme::StandardWebhooks,
+            &secret,
+            "POST",
+            "https://example.com/",
+            headers,
+            body,
+            1_614_265_330,
+        )
+    };
+    assert!(at(&svix).is_valid());
+    assert_eq!(at(&svix[1..]).to_string(), "missing header svix-id");
 }
 
 /// Discord publishes no signed example; the signature is checked with ed25519-dalek's
@@ -508,4 +532,46 @@ fn check_prints_the_discord_public_key() {
         ),
         "{stdout}"
     );
+}
+
+/// A live run that generates a Discord key prints the seed and the public key that goes
+/// with it.
+#[test]
+fn live_run_prints_the_generated_discord_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("d.toml");
+    std::fs::write(
+        &file,
+        "name = \"d\"\nduration = \"2s\"\n[workload]\nresources = 5\nmean_change_interval = \"1s\"\n\
+         [[consumer]]\nname = \"bot\"\nstrategy = \"webhook\"\nsignature = \"discord\"\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let out = hookbench(&[
+        "run".as_ref(),
+        "--engine".as_ref(),
+        "live".as_ref(),
+        "--time-scale".as_ref(),
+        "4".as_ref(),
+        "-q".as_ref(),
+        "--out".as_ref(),
+        out_dir.as_os_str(),
+        file.as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let after = |prefix: &str| {
+        stderr
+            .split(prefix)
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_else(|| panic!("no {prefix:?} in {stderr}"))
+            .to_owned()
+    };
+    let seed = after("consumer `bot`: generated signing secret ");
+    let public = after("consumer `bot`: Ed25519 public key (verify with it) ");
+    let secret = Secret::new(Scheme::Discord, &seed).unwrap();
+    assert_eq!(secret.public_key_hex().as_deref(), Some(public.as_str()));
+    assert!(stderr.contains("receiver bot: accepted"), "{stderr}");
+    assert!(stderr.contains("401 0"), "{stderr}");
 }

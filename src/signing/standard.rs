@@ -1,16 +1,34 @@
 //! Standard Webhooks (<https://www.standardwebhooks.com>, also Svix): HMAC-SHA256 over
 //! `"{id}.{timestamp}.{body}"`, keyed with the base64-decoded `whsec_` secret, sent as
 //! `webhook-signature: v1,<base64>` next to `webhook-id` and `webhook-timestamp`. The only
-//! scheme that signs the delivery id.
+//! scheme that signs the delivery id. Svix sends the same scheme under `svix-id`,
+//! `svix-timestamp` and `svix-signature`; a request that carries `svix-signature` and no
+//! `webhook-signature` is verified with those names, as Svix's libraries do.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use http::header::{HeaderMap, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{
     ascii_value, hmac_sha256, id_header, matches_any, single_header, timestamp_header, Message,
     Received, VerifyError, MAC_LEN, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP,
 };
+
+/// The id, timestamp and signature headers, with their usual spelling.
+type Names = [(HeaderName, &'static str); 3];
+
+const STANDARD_NAMES: Names = [
+    (WEBHOOK_ID, "webhook-id"),
+    (WEBHOOK_TIMESTAMP, "webhook-timestamp"),
+    (WEBHOOK_SIGNATURE, "webhook-signature"),
+];
+
+/// Svix's names for the same headers.
+const SVIX: Names = [
+    (HeaderName::from_static("svix-id"), "svix-id"),
+    (HeaderName::from_static("svix-timestamp"), "svix-timestamp"),
+    (HeaderName::from_static("svix-signature"), "svix-signature"),
+];
 
 /// HMAC-SHA256(key, "{id}.{timestamp}.{body}").
 fn mac(key: &[u8], id: &str, timestamp_s: i64, body: &[u8]) -> [u8; MAC_LEN] {
@@ -33,18 +51,16 @@ pub(super) fn verify(
     now_s: i64,
     tolerance_s: i64,
 ) -> Result<i64, VerifyError> {
-    let id = id_header(req.headers, &WEBHOOK_ID, "webhook-id")?;
-    let ts = timestamp_header(
-        req.headers,
-        &WEBHOOK_TIMESTAMP,
-        "webhook-timestamp",
-        now_s,
-        tolerance_s,
-    )?;
-    let sig = single_header(req.headers, &WEBHOOK_SIGNATURE, "webhook-signature")?;
+    let svix =
+        !req.headers.contains_key(WEBHOOK_SIGNATURE) && req.headers.contains_key("svix-signature");
+    let [(id_name, id_display), (ts_name, ts_display), (sig_name, sig_display)] =
+        if svix { SVIX } else { STANDARD_NAMES };
+    let id = id_header(req.headers, &id_name, id_display)?;
+    let ts = timestamp_header(req.headers, &ts_name, ts_display, now_s, tolerance_s)?;
+    let sig = single_header(req.headers, &sig_name, sig_display)?;
     let candidates = candidates(sig);
     if candidates.is_empty() {
-        return Err(VerifyError::MalformedHeader("webhook-signature"));
+        return Err(VerifyError::MalformedHeader(sig_display));
     }
     matches_any(&mac(key, id, ts, req.body), &candidates)?;
     Ok(ts)
