@@ -8,8 +8,9 @@ use base64::Engine as _;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-// Standard Webhooks "sign function works" vector, from
-// standard-webhooks/standard-webhooks libraries/javascript/src/webhook.test.ts.
+// Standard Webhooks "sign function works" vector, from the reference libraries' tests:
+// https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/javascript/src/webhook.test.ts
+// (read 2026-11-28).
 const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SW_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const SW_TS: i64 = 1_614_265_330;
@@ -169,9 +170,9 @@ fn standard_webhooks_secret_without_prefix_is_the_same_key() {
 
 #[test]
 fn github_documented_vector() {
-    // docs.github.com "Validating webhook deliveries", "Testing the webhook
-    // payload validation" (github/docs content/webhooks/using-webhooks/
-    // validating-webhook-deliveries.md).
+    // GitHub, "Validating webhook deliveries", "Testing the webhook payload validation":
+    // https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries
+    // (read 2026-11-28).
     let secret = Secret::raw("It's a Secret to Everybody").unwrap();
     let expected = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
     let mut headers = HeaderMap::new();
@@ -807,8 +808,9 @@ fn any_matching_signature_among_several_passes() {
 
 #[test]
 fn stripe_documentation_header_shape_parses() {
-    // The header shape shown in Stripe's docs (secret unknown, so it must
-    // parse and then simply not match).
+    // The header shape shown in Stripe's docs, "Verify signatures manually":
+    // https://docs.stripe.com/webhooks#verify-manually (read 2026-11-28). The secret is
+    // not published, so it must parse and then simply not match.
     let doc = "t=1492774577,v1=5257a869e7ecebeda32affa62cdca3fa51cad7e77a0e56ff536d0ce8e108d8bd,\
                v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39";
     let headers = with(signed(Scheme::Stripe), STRIPE_SIGNATURE, doc.as_bytes());
