@@ -134,3 +134,26 @@ fn twilio_signs_the_url_with_its_query_string() {
     let (got, unauthorized, emitted) = twilio_external("fedcba9876543210fedcba9876543210");
     assert_eq!((got, unauthorized), (0, emitted));
 }
+
+/// A plan built in code with a secret that cannot sign its scheme is refused as bad input
+/// before anything binds, never a panic in the dispatcher.
+#[test]
+fn a_secret_that_cannot_sign_its_scheme_is_refused() {
+    let text = format!(
+        "{HEAD}[[consumer]]\nname = \"bot\"\nstrategy = \"webhook\"\nsignature = \"discord\"\n"
+    );
+    let (_, mut plan) = load_str(&text, Path::new("x.toml")).unwrap();
+    let seed = Secret::generate_for(Scheme::Discord, &mut rand::rng());
+    for secret in [
+        Secret::generate(&mut rand::rng()),
+        Secret::ed25519_public(&seed.public_key_hex().unwrap()).unwrap(),
+    ] {
+        let hookbench::scenario::ConsumerKind::Webhook(wp) = &mut plan.consumers[0].kind else {
+            panic!("a webhook consumer");
+        };
+        wp.secret = Some(secret);
+        let err = live::run(&plan, &opts()).unwrap_err();
+        assert!(err.is_bad_input(), "{err}");
+        assert!(err.to_string().contains("cannot sign discord"), "{err}");
+    }
+}

@@ -298,6 +298,12 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
             })),
             ConsumerKind::Webhook(wp) => {
                 let secret = match &wp.secret {
+                    Some(secret) if !secret.can_sign(wp.signature) => {
+                        return Err(LiveError::Options(format!(
+                            "consumer `{}`: its secret cannot sign {} deliveries",
+                            cp.name, wp.signature
+                        )));
+                    }
                     Some(secret) => secret.clone(),
                     None => {
                         let s = Secret::generate_for(wp.signature, &mut rand::rng());

@@ -213,6 +213,17 @@ impl Secret {
         }
     }
 
+    /// Whether this secret can sign `scheme`'s deliveries: an HMAC secret for the HMAC
+    /// schemes, an Ed25519 private key for Discord. (A secret made by [`Secret::new`] for a
+    /// scheme always can.)
+    pub fn can_sign(&self, scheme: Scheme) -> bool {
+        match &self.key {
+            Key::Hmac { .. } => scheme != Scheme::Discord,
+            Key::Ed25519(_) => scheme == Scheme::Discord,
+            Key::Ed25519Public(_) => false,
+        }
+    }
+
     /// The HMAC key `scheme` uses, or `None` when this is an Ed25519 key.
     pub(super) fn hmac_key(&self, scheme: Scheme) -> Option<&[u8]> {
         match &self.key {

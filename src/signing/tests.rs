@@ -275,6 +275,27 @@ fn generated_secret_round_trips_through_its_text() {
 }
 
 #[test]
+fn can_sign_matches_the_kind_of_key() {
+    for scheme in Scheme::ALL {
+        assert!(key(scheme).can_sign(scheme), "{scheme}");
+        assert!(Secret::generate_for(scheme, &mut StdRng::seed_from_u64(3)).can_sign(scheme));
+        let other = if scheme == Scheme::Discord {
+            secret()
+        } else {
+            key(Scheme::Discord)
+        };
+        assert!(!other.can_sign(scheme), "{scheme}");
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            try_sign(scheme, &other, ID, NOW, BODY, &mut headers),
+            Err(SignError::UnusableSecret(scheme))
+        );
+    }
+    let public = Secret::ed25519_public(&key(Scheme::Discord).public_key_hex().unwrap()).unwrap();
+    assert!(!public.can_sign(Scheme::Discord));
+}
+
+#[test]
 fn secret_debug_hides_the_key() {
     let shown = format!("{:?}", secret());
     assert!(!shown.contains("MfKQ9r8"), "{shown}");
