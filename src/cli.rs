@@ -3,13 +3,13 @@
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
 
-use crate::live::{self, LiveOptions};
-use crate::metrics::RunReport;
+use crate::engine::RunError;
+pub use crate::engine::{Engine, RunFlags};
+use crate::live::LiveOptions;
 use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Plan};
-use crate::sim::{self, SimOptions};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -70,15 +70,6 @@ pub enum Command {
     },
 }
 
-/// Which engine runs the scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Engine {
-    /// Discrete-event simulation in virtual time (deterministic).
-    Sim,
-    /// Real tokio + hyper servers and clients on 127.0.0.1.
-    Live,
-}
-
 /// A command's failure, sorted by exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -91,6 +82,15 @@ pub enum CliError {
     /// Exit code 1: writing the output failed (a closed pipe is not reported).
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+impl From<RunError> for CliError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::BadInput(m) => CliError::BadInput(m),
+            RunError::Other(e) => CliError::Other(e),
+        }
+    }
 }
 
 impl CliError {
@@ -127,37 +127,6 @@ fn describe(dir: &Path) -> (String, String) {
 /// Loads and validates a scenario; errors are bad input.
 pub fn load(path: &Path) -> Result<(scenario::Scenario, Plan), CliError> {
     scenario::load_file(path).map_err(|e| CliError::BadInput(e.to_string()))
-}
-
-/// Engine-specific command-line flags of `run`.
-#[derive(Debug, Clone, Default)]
-pub struct RunFlags {
-    /// Live engine: time scale, remote receivers, drain.
-    pub live: LiveOptions,
-}
-
-/// Runs a plan on the chosen engine. A live run prints generated webhook secrets and the
-/// provider's own counts to stderr.
-pub fn execute(plan: &Plan, engine: Engine, flags: &RunFlags) -> Result<RunReport, CliError> {
-    match engine {
-        Engine::Sim => {
-            sim::run(plan, SimOptions::default()).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
-        }
-        Engine::Live => {
-            let run = live::run(plan, &flags.live).map_err(|e| {
-                if e.is_bad_input() {
-                    CliError::BadInput(e.to_string())
-                } else {
-                    CliError::Other(anyhow::anyhow!(e))
-                }
-            })?;
-            for (name, secret) in &run.generated_secrets {
-                eprintln!("consumer `{name}`: generated signing secret {secret}");
-            }
-            eprint!("{}", live::provider_summary(plan, &run));
-            Ok(run.report)
-        }
-    }
 }
 
 /// Runs the parsed command line, writing what it prints to `out`.

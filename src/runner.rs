@@ -6,7 +6,7 @@
 //! folders. Points are independent runs on the same seed, so running them on several threads
 //! changes nothing in the output: results are collected by point index, not completion order.
 
-use crate::cli::{execute, CliError, Engine, RunFlags};
+use crate::engine::{Engine, RunError, RunFlags};
 use crate::metrics::RunReport;
 use crate::report::{self, SummaryRow};
 use crate::scenario::{self, Point, Scenario};
@@ -64,9 +64,9 @@ impl Outcome {
 }
 
 /// Runs the scenario file at `path` and writes its results folder.
-pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
+pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
     let (scenario, mut points) =
-        scenario::load_points(path).map_err(|e| CliError::BadInput(e.to_string()))?;
+        scenario::load_points(path).map_err(|e| RunError::BadInput(e.to_string()))?;
     for p in &mut points {
         if let Some(seed) = opts.seed {
             p.plan.seed = seed;
@@ -134,19 +134,16 @@ fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
 }
 
 /// Runs every point; sim points in parallel, live points one after another.
-fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, CliError> {
+fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, RunError> {
     if points.len() == 1 {
         let plan = &points[0].plan;
-        if opts.engine == Engine::Sim {
-            let pb = bar(plan.duration, &plan.name, opts.progress);
-            let r = crate::sim::run_with_progress(plan, Default::default(), &mut |t| {
-                pb.set_position(t)
-            })
-            .map_err(|e| CliError::Other(anyhow::anyhow!(e)));
-            pb.finish_and_clear();
-            return Ok(vec![r?]);
-        }
-        return Ok(vec![execute(plan, opts.engine, &opts.flags)?]);
+        let show = opts.progress && opts.engine == Engine::Sim;
+        let pb = bar(plan.duration, &plan.name, show);
+        let r = opts
+            .engine
+            .run(plan, &opts.flags, &mut |t| pb.set_position(t));
+        pb.finish_and_clear();
+        return Ok(vec![r?]);
     }
     let threads = match opts.engine {
         Engine::Live => 1,
@@ -161,7 +158,7 @@ fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, Cli
         opts.progress,
     );
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Result<RunReport, CliError>>>> =
+    let slots: Mutex<Vec<Option<Result<RunReport, RunError>>>> =
         Mutex::new((0..points.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads {
@@ -170,7 +167,7 @@ fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, Cli
                 if i >= points.len() {
                     break;
                 }
-                let r = execute(&points[i].plan, opts.engine, &opts.flags);
+                let r = opts.engine.run(&points[i].plan, &opts.flags, &mut |_| {});
                 if let Ok(mut slots) = slots.lock() {
                     slots[i] = Some(r);
                 }
@@ -181,10 +178,10 @@ fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, Cli
     pb.finish_and_clear();
     let slots = slots
         .into_inner()
-        .map_err(|_| CliError::Other(anyhow::anyhow!("a sweep worker panicked")))?;
+        .map_err(|_| RunError::Other(anyhow::anyhow!("a sweep worker panicked")))?;
     slots
         .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(CliError::Other(anyhow::anyhow!("sweep point not run")))))
+        .map(|s| s.unwrap_or_else(|| Err(RunError::Other(anyhow::anyhow!("sweep point not run")))))
         .collect()
 }
 
@@ -251,7 +248,7 @@ pub fn run_all(
                 progress: true,
                 flags,
             };
-            let what = format!("{} ({} engine)", file.display(), engine_name(engine));
+            let what = format!("{} ({} engine)", file.display(), engine.name());
             match run_file(file, &opts) {
                 Ok(outcome) => {
                     log(&format!(
@@ -281,11 +278,4 @@ pub fn run_all(
         }
     }
     Ok(summary)
-}
-
-fn engine_name(e: Engine) -> &'static str {
-    match e {
-        Engine::Sim => "sim",
-        Engine::Live => "live",
-    }
 }

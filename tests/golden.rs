@@ -2,7 +2,7 @@
 //! After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test --test golden` and
 //! review the diff: these files are an interface people build on.
 
-use hookbench::cli::{Engine, RunFlags};
+use hookbench::engine::{Engine, RunFlags};
 use hookbench::runner::{run_file, RunOptions};
 use std::path::Path;
 

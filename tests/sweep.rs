@@ -1,7 +1,7 @@
 //! Sweeps: expansion into points, parameter columns, bad sweep input, and determinism across
 //! thread counts.
 
-use hookbench::cli::{Engine, RunFlags};
+use hookbench::engine::{Engine, RunFlags};
 use hookbench::runner::{run_file, RunOptions};
 use hookbench::scenario::load_points;
 
