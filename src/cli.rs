@@ -38,7 +38,13 @@ pub enum Command {
         /// Engine: the discrete-event simulation or real HTTP on loopback.
         #[arg(long, value_enum, default_value_t = Engine::Sim)]
         engine: Engine,
-        /// Threads for sweep points (default: all cores).
+        /// Runs per point on seeds SEED, SEED+1, …: summary.csv gets means and 95 % confidence
+        /// half-widths, replications.csv every run (default: the scenario's `replications`,
+        /// else 1).
+        #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+        replications: Option<u32>,
+        /// Threads for sweep points and replications on the simulator (default: all cores).
+        /// The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Print nothing but errors (no table, no progress bar).
@@ -137,6 +143,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             out: out_dir,
             seed,
             engine,
+            replications,
             threads,
             quiet,
             time_scale,
@@ -145,6 +152,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let opts = RunOptions {
                 engine,
                 seed,
+                replications,
                 out: out_dir,
                 threads,
                 duration: None,
@@ -159,17 +167,23 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             };
             let outcome = runner::run_file(&scenario, &opts)?;
             if !quiet {
-                let first = &outcome.runs[0].1;
+                let first = &outcome.points[0].reps[0];
+                let reps = outcome.replications();
                 writeln!(
                     out,
-                    "{} — {} engine, seed {}, {} per run, {} events emitted{}",
+                    "{} — {} engine, {}, {} per run, {} events emitted{}{}",
                     outcome.scenario.name,
                     first.engine.name(),
-                    first.seed,
+                    if reps > 1 {
+                        format!("seeds {}–{}", first.seed, first.seed + reps as u64 - 1)
+                    } else {
+                        format!("seed {}", first.seed)
+                    },
                     crate::time::format_duration(first.duration),
-                    report::table::thousands(first.events_emitted),
-                    if outcome.runs.len() > 1 {
-                        format!(", {} sweep points", outcome.runs.len())
+                    report::fmt::thousands(first.events_emitted),
+                    if reps > 1 { " (first seed)" } else { "" },
+                    if outcome.points.len() > 1 {
+                        format!(", {} sweep points", outcome.points.len())
                     } else {
                         String::new()
                     }

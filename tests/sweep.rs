@@ -58,6 +58,7 @@ fn results_have_point_and_parameter_columns_and_ignore_thread_count() {
         let opts = RunOptions {
             engine: Engine::Sim,
             seed: None,
+            replications: None,
             out: Some(dir.path().join(out)),
             threads: Some(threads),
             duration: None,

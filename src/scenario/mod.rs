@@ -71,6 +71,11 @@ pub struct Scenario {
     /// Seed of every random stream in the run. Default 1.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Runs per point on seeds `seed`, `seed + 1`, …: `summary.csv` then holds the means and
+    /// their 95 % confidence half-widths, `replications.csv` every run (`hookbench run
+    /// --replications` overrides it). At least 1; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<std::num::NonZeroU32>,
     /// The provider's resources and how they change. Required.
     pub workload: Workload,
     /// Network between provider and consumers. Default: constant 20 ms one way.
