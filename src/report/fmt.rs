@@ -145,6 +145,27 @@ pub fn duration_ci_ms(v: Option<f64>, ci: Option<f64>) -> String {
     }
 }
 
+/// [`human`] with a 95 % half-width at the value's precision: `66.8 ± 1.2`; without a
+/// half-width exactly [`human`].
+pub fn human_ci(v: f64, ci: Option<f64>) -> String {
+    let Some(h) = ci.filter(|h| h.is_finite() && v.is_finite()) else {
+        return human(v);
+    };
+    let a = v.abs().max(h.abs());
+    let d = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else if a == 0.0 {
+        0
+    } else {
+        (2 - a.log10().floor() as i32).clamp(0, 12) as usize
+    };
+    format!("{} ± {}", fixed(v, d), fixed(h, d))
+}
+
 /// A formatted value with an optional 95 % half-width: `6,000 ± 12`.
 pub fn with_ci(value: String, ci: Option<String>) -> String {
     match ci {
@@ -271,6 +292,10 @@ mod tests {
         assert_eq!(duration_ci_ms(Some(5111.0), Some(40.0)), "5.11 ± 0.04 s");
         assert_eq!(duration_ci_ms(Some(5111.0), None), "5.11 s");
         assert_eq!(with_ci("6,000".into(), Some("12".into())), "6,000 ± 12");
+        assert_eq!(human_ci(66.79, Some(1.178)), "66.8 ± 1.2");
+        assert_eq!(human_ci(49.95, Some(0.273)), "50.0 ± 0.3");
+        assert_eq!(human_ci(6000.0, Some(0.0)), "6,000 ± 0");
+        assert_eq!(human_ci(1501.25, None), "1,501");
     }
 
     #[test]

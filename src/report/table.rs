@@ -26,10 +26,7 @@ pub const NO_EVENT: &str = "no event observed";
 
 /// Calls per minute, with its half-width when replicated.
 pub fn calls_per_min(r: &SummaryRow) -> String {
-    fmt::with_ci(
-        fmt::human(r.calls_per_min),
-        r.ci("calls_per_min").map(fmt::human),
-    )
+    fmt::human_ci(r.calls_per_min, r.ci("calls_per_min"))
 }
 
 /// Wasted share of every request issued, with its half-width when replicated.
