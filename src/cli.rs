@@ -1,4 +1,8 @@
-//! The command line: `hookbench run | check | chart | list`.
+//! The command line: `hookbench run | check | chart | readme | list`.
+//!
+//! Each subcommand is a variant of [`Command`] and an arm of [`dispatch`]; the work itself
+//! lives in the library (`runner`, `report`, `scenario`), so a new subcommand is a few lines
+//! here.
 //!
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
@@ -67,6 +71,19 @@ pub enum Command {
     Chart {
         /// A results folder (holding summary.csv).
         dir: PathBuf,
+    },
+    /// Regenerate the README's marked result sections (`<!-- results:FOLDER:KIND -->` …
+    /// `<!-- /results -->`) from the results folders.
+    Readme {
+        /// The README to update.
+        #[arg(default_value = "README.md")]
+        file: PathBuf,
+        /// Folder of results folders (default: `results/` beside the README).
+        #[arg(long, value_name = "DIR")]
+        results: Option<PathBuf>,
+        /// Change nothing; exit 1 when a marked section differs from what the results give.
+        #[arg(long)]
+        check: bool,
     },
     /// List the scenarios in a folder with their descriptions.
     List {
@@ -214,6 +231,42 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             if let Some(parent) = dir.parent().filter(|p| p.ends_with("results")) {
                 writeln!(out, "{}", report::write_index(parent)?.display())?;
             }
+            Ok(())
+        }
+        Command::Readme {
+            file,
+            results,
+            check,
+        } => {
+            let root = results.unwrap_or_else(|| {
+                file.parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .join("results")
+            });
+            let g = report::readme::update(&file, &root, check).map_err(|e| match e {
+                report::readme::ReadmeError::Marker(m) => CliError::BadInput(m),
+                report::readme::ReadmeError::Results(e) => CliError::Other(e),
+            })?;
+            if check && !g.changed.is_empty() {
+                return Err(CliError::Other(anyhow::anyhow!(
+                    "{} differs from {} in {} of {} marked sections:\n  {}\nrun `hookbench readme {}` to regenerate them",
+                    file.display(),
+                    root.display(),
+                    g.changed.len(),
+                    g.sections,
+                    g.changed.join("\n  "),
+                    file.display()
+                )));
+            }
+            let verb = if check { "up to date" } else { "regenerated" };
+            writeln!(
+                out,
+                "{}: {} marked sections {verb}, {} changed",
+                file.display(),
+                g.sections,
+                if check { 0 } else { g.changed.len() }
+            )?;
             Ok(())
         }
         Command::List { dir } => {

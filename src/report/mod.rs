@@ -30,7 +30,7 @@ pub mod fmt;
 pub mod hgrm;
 pub mod markdown;
 mod raster;
-
+pub mod readme;
 pub mod schema;
 pub mod stats;
 pub mod summary;
