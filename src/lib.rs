@@ -17,7 +17,7 @@
 //! | [`sim`] | the discrete-event engine |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
-//! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table, charts, Markdown) |
+//! | [`report`] | one writer per output format (CSV with its one column schema and replication statistics, `.hgrm`, terminal table, charts, Markdown, the README's generated sections) |
 //! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
 //! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, the `cargo bench` batch (imports `engine`, never `cli`) |
 //! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes |

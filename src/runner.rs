@@ -250,8 +250,9 @@ pub struct BatchSummary {
 }
 
 /// Runs every `*.toml` in `scenarios` whose file stem contains one of `filters` (all when
-/// empty) into `results/<name>/`, and — when `live` is set — scenarios with a `[live]` table
-/// also on the live engine into `results/<name>-live/`; then writes `results/README.md`.
+/// empty) into `results/<name>/` (with the scenario's `replications`), and — when `live` is
+/// set — scenarios with a `[live]` table also once on the live engine into
+/// `results/<name>-live/`; then writes `results/README.md`.
 /// A failing scenario is reported through `log` and does not stop the others. This is
 /// `cargo bench`'s main job.
 pub fn run_all(
@@ -294,10 +295,12 @@ pub fn run_all(
             let start = std::time::Instant::now();
             let mut flags = RunFlags::default();
             flags.live.time_scale = time_scale;
+            // The live pass runs once: its replications would cost real minutes each (replicate
+            // it by hand with `hookbench run --engine live --replications R`).
             let opts = RunOptions {
                 engine,
                 seed: None,
-                replications: None,
+                replications: (engine == Engine::Live).then_some(1),
                 out: Some(dir.clone()),
                 threads: None,
                 duration,
