@@ -44,8 +44,8 @@ pub enum Command {
         engine: Engine,
         /// Runs per point on seeds SEED, SEED+1, …: summary.csv gets means and 95 % confidence
         /// half-widths, replications.csv every run (default: the scenario's `replications`,
-        /// else 1).
-        #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..))]
+        /// else 1). At most 1000.
+        #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=scenario::MAX_REPLICATIONS as i64))]
         replications: Option<u32>,
         /// Threads for sweep points and replications on the simulator (default: all cores).
         /// The results do not depend on it.

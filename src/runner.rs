@@ -95,10 +95,11 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
         .replications
         .or(scenario.replications.map(|r| r.get()))
         .unwrap_or(1);
-    if replications == 0 {
-        return Err(RunError::BadInput(
-            "--replications: must be at least 1".to_string(),
-        ));
+    if !(1..=scenario::MAX_REPLICATIONS).contains(&replications) {
+        return Err(RunError::BadInput(format!(
+            "replications: {replications}: expected 1 to {}",
+            scenario::MAX_REPLICATIONS
+        )));
     }
     let plans: Vec<Vec<Plan>> = points
         .iter()

@@ -207,6 +207,13 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "replications",
         "expected a nonzero",
     ),
+    (
+        "51_too_many_replications",
+        3,
+        16,
+        "replications",
+        "at most 1000",
+    ),
 ];
 
 fn hookbench(args: &[&std::ffi::OsStr]) -> Output {

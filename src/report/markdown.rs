@@ -221,6 +221,8 @@ fn summary_table(results: &Results) -> String {
             header.push((results.param_label(p), false));
         }
     }
+    // Notifications (thin webhooks) get a column only where some consumer has them.
+    let notifications = results.summary.iter().any(|r| r.notifications > 0);
     for (name, right) in [
         ("consumer", false),
         ("strategy", false),
@@ -228,6 +230,7 @@ fn summary_table(results: &Results) -> String {
         ("calls/min", true),
         ("useful", true),
         ("wasted", true),
+        ("notifications", true),
         ("failed", true),
         ("p50", true),
         ("p99", true),
@@ -239,7 +242,9 @@ fn summary_table(results: &Results) -> String {
         ("freshness", true),
         ("age", true),
     ] {
-        header.push((name.into(), right));
+        if name != "notifications" || notifications {
+            header.push((name.into(), right));
+        }
     }
     let mut md = String::new();
     let titles: Vec<String> = header.iter().map(|(t, _)| t.clone()).collect();
@@ -272,6 +277,9 @@ fn summary_table(results: &Results) -> String {
             fmt::thousands(r.wasted),
             table::wasted_share(r)
         ));
+        if notifications {
+            cells.push(fmt::thousands(r.notifications));
+        }
         cells.push(fmt::thousands(r.failed));
         cells.push(table::latency(r, "p50_ms", Some(0.5)));
         cells.push(table::latency(r, "p99_ms", Some(0.99)));
