@@ -18,6 +18,7 @@ use anyhow::{Context, Result};
 use super::charts::{planned_charts, ChartKind, CHARTS_DIR};
 use super::data::{Results, SummaryRow, SUMMARY_FILE};
 use super::fmt;
+use super::schema::Col;
 use super::table;
 
 /// File name of the per-folder report.
@@ -281,9 +282,9 @@ fn summary_table(results: &Results) -> String {
             cells.push(fmt::thousands(r.notifications));
         }
         cells.push(fmt::thousands(r.failed));
-        cells.push(table::latency(r, "p50_ms", Some(0.5)));
-        cells.push(table::latency(r, "p99_ms", Some(0.99)));
-        cells.push(table::latency(r, "max_ms", None));
+        cells.push(table::latency(r, Col::P50Ms));
+        cells.push(table::latency(r, Col::P99Ms));
+        cells.push(table::latency(r, Col::MaxMs));
         cells.push(fmt::thousands(r.events_emitted));
         cells.push(fmt::thousands(r.events_observed));
         cells.push(table::lost(r));

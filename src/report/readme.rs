@@ -25,6 +25,7 @@
 
 use super::data::{read_summary, Results, SummaryRow, SUMMARY_FILE};
 use super::fmt;
+use super::schema::Col;
 use super::table::{self, THIN_NOTE};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -253,9 +254,9 @@ fn headline(results: &Results, folder: &str) -> String {
             r.strategy,
             table::calls_per_min(r),
             table::wasted_share(r),
-            table::latency(r, "p50_ms", Some(0.5)),
-            table::latency(r, "p99_ms", Some(0.99)),
-            table::latency(r, "max_ms", None),
+            table::latency(r, Col::P50Ms),
+            table::latency(r, Col::P99Ms),
+            table::latency(r, Col::MaxMs),
             table::lost(r),
         );
     }
@@ -276,8 +277,8 @@ fn figures(r: &SummaryRow) -> String {
     if r.events_observed == 0 {
         parts.push(table::NO_EVENT.to_string());
     } else {
-        parts.push(format!("p50 {}", table::latency(r, "p50_ms", Some(0.5))));
-        parts.push(format!("p99 {}", table::latency(r, "p99_ms", Some(0.99))));
+        parts.push(format!("p50 {}", table::latency(r, Col::P50Ms)));
+        parts.push(format!("p99 {}", table::latency(r, Col::P99Ms)));
     }
     parts.push(format!("{} lost", table::lost(r)));
     parts.join(", ")

@@ -10,6 +10,7 @@
 
 use super::data::{Results, SummaryRow};
 use super::fmt;
+use super::schema::Col;
 use super::support::thin_tail;
 use std::fmt::Write;
 
@@ -26,14 +27,14 @@ pub const NO_EVENT: &str = "no event observed";
 
 /// Calls per minute, with its half-width when replicated.
 pub fn calls_per_min(r: &SummaryRow) -> String {
-    fmt::human_ci(r.calls_per_min, r.ci("calls_per_min"))
+    fmt::human_ci(r.calls_per_min, r.ci(Col::CallsPerMin.name()))
 }
 
 /// Wasted share of every request issued, with its half-width when replicated.
 pub fn wasted_share(r: &SummaryRow) -> String {
     fmt::with_ci(
         fmt::percent(r.wasted_share),
-        r.ci("wasted_share").map(fmt::percent),
+        r.ci(Col::WastedShare.name()).map(fmt::percent),
     )
 }
 
@@ -41,7 +42,7 @@ pub fn wasted_share(r: &SummaryRow) -> String {
 pub fn lost(r: &SummaryRow) -> String {
     fmt::with_ci(
         fmt::thousands(r.events_lost),
-        r.ci("events_lost").map(fmt::human),
+        r.ci(Col::EventsLost.name()).map(fmt::human),
     )
 }
 
@@ -49,7 +50,10 @@ pub fn lost(r: &SummaryRow) -> String {
 pub fn freshness(r: &SummaryRow) -> String {
     match r.freshness {
         None => "–".to_string(),
-        Some(f) => fmt::with_ci(fmt::percent(f), r.ci("freshness").map(fmt::percent)),
+        Some(f) => fmt::with_ci(
+            fmt::percent(f),
+            r.ci(Col::Freshness.name()).map(fmt::percent),
+        ),
     }
 }
 
@@ -58,28 +62,27 @@ pub fn is_thin(r: &SummaryRow, p: f64) -> bool {
     r.latency_samples.is_some_and(|n| thin_tail(n, p))
 }
 
-/// A latency percentile or statistic: `column` is its CSV column (`p50_ms`, `p99_ms`,
-/// `mean_ms`, `max_ms`), `p` its quantile (`None` for the mean and the maximum, which are
-/// exact). Marked when thin; [`NO_EVENT`] (for the median) or an en dash when the consumer
-/// observed nothing.
-pub fn latency(r: &SummaryRow, column: &str, p: Option<f64>) -> String {
-    let value = match column {
-        "p50_ms" => r.p50_ms,
-        "p90_ms" => r.p90_ms,
-        "p99_ms" => r.p99_ms,
-        "p999_ms" => r.p999_ms,
-        "max_ms" => r.max_ms,
-        "mean_ms" => r.mean_ms,
-        _ => None,
+/// A latency column (`Col::P50Ms`, `P99Ms`, `MaxMs`, `MeanMs`, …) of this row, with its
+/// half-width when replicated, marked when it is a percentile resting on too few samples;
+/// [`NO_EVENT`] (for the median) or an en dash when the consumer observed nothing.
+pub fn latency(r: &SummaryRow, col: Col) -> String {
+    let (value, p) = match col {
+        Col::P50Ms => (r.p50_ms, Some(0.5)),
+        Col::P90Ms => (r.p90_ms, Some(0.9)),
+        Col::P99Ms => (r.p99_ms, Some(0.99)),
+        Col::P999Ms => (r.p999_ms, Some(0.999)),
+        Col::MaxMs => (r.max_ms, None),
+        Col::MeanMs => (r.mean_ms, None),
+        _ => (None, None),
     };
     if value.is_none() && r.events_observed == 0 {
-        return if column == "p50_ms" {
+        return if col == Col::P50Ms {
             NO_EVENT.to_string()
         } else {
             "–".to_string()
         };
     }
-    let mut s = fmt::duration_ci_ms(value, r.ci(column));
+    let mut s = fmt::duration_ci_ms(value, r.ci(col.name()));
     if p.is_some_and(|p| is_thin(r, p)) {
         s.push_str(THIN_MARK);
     }
@@ -162,9 +165,9 @@ fn render_rows(rows: &[&SummaryRow]) -> String {
                 calls_per_min(r),
                 wasted_share(r),
                 fmt::thousands(r.failed),
-                latency(r, "p50_ms", Some(0.5)),
-                latency(r, "p99_ms", Some(0.99)),
-                latency(r, "max_ms", None),
+                latency(r, Col::P50Ms),
+                latency(r, Col::P99Ms),
+                latency(r, Col::MaxMs),
                 format!(
                     "{}/{}",
                     fmt::thousands(r.events_observed),
