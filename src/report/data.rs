@@ -11,6 +11,11 @@
 //! * `<consumer>.hgrm` / `<consumer>@<point>.hgrm`: HdrHistogram percentile
 //!   distributions (Java `outputPercentileDistribution` layout, values in ms).
 //!
+//! The summary's columns are those of [`super::schema`], shared with the writer; the
+//! columns added after the first published schema are optional, so older folders still read.
+//! A replicated run's summary holds means (counts with decimals, read here rounded), a
+//! `replications` column and `<metric>_ci95` half-widths ([`SummaryRow::ci`]).
+//!
 //! Sweeps add a `point` column (0-based) followed by one column per swept
 //! parameter, named by its dotted path (`consumer.poll-10s.interval`). Columns after
 //! `point` are read dynamically; any other unknown column is ignored, so the core
