@@ -29,15 +29,21 @@ fn readme_sections_match_the_committed_results() {
 fn an_edited_number_is_caught_and_regenerated() {
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    // The first digit of the first figure (calls/min) of the headline's first row, changed.
     let start = text
         .find("<!-- results:stripe-payments:headline -->")
         .unwrap();
-    let at = start + text[start..].find("| 6,000 |").unwrap();
-    let edited = format!(
-        "{}| 6,001 |{}",
-        &text[..at],
-        &text[at + "| 6,000 |".len()..]
-    );
+    let row = start + text[start..].find("\n| `").unwrap() + 1;
+    let cells = row + text[row..].match_indices(" | ").nth(1).unwrap().0;
+    let at = cells + text[cells..].find(|c: char| c.is_ascii_digit()).unwrap();
+    let digit = text.as_bytes()[at];
+    let other = if digit == b'9' {
+        '1'
+    } else {
+        (digit + 1) as char
+    };
+    let edited = format!("{}{other}{}", &text[..at], &text[at + 1..]);
+    assert_ne!(edited, text);
     let file = tmp.path().join("README.md");
     std::fs::write(&file, &edited).unwrap();
     let bin = env!("CARGO_BIN_EXE_hookbench");
