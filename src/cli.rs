@@ -237,38 +237,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             file,
             results,
             check,
-        } => {
-            let root = results.unwrap_or_else(|| {
-                file.parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."))
-                    .join("results")
-            });
-            let g = report::readme::update(&file, &root, check).map_err(|e| match e {
-                report::readme::ReadmeError::Marker(m) => CliError::BadInput(m),
-                report::readme::ReadmeError::Results(e) => CliError::Other(e),
-            })?;
-            if check && !g.changed.is_empty() {
-                return Err(CliError::Other(anyhow::anyhow!(
-                    "{} differs from {} in {} of {} marked sections:\n  {}\nrun `hookbench readme {}` to regenerate them",
-                    file.display(),
-                    root.display(),
-                    g.changed.len(),
-                    g.sections,
-                    g.changed.join("\n  "),
-                    file.display()
-                )));
-            }
-            let verb = if check { "up to date" } else { "regenerated" };
-            writeln!(
-                out,
-                "{}: {} marked sections {verb}, {} changed",
-                file.display(),
-                g.sections,
-                if check { 0 } else { g.changed.len() }
-            )?;
-            Ok(())
-        }
+        } => readme(&file, results, check, out),
         Command::List { dir } => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?
@@ -285,4 +254,44 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// `hookbench readme [--check] [--results DIR] [FILE]`: regenerates (or checks) the README's
+/// marked result sections.
+fn readme(
+    file: &Path,
+    results: Option<PathBuf>,
+    check: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let root = results.unwrap_or_else(|| {
+        file.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("results")
+    });
+    let g = report::readme::update(file, &root, check).map_err(|e| match e {
+        report::readme::ReadmeError::Marker(m) => CliError::BadInput(m),
+        report::readme::ReadmeError::Results(e) => CliError::Other(e),
+    })?;
+    if check && !g.changed.is_empty() {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "{} differs from {} in {} of {} marked sections:\n  {}\nrun `hookbench readme {}` to regenerate them",
+            file.display(),
+            root.display(),
+            g.changed.len(),
+            g.sections,
+            g.changed.join("\n  "),
+            file.display()
+        )));
+    }
+    let verb = if check { "up to date" } else { "regenerated" };
+    writeln!(
+        out,
+        "{}: {} marked sections {verb}, {} changed",
+        file.display(),
+        g.sections,
+        if check { 0 } else { g.changed.len() }
+    )?;
+    Ok(())
 }
