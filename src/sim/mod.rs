@@ -47,7 +47,10 @@
 //!    simulated. Work then scales with the number of changes, not of polls.
 //!
 //! None of these changes the order of random draws or of interacting events, so both paths
-//! give byte-identical reports; `tests/sim_oracle.rs` checks it.
+//! give byte-identical reports; `tests/sim_oracle.rs` checks it. Because that oracle shares
+//! this engine's serving and counting code, both paths are also checked against an
+//! independent reference model (`tests/reference/`, `tests/reference_model.rs`) that shares
+//! only the plan and the random draws.
 
 mod feed;
 mod hook;
