@@ -101,6 +101,9 @@ pub struct RefConsumer {
 pub struct RefRun {
     pub emitted: u64,
     pub consumers: Vec<RefConsumer>,
+    /// Every webhook delivery attempt in the order made: (consumer, resource, version,
+    /// attempt number from 1, time ns).
+    pub attempts: Vec<(usize, u32, u32, u32, Nanos)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,6 +303,7 @@ struct Model<'p> {
     waiting: VecDeque<(usize, Req)>,
     coupled: bool,
     emitted: u64,
+    attempts: Vec<(usize, u32, u32, u32, Nanos)>,
 }
 
 /// Runs `plan` on the reference model.
@@ -316,6 +320,7 @@ pub fn run(plan: &Plan) -> RefRun {
         waiting: VecDeque::new(),
         coupled: plan.workers.is_some() || plan.rate_limit.is_some(),
         emitted: 0,
+        attempts: Vec::new(),
     };
     for e in Workload::from_plan(plan) {
         m.agenda.at(
@@ -931,6 +936,7 @@ impl<'p> Model<'p> {
             x.out.retries += 1;
         }
         del.sent_at = t + s;
+        self.attempts.push((c, del.r, del.v, del.attempts, t));
         let sz = self.plan.sizes;
         let body = if thin { sz.thin_body } else { sz.event_body };
         self.sent(c, t, sz.webhook_headers + body);
@@ -1092,6 +1098,7 @@ impl<'p> Model<'p> {
         RefRun {
             emitted: self.emitted,
             consumers: self.cs.into_iter().map(|x| x.out).collect(),
+            attempts: self.attempts,
         }
     }
 }
