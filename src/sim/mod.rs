@@ -374,8 +374,10 @@ impl<'p> Sim<'p> {
         let mut next_tick = tick;
         loop {
             // docs/event-order.md: by time; at one nanosecond the workload's changes first,
-            // then by rank (class, then consumer); heap before FIFO on a full tie (which cannot
-            // happen: a consumer's polls of one class are all in its FIFO or all on the heap).
+            // then by rank (class, then consumer); heap before FIFO on a full tie. A full tie is
+            // one consumer's reply (heap) and serve-keyed read (FIFO) at the same instant: they
+            // belong to different polls and commute (the read of a version the reply brings is
+            // wasted either way, and constant delays draw nothing).
             let tw = self.workload.peek().map_or(Nanos::MAX, |e| e.time);
             let kh = self.queue.peek_key().unwrap_or((Nanos::MAX, 0));
             let (kf, cf) = self.earliest_fifo();
