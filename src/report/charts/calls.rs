@@ -153,11 +153,13 @@ pub(super) fn draw<DB: Canvas>(
             label: format!("{label} calls"),
             color,
             swatch: Swatch::Bar,
+            detail: None,
         })
         .collect();
     draw_legend(legend, "Calls", &entries)?;
-    let (_, lh) = legend.dim_in_pixel();
-    note(legend, lh as i32 - 70, "Numbers above bars: total")?;
-    note(legend, lh as i32 - 52, "calls/min and wasted share.")?;
+    notes(
+        legend,
+        &["Numbers above bars: total", "calls/min and wasted share."],
+    )?;
     Ok(())
 }

@@ -10,8 +10,14 @@
 //! * `latency_percentiles`: *how late does a consumer see an event, including the
 //!   tail?* One line per consumer from its `.hgrm`, on HdrHistogram's classic
 //!   "1/(1−p)" log axis labelled 50 %, 90 %, 99 %, 99.9 %…, so the median and the
-//!   worst case are equally readable.
-//! * `timeline`: *is the cost steady, or bursty?* Requests per simulated minute.
+//!   worst case are equally readable. Percentiles are over every event whose fate is
+//!   known, lost ones counted as never seen, so a lossy consumer's line stops at its
+//!   observed share with an "x% lost" label; the part of a line resting on fewer than
+//!   10 observed delays is dashed; a consumer that observed nothing is listed as
+//!   "no event observed".
+//! * `timeline`: *is the cost steady, or bursty?* Requests per simulated minute, the
+//!   line broken where a log axis cannot show a zero, outage and burst windows from
+//!   the folder's `scenario.toml` shaded behind.
 //! * `tradeoff` (sweeps only): *what does a shorter poll interval buy, and at what
 //!   price?* Calls per minute (top panel) and p99 delay (bottom panel) against the
 //!   swept parameter; consumers the sweep does not touch (typically the webhook)
@@ -20,7 +26,8 @@
 //! One file per chart (`calls`, `latency`, `timeline`, `tradeoff`), over two shared
 //! modules: `axis` (linear and log scales, ticks, labels, the plotters chart context)
 //! and `style` (palette, fonts, line series, legend, notes, consumer naming and
-//! colours). This file plans which charts a folder gets, sizes them, and renders each
+//! colours), plus `windows` (outage and burst windows read from `scenario.toml`).
+//! This file plans which charts a folder gets, sizes them, and renders each
 //! to SVG and PNG with the same drawing code.
 //!
 //! Output is deterministic (same inputs → byte-identical files): no timestamps,
@@ -47,6 +54,7 @@ mod latency;
 mod style;
 mod timeline;
 mod tradeoff;
+mod windows;
 
 /// Sub-folder of a results folder that receives the charts.
 pub const CHARTS_DIR: &str = "charts";
@@ -57,7 +65,7 @@ pub const HEIGHT: u32 = 700;
 /// Height of the two-panel `tradeoff` chart, pixels.
 pub const TRADEOFF_HEIGHT: u32 = 900;
 /// Width of the legend column on the right, pixels.
-const LEGEND_WIDTH: u32 = 250;
+pub const LEGEND_WIDTH: u32 = 250;
 /// Height of the title block (title + one-line subtitle), pixels.
 const TITLE_HEIGHT: u32 = 72;
 

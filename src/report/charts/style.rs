@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{Axis, Chart};
+use crate::report::data::Results;
 
 /// A plotters backend whose errors can travel in an `anyhow::Error` (both the SVG and
 /// the PNG backend qualify); every drawing function is generic over it.
@@ -17,7 +18,7 @@ impl<T: DrawingBackend<ErrorType: 'static>> Canvas for T {}
 
 /// A region of a chart being drawn.
 pub(super) type Area<DB> = DrawingArea<DB, Shift>;
-use crate::report::data::Results;
+
 /// Colour-blind-friendly categorical palette (Tableau 10), indexed by consumer
 /// order in `summary.csv`.
 pub(super) const PALETTE: [RGBColor; 10] = [
@@ -50,8 +51,12 @@ pub(super) fn font(size: f64) -> FontDesc<'static> {
 
 #[derive(Debug, Clone)]
 pub(super) enum Swatch {
-    Line { dashed: bool },
+    Line {
+        dashed: bool,
+    },
     Bar,
+    /// Nothing drawn for this entry (e.g. a consumer with no latency): a hollow box.
+    Absent,
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +64,8 @@ pub(super) struct LegendEntry {
     pub(super) label: String,
     pub(super) color: RGBColor,
     pub(super) swatch: Swatch,
+    /// A second, muted line under the label (e.g. "16.7% lost"). Default none.
+    pub(super) detail: Option<String>,
 }
 
 /// A line in *data space*.
@@ -79,6 +86,7 @@ impl Series {
             swatch: Swatch::Line {
                 dashed: self.dashed,
             },
+            detail: None,
         }
     }
 }
@@ -97,12 +105,78 @@ pub(super) fn draw_series<DB: Canvas>(
             .collect();
         let style = s.color.stroke_width(2);
         if s.dashed {
-            chart.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))?;
+            draw_dashed(chart, &pts, style)?;
         } else {
             chart.draw_series(LineSeries::new(pts.clone(), style))?;
         }
         if s.markers {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, s.color.filled())))?;
+        }
+    }
+    Ok(())
+}
+
+/// Dash length of dashed lines, pixels.
+const DASH_PX: f64 = 10.0;
+/// Gap between two dashes, pixels.
+const GAP_PX: f64 = 6.0;
+
+/// Draws `pts` (plot space) as a dashed line whose dashes are laid out from the *last*
+/// point backwards, so the line visibly reaches its end: plotters' `DashedLineSeries`
+/// stops wherever a gap happens to fall, up to a gap's length short of the last point,
+/// which on the latency chart would misplace where a line ends.
+fn draw_dashed<DB: Canvas>(
+    chart: &Chart<'_, DB>,
+    pts: &[(f64, f64)],
+    style: ShapeStyle,
+) -> Result<()> {
+    let area = chart.plotting_area();
+    let (bx, by) = area.get_base_pixel();
+    let canvas = area.strip_coord_spec();
+    let px: Vec<(f64, f64)> = pts
+        .iter()
+        .rev()
+        .map(|p| {
+            let (x, y) = chart.backend_coord(p);
+            (f64::from(x - bx), f64::from(y - by))
+        })
+        .collect();
+    let round = |p: (f64, f64)| (p.0.round() as i32, p.1.round() as i32);
+    let mut dashes: Vec<Vec<(i32, i32)>> = Vec::new();
+    let mut dash: Vec<(i32, i32)> = Vec::new();
+    let (mut on, mut left) = (true, DASH_PX);
+    if let Some(&first) = px.first() {
+        dash.push(round(first));
+    }
+    for pair in px.windows(2) {
+        let (mut from, to) = (pair[0], pair[1]);
+        let mut len = (to.0 - from.0).hypot(to.1 - from.1);
+        while len > left {
+            let t = left / len;
+            let at = (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t);
+            if on {
+                dash.push(round(at));
+                dashes.push(std::mem::take(&mut dash));
+            } else {
+                dash = vec![round(at)];
+            }
+            on = !on;
+            left = if on { DASH_PX } else { GAP_PX };
+            from = at;
+            len = (to.0 - from.0).hypot(to.1 - from.1);
+        }
+        left -= len;
+        if on {
+            dash.push(round(to));
+        }
+    }
+    if on {
+        dashes.push(dash);
+    }
+    for mut d in dashes {
+        d.dedup();
+        if d.len() > 1 {
+            canvas.draw(&PathElement::new(d, style))?;
         }
     }
     Ok(())
@@ -219,6 +293,9 @@ pub(super) fn draw_legend<DB: Canvas>(
     let label_style: TextStyle = font(14.0)
         .color(&TEXT_COLOR)
         .pos(Pos::new(HPos::Left, VPos::Center));
+    let detail_style: TextStyle = font(13.0)
+        .color(&MUTED_COLOR)
+        .pos(Pos::new(HPos::Left, VPos::Center));
     let max_label = w as i32 - x0 - 44 - 8;
     for e in entries {
         match e.swatch {
@@ -238,9 +315,18 @@ pub(super) fn draw_legend<DB: Canvas>(
                     ))?;
                 }
             }
+            Swatch::Absent => area.draw(&Rectangle::new(
+                [(x0 + 8, y - 7), (x0 + 22, y + 7)],
+                e.color.stroke_width(2),
+            ))?,
         }
         let label = fit_text(area, &e.label, &label_style, max_label)?;
         area.draw(&Text::new(label, (x0 + 40, y), label_style.clone()))?;
+        if let Some(detail) = &e.detail {
+            y += 18;
+            let detail = fit_text(area, detail, &detail_style, max_label)?;
+            area.draw(&Text::new(detail, (x0 + 40, y), detail_style.clone()))?;
+        }
         y += 26;
     }
     Ok(())
@@ -262,11 +348,17 @@ pub(super) fn fit_text<DB: Canvas>(
     Ok(candidate)
 }
 
-pub(super) fn note<DB: Canvas>(area: &Area<DB>, y: i32, text: &str) -> Result<()> {
+/// Writes `lines` of explanation at the bottom of the legend column, 18 px apart,
+/// the last one 52 px above the bottom edge; each line is cut to the column width.
+pub(super) fn notes<DB: Canvas>(area: &Area<DB>, lines: &[&str]) -> Result<()> {
     let style = font(13.0).color(&MUTED_COLOR);
-    let (w, _) = area.dim_in_pixel();
-    let text = fit_text(area, text, &style, w as i32 - 16)?;
-    area.draw(&Text::new(text, (8, y), style))?;
+    let (w, h) = area.dim_in_pixel();
+    let bottom = h as i32 - 52;
+    for (i, line) in lines.iter().enumerate() {
+        let y = bottom - 18 * (lines.len() - 1 - i) as i32;
+        let text = fit_text(area, line, &style, w as i32 - 16)?;
+        area.draw(&Text::new(text, (8, y), style.clone()))?;
+    }
     Ok(())
 }
 

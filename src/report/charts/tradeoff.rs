@@ -287,9 +287,13 @@ pub(super) fn draw<DB: Canvas>(
     }
     let entries: Vec<LegendEntry> = calls.iter().map(Series::legend).collect();
     draw_legend(legend, "Consumer", &entries)?;
-    let (_, lh) = legend.dim_in_pixel();
-    note(legend, lh as i32 - 88, "Top: cost (calls/min).")?;
-    note(legend, lh as i32 - 70, "Bottom: p99 delay until an")?;
-    note(legend, lh as i32 - 52, "event is seen. Lower is better.")?;
+    notes(
+        legend,
+        &[
+            "Top: cost (calls/min).",
+            "Bottom: p99 delay until an",
+            "event is seen. Lower is better.",
+        ],
+    )?;
     Ok(())
 }
