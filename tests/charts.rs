@@ -454,3 +454,64 @@ fn a_malformed_scenario_file_is_a_located_error() {
     assert!(msg.contains("scenario.toml"), "{msg}");
     assert!(msg.contains("line 9, column 9"), "{msg}");
 }
+
+/// A two-point sweep of `hook` (interval 1s, 10s): point 0 observed 2,000 events (20
+/// beyond its p99); point 1 lost 100 of 150 events and
+/// observed only 50, too few for its p99.
+fn write_sweep(dir: &Path) {
+    fs::create_dir_all(dir).unwrap();
+    let mut summary = SUMMARY_COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(",");
+    summary.push_str(",point,consumer.hook.interval\n");
+    for (point, interval, observed, lost, p99) in
+        [(0, "1s", 2000u64, 0u64, 80.0), (1, "10s", 50, 100, 900.0)]
+    {
+        let row: Vec<String> = SUMMARY_COLUMNS
+            .iter()
+            .map(|(col, kind)| {
+                let v = match *col {
+                    "consumer" => Some("hook".to_string()),
+                    "strategy" => Some("webhook".into()),
+                    "engine" => Some("sim".into()),
+                    "duration_s" => Some("3600".into()),
+                    "requests" | "useful" => Some(observed.to_string()),
+                    "calls_per_min" => Some(format!("{:.3}", observed as f64 / 60.0)),
+                    "p99_ms" => Some(p99.to_string()),
+                    "events_emitted" => Some((observed + lost).to_string()),
+                    "events_observed" => Some(observed.to_string()),
+                    "events_lost" => Some(lost.to_string()),
+                    "scenario" => Some("sweep-fixture".into()),
+                    "seed" => Some("1".into()),
+                    _ => None,
+                };
+                cell(*kind, v)
+            })
+            .collect();
+        summary.push_str(&format!("{},{point},{interval}\n", row.join(",")));
+        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
+        for i in 0..observed {
+            h.record(10_000 + i * 100).unwrap();
+        }
+        fs::write(dir.join(format!("hook@{point}.hgrm")), hgrm::render(&h)).unwrap();
+    }
+    fs::write(dir.join("summary.csv"), summary).unwrap();
+}
+
+#[test]
+fn the_tradeoff_marks_thin_and_lossy_p99_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    write_sweep(&dir);
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "tradeoff");
+    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
+    assert!(labels.iter().any(|t| t == "80.0 ms"), "{labels:?}");
+    assert!(
+        labels.iter().any(|t| t == "900.0 ms* (66.7% lost)"),
+        "{labels:?}"
+    );
+    assert!(labels.iter().any(|t| t == "* fewer than 10 observed"));
+}

@@ -27,6 +27,24 @@ pub(super) enum Labels {
     Custom(Vec<(f64, String)>),
 }
 
+/// Round durations in ms and their labels: the ticks of [`Axis::log_ms`].
+const DURATION_TICKS: [(f64, &str); 14] = [
+    (0.001, "1 µs"),
+    (0.01, "10 µs"),
+    (0.1, "100 µs"),
+    (1.0, "1 ms"),
+    (10.0, "10 ms"),
+    (100.0, "100 ms"),
+    (1_000.0, "1 s"),
+    (10_000.0, "10 s"),
+    (60_000.0, "1 min"),
+    (600_000.0, "10 min"),
+    (3_600_000.0, "1 h"),
+    (36_000_000.0, "10 h"),
+    (86_400_000.0, "1 d"),
+    (864_000_000.0, "10 d"),
+];
+
 /// One axis in *plot space*: log axes are drawn linearly in log10(value).
 #[derive(Debug, Clone)]
 pub(super) struct Axis {
@@ -88,6 +106,55 @@ impl Axis {
             minor,
             labels: Labels::Value,
         }
+    }
+
+    /// Log10 axis for delays in ms, ticked at round durations (1 ms, 1 s, 1 min, 1 h…,
+    /// see [`DURATION_TICKS`]) instead of powers of ten ms: "16.7 min" would otherwise
+    /// read as "1,000,000". It runs from the round duration at or below `min_pos` to
+    /// the one at or above `max`; outside 1 µs..10 d it is a plain [`Axis::log`].
+    pub(super) fn log_ms(min_pos: f64, max: f64) -> Axis {
+        let plain = Axis::log(min_pos, max);
+        let first = DURATION_TICKS.first().map_or(0.0, |t| t.0);
+        let last = DURATION_TICKS.last().map_or(0.0, |t| t.0);
+        let lowest = min_pos.max(10f64.powf(plain.lo));
+        if !(lowest >= first && max <= last && max > lowest) {
+            return plain;
+        }
+        let lo = DURATION_TICKS
+            .iter()
+            .rev()
+            .find(|t| t.0 <= lowest)
+            .map_or(first, |t| t.0);
+        let hi = DURATION_TICKS
+            .iter()
+            .find(|t| t.0 >= max)
+            .map_or(last, |t| t.0);
+        let ladder: Vec<(f64, String)> = DURATION_TICKS
+            .iter()
+            .filter(|t| t.0 >= lo && t.0 <= hi)
+            .map(|t| (t.0.log10(), t.1.to_string()))
+            .collect();
+        Axis {
+            log: true,
+            lo: lo.log10(),
+            hi: hi.log10(),
+            ticks: ladder.iter().map(|t| t.0).collect(),
+            minor: Vec::new(),
+            labels: Labels::Custom(ladder),
+        }
+    }
+
+    /// [`Axis::auto`] for delays in ms: a log axis is an [`Axis::log_ms`].
+    pub(super) fn auto_ms(values: impl IntoIterator<Item = f64> + Clone, headroom: f64) -> Axis {
+        let axis = Axis::auto(values.clone(), headroom);
+        if !axis.log {
+            return axis;
+        }
+        let finite = values.into_iter().filter(|v| v.is_finite());
+        let (min_pos, max) = finite.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (if v > 0.0 { lo.min(v) } else { lo }, hi.max(v))
+        });
+        Axis::log_ms(min_pos, max * headroom)
     }
 
     /// Log axis when the positive values span at least [`LOG_RATIO`], else linear
@@ -302,6 +369,21 @@ mod tests {
         assert_eq!(b.lo, 0.0);
         assert!(b.hi >= 60.0);
         assert_eq!(b.ticks.first(), Some(&0.0));
+    }
+
+    #[test]
+    fn delay_axes_tick_at_round_durations() {
+        let a = Axis::auto_ms([5.0, 62.0, 2_400_000.0], 1.0);
+        assert!(a.log);
+        assert_eq!(a.lo, 0.0);
+        assert_eq!(a.hi, 3_600_000f64.log10());
+        let labels: Vec<String> = a.ticks.iter().map(|t| a.label(*t)).collect();
+        assert_eq!(
+            labels,
+            ["1 ms", "10 ms", "100 ms", "1 s", "10 s", "1 min", "10 min", "1 h"]
+        );
+        // Within two decades the axis stays linear, in ms.
+        assert!(!Axis::auto_ms([20.0, 60.0], 1.0).log);
     }
 
     #[test]

@@ -195,13 +195,13 @@ pub(super) fn draw<DB: Canvas>(
         minor: Vec::new(),
         labels: Labels::Percentile,
     };
-    let y = Axis::auto(
+    let y = Axis::auto_ms(
         drawn
             .iter()
             .flat_map(|d| d.line.points.iter().map(|p| p.delay_ms)),
         1.0,
     );
-    let y_desc = y.desc("event delay", "ms");
+    let y_desc = y.desc("event delay", if y.log { "" } else { "ms" });
     let x_desc = "percentile of all events, lost ones counted as never seen (1/(1−p) axis)";
     let mut chart = build_chart(plot, &x, &y, x_desc, &y_desc, true, None)?;
     // Lines with losses last, on top: before the loss they often run under a

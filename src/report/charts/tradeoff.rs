@@ -8,6 +8,8 @@ use super::axis::{build_chart, Axis, Labels};
 use super::style::*;
 use crate::report::data::{Results, SummaryRow};
 use crate::report::fmt;
+use crate::report::support::thin_tail;
+use crate::report::table::human_ms;
 
 /// The swept x values: `(point, raw text, numeric value)`.
 struct SweepX {
@@ -121,6 +123,8 @@ pub(super) fn draw<DB: Canvas>(
     // Series: swept consumers (grouped by the other parameters) and references.
     let mut calls: Vec<Series> = Vec::new();
     let mut delay: Vec<Series> = Vec::new();
+    // What a p99 value label must add: `(delay series index, x, suffix)`.
+    let mut caveats: Vec<(usize, f64, String)> = Vec::new();
     for consumer in results.consumers() {
         let rows: Vec<&SummaryRow> = results
             .summary
@@ -164,6 +168,7 @@ pub(super) fn draw<DB: Canvas>(
                     c_pts.push((xv, r.calls_per_min));
                     if let Some(p99) = r.p99_ms {
                         d_pts.push((xv, p99));
+                        caveats.push((delay.len(), xv, p99_caveat(results, r)));
                     }
                 }
                 c_pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -196,21 +201,22 @@ pub(super) fn draw<DB: Canvas>(
             };
             calls.push(reference(first.calls_per_min));
             if let Some(p99) = first.p99_ms {
+                caveats.push((delay.len(), f64::NAN, p99_caveat(results, first)));
                 delay.push(reference(p99));
             }
         }
     }
 
     let panels = plot.split_evenly((2, 1));
-    let y_axes: Vec<Axis> = [&calls, &delay]
-        .iter()
-        .map(|series| {
-            Axis::auto(
-                series.iter().flat_map(|s| s.points.iter().map(|p| p.1)),
-                1.6,
-            )
-        })
-        .collect();
+    let ys = |series: &[Series]| -> Vec<f64> {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1))
+            .collect()
+    };
+    let y_axes = [Axis::auto(ys(&calls), 1.6), Axis::auto_ms(ys(&delay), 1.6)];
+    let per_min = |v: f64| format!("{}/min", fmt::human(v));
+    let delay_text = |v: f64| human_ms(Some(v));
     // Same label width in both panels so their x axes line up.
     let y_label_width = y_axes.iter().map(Axis::label_width).max();
     let panel_specs = [
@@ -220,18 +226,20 @@ pub(super) fn draw<DB: Canvas>(
             &y_axes[0],
             y_axes[0].desc("calls per minute", ""),
             "",
-            "/min",
+            &per_min as &dyn Fn(f64) -> String,
+            false,
         ),
         (
             &panels[1],
             &delay,
             &y_axes[1],
-            y_axes[1].desc("p99 delay", "ms"),
+            y_axes[1].desc("p99 delay", if y_axes[1].log { "" } else { "ms" }),
             x_desc.as_str(),
-            " ms",
+            &delay_text as &dyn Fn(f64) -> String,
+            true,
         ),
     ];
-    for (panel, series, y, y_desc, x_desc, unit) in panel_specs {
+    for (panel, series, y, y_desc, x_desc, value_text, is_delay) in panel_specs {
         let mut chart = build_chart(panel, &x, y, x_desc, &y_desc, true, y_label_width)?;
         // Reference lines span the whole x range: fill in their ends in plot space.
         let (lo_data, hi_data) = if x.log {
@@ -258,7 +266,16 @@ pub(super) fn draw<DB: Canvas>(
         // Below-right of the point on rising lines, above-right on falling ones,
         // so the label never sits on the line's next segment.
         let below: TextStyle = style.clone().pos(Pos::new(HPos::Left, VPos::Top));
-        for s in &resolved {
+        let caveat = |si: usize, xv: f64| -> &str {
+            let found = caveats
+                .iter()
+                .find(|(i, x, _)| *i == si && (x.is_nan() || *x == xv));
+            match found {
+                Some((_, _, text)) if is_delay => text,
+                _ => "",
+            }
+        };
+        for (si, s) in resolved.iter().enumerate() {
             if s.markers {
                 let rising = match (s.points.first(), s.points.last()) {
                     (Some(a), Some(b)) => b.1 > a.1,
@@ -266,7 +283,7 @@ pub(super) fn draw<DB: Canvas>(
                 };
                 for &(a, b) in &s.points {
                     if let (Some(px), Some(py)) = (x.pos(a), y.pos(b)) {
-                        let text = format!("{}{unit}", fmt::human(b));
+                        let text = format!("{}{}", value_text(b), caveat(si, a));
                         let label = if rising {
                             Text::new(text, (8, 4), below.clone())
                         } else {
@@ -277,7 +294,7 @@ pub(super) fn draw<DB: Canvas>(
                 }
             } else if let (Some(&(_, v)), true) = (s.points.first(), s.dashed) {
                 if let Some(py) = y.pos(v) {
-                    let text = format!("{}: {}{unit}", s.label, fmt::human(v));
+                    let text = format!("{}: {}{}", s.label, value_text(v), caveat(si, f64::NAN));
                     chart.draw_series(std::iter::once(
                         EmptyElement::at((x.lo, py)) + Text::new(text, (8, -5), style.clone()),
                     ))?;
@@ -287,13 +304,39 @@ pub(super) fn draw<DB: Canvas>(
     }
     let entries: Vec<LegendEntry> = calls.iter().map(Series::legend).collect();
     draw_legend(legend, "Consumer", &entries)?;
-    notes(
-        legend,
-        &[
-            "Top: cost (calls/min).",
-            "Bottom: p99 delay until an",
-            "event is seen. Lower is better.",
-        ],
-    )?;
+    let mut lines = vec![
+        "Top: cost (calls/min).",
+        "Bottom: p99 delay until an",
+        "event is seen. Lower is better.",
+    ];
+    if caveats.iter().any(|(_, _, c)| c.contains('*')) {
+        lines.extend(["* fewer than 10 observed", "  delays beyond the p99."]);
+    }
+    notes(legend, &lines)?;
     Ok(())
+}
+
+/// What the p99 label of `row` must add: `*` when fewer than 10 observed delays lie
+/// beyond it ([`thin_tail`]; samples from the row's `.hgrm`, else its observed
+/// events), and the share of events lost, which the p99 of observed delays leaves out.
+fn p99_caveat(results: &Results, row: &SummaryRow) -> String {
+    let samples = results
+        .curves
+        .iter()
+        .find(|c| c.consumer == row.consumer && c.point == row.point)
+        .and_then(|c| {
+            c.total_count
+                .or_else(|| c.points.last().map(|p| p.total_count))
+        })
+        .unwrap_or(row.events_observed);
+    let mut out = String::new();
+    if thin_tail(samples, 0.99) {
+        out.push('*');
+    }
+    let known = row.events_observed + row.events_lost;
+    if row.events_lost > 0 && known > 0 {
+        let share = row.events_lost as f64 / known as f64;
+        out.push_str(&format!(" ({} lost)", fmt::percent(share)));
+    }
+    out
 }
