@@ -190,6 +190,15 @@ impl Axis {
         p.map(|p| p.clamp(self.lo.min(self.hi), self.hi.max(self.lo)))
     }
 
+    /// Plot position → data value (the inverse of [`Axis::pos`] inside the range).
+    pub(super) fn value(&self, p: f64) -> f64 {
+        if self.log {
+            10f64.powf(p)
+        } else {
+            p
+        }
+    }
+
     /// Like [`Axis::pos`] but maps non-positive values to the bottom of a log axis.
     pub(super) fn pos_clamped(&self, v: f64) -> f64 {
         self.pos(v).unwrap_or(self.lo)

@@ -52,6 +52,57 @@ pub(crate) struct LatencyLine {
     pub(crate) lost_share: f64,
     /// The points, ascending in `x`; empty when nothing was observed.
     pub(crate) points: Vec<LatencyPoint>,
+    /// The `x` from which the line is thin ([`thin_tail`]); infinite when it never is.
+    pub(crate) thin_from: f64,
+}
+
+/// The smallest percentile (0..=1) that [`thin_tail`] calls thin for `samples`
+/// observations, found by bisection so that the rule stays in one place.
+fn thin_threshold(samples: u64) -> f64 {
+    if thin_tail(samples, 0.0) {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..60 {
+        let mid = (lo + hi) / 2.0;
+        if thin_tail(samples, mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    hi
+}
+
+/// Splits a line (data space) at `x_split` into the part before and the part from
+/// there on, adding the point where the drawn segment crosses `x_split` (interpolated
+/// in plot space, so the two parts together draw exactly the original line).
+fn split_at(points: &[(f64, f64)], x_split: f64, x: &Axis, y: &Axis) -> [Vec<(f64, f64)>; 2] {
+    let Some(cut) = points.iter().position(|p| p.0 >= x_split) else {
+        return [points.to_vec(), Vec::new()];
+    };
+    if cut == 0 {
+        return [Vec::new(), points.to_vec()];
+    }
+    let (a, b) = (points[cut - 1], points[cut]);
+    let mut before = points[..cut].to_vec();
+    let mut after = Vec::new();
+    if let (Some(ax), Some(bx), Some(ay), Some(by), Some(sx)) = (
+        x.pos(a.0),
+        x.pos(b.0),
+        y.pos(a.1),
+        y.pos(b.1),
+        x.pos(x_split),
+    ) {
+        let t = if bx > ax { (sx - ax) / (bx - ax) } else { 1.0 };
+        let at = (x.value(sx), y.value(ay + (by - ay) * t));
+        before.push(at);
+        after.push(at);
+    } else {
+        after.push(a);
+    }
+    after.extend_from_slice(&points[cut..]);
+    [before, after]
 }
 
 /// The line of `curve` (may be `None`: no `.hgrm` file), with the loss accounting of
@@ -76,25 +127,40 @@ pub(crate) fn latency_line(curve: Option<&HgrmCurve>, row: Option<&SummaryRow>) 
     } else {
         (1.0, 0.0)
     };
-    let points = if samples == 0 {
-        Vec::new()
-    } else {
-        points
-            .iter()
-            .filter_map(|p| {
-                let p_all = p.percentile * observed_share;
-                (p_all < 1.0).then(|| LatencyPoint {
-                    x: 1.0 / (1.0 - p_all),
+    let mut out: Vec<LatencyPoint> = Vec::new();
+    if samples > 0 {
+        for p in points {
+            let p_all = p.percentile * observed_share;
+            // Without losses the maximum (p = 1) has no place on a 1/(1−p) axis: it
+            // goes where the largest of n samples is plotted, p = 1 − 1/n, when that
+            // extends the line (otherwise a constant delay would be a single,
+            // invisible point).
+            let x = if p_all < 1.0 {
+                1.0 / (1.0 - p_all)
+            } else {
+                samples as f64
+            };
+            if p_all < 1.0 || out.last().is_some_and(|last| x > last.x) {
+                out.push(LatencyPoint {
+                    x,
                     delay_ms: p.value_ms,
                     thin: thin_tail(samples, p.percentile),
-                })
-            })
-            .collect()
+                });
+            }
+        }
+    }
+    let points = out;
+    let p_thin = thin_threshold(samples) * observed_share;
+    let thin_from = if p_thin < 1.0 {
+        1.0 / (1.0 - p_thin)
+    } else {
+        f64::INFINITY
     };
     LatencyLine {
         observed_share,
         lost_share,
         points,
+        thin_from,
     }
 }
 
@@ -122,8 +188,7 @@ pub(super) fn draw<DB: Canvas>(
     legend: &Area<DB>,
 ) -> Result<()> {
     struct Drawn {
-        solid: Series,
-        dashed: Series,
+        series: Series,
         line: LatencyLine,
         entry: LegendEntry,
     }
@@ -152,23 +217,14 @@ pub(super) fn draw<DB: Canvas>(
         } else {
             (Swatch::Line { dashed: false }, None)
         };
-        // Solid up to the last point that is not thin; dashed from there on.
-        let first_thin = line
-            .points
-            .iter()
-            .position(|p| p.thin)
-            .unwrap_or(line.points.len());
-        let xy: Vec<(f64, f64)> = line.points.iter().map(|p| (p.x, p.delay_ms)).collect();
-        let series = |dashed: bool, points: &[(f64, f64)]| Series {
-            label: label.clone(),
-            color,
-            dashed,
-            markers: false,
-            points: points.to_vec(),
-        };
         drawn.push(Drawn {
-            solid: series(false, &xy[..first_thin]),
-            dashed: series(true, &xy[first_thin.saturating_sub(1)..]),
+            series: Series {
+                label: label.clone(),
+                color,
+                dashed: false,
+                markers: false,
+                points: line.points.iter().map(|p| (p.x, p.delay_ms)).collect(),
+            },
             entry: LegendEntry {
                 label: label.clone(),
                 color,
@@ -209,9 +265,16 @@ pub(super) fn draw<DB: Canvas>(
     let mut order: Vec<&Drawn> = drawn.iter().collect();
     order.sort_by_key(|d| d.line.lost_share > 0.0);
     for d in order {
-        for part in [&d.solid, &d.dashed] {
-            if part.points.len() > 1 {
-                draw_series(&mut chart, &x, &y, std::slice::from_ref(part))?;
+        // Solid up to where the line turns thin, dashed from there on.
+        let [solid, thin] = split_at(&d.series.points, d.line.thin_from, &x, &y);
+        for (points, dashed) in [(solid, false), (thin, true)] {
+            if points.len() > 1 {
+                let part = Series {
+                    points,
+                    dashed,
+                    ..d.series.clone()
+                };
+                draw_series(&mut chart, &x, &y, std::slice::from_ref(&part))?;
             }
         }
     }
@@ -238,7 +301,7 @@ pub(super) fn draw<DB: Canvas>(
             Text::new(text, (9, 0), right.clone())
         };
         chart.draw_series(std::iter::once(
-            EmptyElement::at((px, py)) + Circle::new((0, 0), 5, d.solid.color.filled()) + label,
+            EmptyElement::at((px, py)) + Circle::new((0, 0), 5, d.series.color.filled()) + label,
         ))?;
     }
     if drawn.iter().all(|d| d.line.points.is_empty()) {
@@ -294,13 +357,43 @@ mod tests {
     }
 
     #[test]
-    fn without_losses_the_last_row_is_off_the_axis() {
+    fn without_losses_the_maximum_sits_at_one_over_n() {
         let c = curve(&[(1.0, 0.0, 1), (5.0, 0.5, 50), (9.0, 1.0, 100)], 100);
         let line = latency_line(Some(&c), None);
         assert_eq!(line.observed_share, 1.0);
-        assert_eq!(line.points.len(), 2);
-        assert_eq!(line.points[1].x, 2.0);
+        let xs: Vec<f64> = line.points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, [1.0, 2.0, 100.0]);
         assert!(!line.points[1].thin);
+        assert!(line.points[2].thin);
+        // A constant delay (one row, then the maximum) is still a line.
+        let c = curve(&[(22.0, 0.0, 758), (22.0, 1.0, 758)], 758);
+        let xs: Vec<f64> = latency_line(Some(&c), None)
+            .points
+            .iter()
+            .map(|p| p.x)
+            .collect();
+        assert_eq!(xs, [1.0, 758.0]);
+        // Rows beyond 1 − 1/n already: the maximum adds nothing.
+        let c = curve(&[(1.0, 0.0, 1), (5.0, 0.995, 995), (9.0, 1.0, 1000)], 100);
+        assert_eq!(latency_line(Some(&c), None).points.len(), 2);
+    }
+
+    #[test]
+    fn the_thin_part_starts_where_the_rule_says() {
+        // 100 samples: thin from p = 0.9 on, i.e. x = 10; half of them lost: the
+        // observed p = 0.9 is p = 0.45 of all events.
+        assert!((thin_threshold(100) - 0.9).abs() < 1e-9);
+        assert_eq!(thin_threshold(5), 0.0);
+        let c = curve(&[(1.0, 0.0, 1), (9.0, 1.0, 100)], 100);
+        let line = latency_line(Some(&c), None);
+        assert!((line.thin_from - 10.0).abs() < 1e-6);
+        // A split on a linear axis lands on the segment.
+        let x = Axis::linear(0.0, 100.0);
+        let [a, b] = split_at(&[(0.0, 0.0), (20.0, 40.0)], 10.0, &x, &x);
+        assert_eq!(a, [(0.0, 0.0), (10.0, 20.0)]);
+        assert_eq!(b, [(10.0, 20.0), (20.0, 40.0)]);
+        let [a, b] = split_at(&[(0.0, 0.0), (5.0, 1.0)], 10.0, &x, &x);
+        assert_eq!((a.len(), b.len()), (2, 0));
     }
 
     #[test]
@@ -309,6 +402,6 @@ mod tests {
         let c = curve(&[(5.0, 0.89, 89), (8.0, 0.95, 95), (9.0, 1.0, 100)], 100);
         let line = latency_line(Some(&c), None);
         let thin: Vec<bool> = line.points.iter().map(|p| p.thin).collect();
-        assert_eq!(thin, [false, true]);
+        assert_eq!(thin, [false, true, true]);
     }
 }
