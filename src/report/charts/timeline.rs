@@ -49,6 +49,23 @@ pub(crate) fn runs(points: &[(u64, u64)], drop_zeros: bool) -> Vec<Vec<(f64, f64
     out
 }
 
+/// The last line drawn after line `i` (so on top of it) that has the same count in at
+/// least half of line `i`'s minutes, if any: consumers that made the same requests
+/// draw one visible line, the topmost, and the legend must say where the others went.
+pub(crate) fn covered_by(lines: &[Vec<(u64, u64)>], i: usize) -> Option<usize> {
+    let mine = lines.get(i)?;
+    if mine.is_empty() {
+        return None;
+    }
+    (i + 1..lines.len()).rev().find(|&j| {
+        let same = mine
+            .iter()
+            .filter(|m| lines[j].binary_search(m).is_ok())
+            .count();
+        2 * same >= mine.len()
+    })
+}
+
 /// The colour of a window's shading, and the same colour blended over white (for the
 /// legend swatch, which is drawn opaque).
 fn window_colors(kind: WindowKind) -> (RGBAColor, RGBColor) {
@@ -167,7 +184,15 @@ pub(super) fn draw<DB: Canvas>(
         }
     }
 
-    let mut entries: Vec<LegendEntry> = lines.iter().map(|(s, _)| s.legend()).collect();
+    let counts: Vec<Vec<(u64, u64)>> = lines.iter().map(|(_, c)| c.clone()).collect();
+    let mut entries: Vec<LegendEntry> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| LegendEntry {
+            detail: covered_by(&counts, i).map(|j| format!("mostly under {}", lines[j].0.label)),
+            ..s.legend()
+        })
+        .collect();
     for w in &windows {
         let (_, swatch) = window_colors(w.kind);
         entries.push(LegendEntry {
@@ -196,6 +221,20 @@ pub(super) fn draw<DB: Canvas>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_hidden_under_a_later_one_is_named() {
+        let a = vec![(0, 5), (1, 6), (2, 7), (3, 8)];
+        let b = vec![(0, 5), (1, 6), (2, 9), (3, 1)];
+        let c = vec![(0, 1), (1, 2), (2, 3), (3, 4)];
+        let lines = [a.clone(), c.clone(), b.clone()];
+        assert_eq!(covered_by(&lines, 0), Some(2));
+        // Under two later lines: named after the topmost.
+        assert_eq!(covered_by(&[a.clone(), b.clone(), b], 0), Some(2));
+        assert_eq!(covered_by(&lines, 1), None);
+        assert_eq!(covered_by(&lines, 2), None);
+        assert_eq!(covered_by(&[a, c], 0), None);
+    }
 
     #[test]
     fn lines_break_at_zeros_on_log_axes_and_at_missing_minutes() {
