@@ -36,73 +36,65 @@ impl Consumer {
     }
 }
 
-fn cell(kind: ColumnKind, value: Option<String>) -> String {
-    value.unwrap_or_else(|| match kind {
-        ColumnKind::Text | ColumnKind::OptNumber => String::new(),
-        ColumnKind::Count | ColumnKind::Number => "0".into(),
-    })
+/// The header line of a CSV with `columns` (no newline).
+fn header(columns: &[(&str, ColumnKind)]) -> String {
+    let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+    names.join(",")
+}
+
+/// One CSV line (no newline): `value(column)` where given, else an empty text or
+/// number, or 0 for counts and required numbers. Columns follow the reader's own list,
+/// so a column added there is filled in here too.
+fn row(columns: &[(&str, ColumnKind)], value: impl Fn(&str) -> Option<String>) -> String {
+    let cells: Vec<String> = columns
+        .iter()
+        .map(|(col, kind)| {
+            value(col).unwrap_or_else(|| match kind {
+                ColumnKind::Text | ColumnKind::OptNumber => String::new(),
+                ColumnKind::Count | ColumnKind::Number => "0".into(),
+            })
+        })
+        .collect();
+    cells.join(",")
 }
 
 /// Writes a results folder for `consumers` (and `scenario` as scenario.toml).
 fn write_folder(dir: &Path, consumers: &[Consumer], scenario: Option<&str>) {
     fs::create_dir_all(dir).unwrap();
     let minutes = consumers[0].per_minute.len() as u64;
-    let mut summary = SUMMARY_COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(",");
-    summary.push('\n');
+    let mut summary = header(SUMMARY_COLUMNS) + "\n";
     for c in consumers {
         let requests: u64 = c.per_minute.iter().sum();
-        let row: Vec<String> = SUMMARY_COLUMNS
-            .iter()
-            .map(|(col, kind)| {
-                let v = match *col {
-                    "consumer" => Some(c.name.to_string()),
-                    "strategy" => Some(c.strategy.to_string()),
-                    "engine" => Some("sim".into()),
-                    "duration_s" => Some((minutes * 60).to_string()),
-                    "requests" | "useful" => Some(requests.to_string()),
-                    "calls_per_min" => Some(format!("{:.3}", requests as f64 / minutes as f64)),
-                    "events_emitted" => Some(c.emitted.to_string()),
-                    "events_observed" => Some(c.observed().to_string()),
-                    "events_lost" => Some(c.lost.to_string()),
-                    "events_in_flight" => Some((c.emitted - c.observed() - c.lost).to_string()),
-                    "scenario" => Some("chart-fixture".into()),
-                    "seed" => Some("1".into()),
-                    _ => None,
-                };
-                cell(*kind, v)
-            })
-            .collect();
-        summary.push_str(&row.join(","));
+        let line = row(SUMMARY_COLUMNS, |col| match col {
+            "consumer" => Some(c.name.to_string()),
+            "strategy" => Some(c.strategy.to_string()),
+            "engine" => Some("sim".into()),
+            "duration_s" => Some((minutes * 60).to_string()),
+            "requests" | "useful" => Some(requests.to_string()),
+            "calls_per_min" => Some(format!("{:.3}", requests as f64 / minutes as f64)),
+            "events_emitted" => Some(c.emitted.to_string()),
+            "events_observed" => Some(c.observed().to_string()),
+            "events_lost" => Some(c.lost.to_string()),
+            "events_in_flight" => Some((c.emitted - c.observed() - c.lost).to_string()),
+            "scenario" => Some("chart-fixture".into()),
+            "seed" => Some("1".into()),
+            _ => None,
+        });
+        summary.push_str(&line);
         summary.push('\n');
     }
     fs::write(dir.join("summary.csv"), summary).unwrap();
 
-    let mut ts = TIMESERIES_COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(",");
-    ts.push('\n');
+    let mut ts = header(TIMESERIES_COLUMNS) + "\n";
     for c in consumers {
         for (m, n) in c.per_minute.iter().enumerate() {
-            let row: Vec<String> = TIMESERIES_COLUMNS
-                .iter()
-                .map(|(col, kind)| {
-                    let v = match *col {
-                        "minute" => Some(m.to_string()),
-                        "consumer" => Some(c.name.to_string()),
-                        "strategy" => Some(c.strategy.to_string()),
-                        "requests" | "useful" => Some(n.to_string()),
-                        _ => None,
-                    };
-                    cell(*kind, v)
-                })
-                .collect();
-            ts.push_str(&row.join(","));
+            ts.push_str(&row(TIMESERIES_COLUMNS, |col| match col {
+                "minute" => Some(m.to_string()),
+                "consumer" => Some(c.name.to_string()),
+                "strategy" => Some(c.strategy.to_string()),
+                "requests" | "useful" => Some(n.to_string()),
+                _ => None,
+            }));
             ts.push('\n');
         }
     }
@@ -460,37 +452,26 @@ fn a_malformed_scenario_file_is_a_located_error() {
 /// observed only 50, too few for its p99.
 fn write_sweep(dir: &Path) {
     fs::create_dir_all(dir).unwrap();
-    let mut summary = SUMMARY_COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(",");
-    summary.push_str(",point,consumer.hook.interval\n");
+    let mut summary = header(SUMMARY_COLUMNS) + ",point,consumer.hook.interval\n";
     for (point, interval, observed, lost, p99) in
         [(0, "1s", 2000u64, 0u64, 80.0), (1, "10s", 50, 100, 900.0)]
     {
-        let row: Vec<String> = SUMMARY_COLUMNS
-            .iter()
-            .map(|(col, kind)| {
-                let v = match *col {
-                    "consumer" => Some("hook".to_string()),
-                    "strategy" => Some("webhook".into()),
-                    "engine" => Some("sim".into()),
-                    "duration_s" => Some("3600".into()),
-                    "requests" | "useful" => Some(observed.to_string()),
-                    "calls_per_min" => Some(format!("{:.3}", observed as f64 / 60.0)),
-                    "p99_ms" => Some(p99.to_string()),
-                    "events_emitted" => Some((observed + lost).to_string()),
-                    "events_observed" => Some(observed.to_string()),
-                    "events_lost" => Some(lost.to_string()),
-                    "scenario" => Some("sweep-fixture".into()),
-                    "seed" => Some("1".into()),
-                    _ => None,
-                };
-                cell(*kind, v)
-            })
-            .collect();
-        summary.push_str(&format!("{},{point},{interval}\n", row.join(",")));
+        let line = row(SUMMARY_COLUMNS, |col| match col {
+            "consumer" => Some("hook".to_string()),
+            "strategy" => Some("webhook".into()),
+            "engine" => Some("sim".into()),
+            "duration_s" => Some("3600".into()),
+            "requests" | "useful" => Some(observed.to_string()),
+            "calls_per_min" => Some(format!("{:.3}", observed as f64 / 60.0)),
+            "p99_ms" => Some(p99.to_string()),
+            "events_emitted" => Some((observed + lost).to_string()),
+            "events_observed" => Some(observed.to_string()),
+            "events_lost" => Some(lost.to_string()),
+            "scenario" => Some("sweep-fixture".into()),
+            "seed" => Some("1".into()),
+            _ => None,
+        });
+        summary.push_str(&format!("{line},{point},{interval}\n"));
         let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
         for i in 0..observed {
             h.record(10_000 + i * 100).unwrap();
