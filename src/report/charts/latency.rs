@@ -39,8 +39,6 @@ pub(crate) struct LatencyPoint {
     pub(crate) x: f64,
     /// Delay at that percentile, ms.
     pub(crate) delay_ms: f64,
-    /// Fewer than 10 observed delays lie beyond this point ([`thin_tail`]).
-    pub(crate) thin: bool,
 }
 
 /// One consumer's line, before drawing.
@@ -144,7 +142,6 @@ pub(crate) fn latency_line(curve: Option<&HgrmCurve>, row: Option<&SummaryRow>) 
                 out.push(LatencyPoint {
                     x,
                     delay_ms: p.value_ms,
-                    thin: thin_tail(samples, p.percentile),
                 });
             }
         }
@@ -363,8 +360,6 @@ mod tests {
         assert_eq!(line.observed_share, 1.0);
         let xs: Vec<f64> = line.points.iter().map(|p| p.x).collect();
         assert_eq!(xs, [1.0, 2.0, 100.0]);
-        assert!(!line.points[1].thin);
-        assert!(line.points[2].thin);
         // A constant delay (one row, then the maximum) is still a line.
         let c = curve(&[(22.0, 0.0, 758), (22.0, 1.0, 758)], 758);
         let xs: Vec<f64> = latency_line(Some(&c), None)
@@ -380,8 +375,7 @@ mod tests {
 
     #[test]
     fn the_thin_part_starts_where_the_rule_says() {
-        // 100 samples: thin from p = 0.9 on, i.e. x = 10; half of them lost: the
-        // observed p = 0.9 is p = 0.45 of all events.
+        // 100 samples: thin from p = 0.9 on (fewer than 10 beyond), i.e. x = 10.
         assert!((thin_threshold(100) - 0.9).abs() < 1e-9);
         assert_eq!(thin_threshold(5), 0.0);
         let c = curve(&[(1.0, 0.0, 1), (9.0, 1.0, 100)], 100);
@@ -394,14 +388,5 @@ mod tests {
         assert_eq!(b, [(10.0, 20.0), (20.0, 40.0)]);
         let [a, b] = split_at(&[(0.0, 0.0), (5.0, 1.0)], 10.0, &x, &x);
         assert_eq!((a.len(), b.len()), (2, 0));
-    }
-
-    #[test]
-    fn samples_thin_out_by_the_shared_rule() {
-        // 100 samples: 11 beyond p = 0.89, 5 beyond p = 0.95 (thin).
-        let c = curve(&[(5.0, 0.89, 89), (8.0, 0.95, 95), (9.0, 1.0, 100)], 100);
-        let line = latency_line(Some(&c), None);
-        let thin: Vec<bool> = line.points.iter().map(|p| p.thin).collect();
-        assert_eq!(thin, [false, true, true]);
     }
 }
