@@ -447,15 +447,17 @@ fn a_malformed_scenario_file_is_a_located_error() {
     assert!(msg.contains("line 9, column 9"), "{msg}");
 }
 
-/// A two-point sweep of `hook` (interval 1s, 10s): point 0 observed 2,000 events (20
-/// beyond its p99); point 1 lost 100 of 150 events and
-/// observed only 50, too few for its p99.
+/// A three-point sweep of `hook` (interval 1s, 10s, 30s): point 0 observed 2,000 events (20
+/// beyond its p99); point 1 lost 100 of 150 events and observed only 50, too few for
+/// its p99; point 2 (30s) observed nothing.
 fn write_sweep(dir: &Path) {
     fs::create_dir_all(dir).unwrap();
     let mut summary = header(SUMMARY_COLUMNS) + ",point,consumer.hook.interval\n";
-    for (point, interval, observed, lost, p99) in
-        [(0, "1s", 2000u64, 0u64, 80.0), (1, "10s", 50, 100, 900.0)]
-    {
+    for (point, interval, observed, lost, p99) in [
+        (0, "1s", 2000u64, 0u64, Some(80.0)),
+        (1, "10s", 50, 100, Some(900.0)),
+        (2, "30s", 0, 150, None),
+    ] {
         let line = row(SUMMARY_COLUMNS, |col| match col {
             "consumer" => Some("hook".to_string()),
             "strategy" => Some("webhook".into()),
@@ -463,7 +465,7 @@ fn write_sweep(dir: &Path) {
             "duration_s" => Some("3600".into()),
             "requests" | "useful" => Some(observed.to_string()),
             "calls_per_min" => Some(format!("{:.3}", observed as f64 / 60.0)),
-            "p99_ms" => Some(p99.to_string()),
+            "p99_ms" => p99.map(|v: f64| v.to_string()),
             "events_emitted" => Some((observed + lost).to_string()),
             "events_observed" => Some(observed.to_string()),
             "events_lost" => Some(lost.to_string()),
@@ -472,6 +474,9 @@ fn write_sweep(dir: &Path) {
             _ => None,
         });
         summary.push_str(&format!("{line},{point},{interval}\n"));
+        if observed == 0 {
+            continue;
+        }
         let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
         for i in 0..observed {
             h.record(10_000 + i * 100).unwrap();
@@ -482,7 +487,7 @@ fn write_sweep(dir: &Path) {
 }
 
 #[test]
-fn the_tradeoff_marks_thin_and_lossy_p99_values() {
+fn the_tradeoff_marks_thin_lossy_and_empty_p99_values() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sweep");
     write_sweep(&dir);
@@ -495,6 +500,13 @@ fn the_tradeoff_marks_thin_and_lossy_p99_values() {
         "{labels:?}"
     );
     assert!(labels.iter().any(|t| t == "* fewer than 10 observed"));
+    assert!(
+        labels.iter().any(|t| t == "no event observed"),
+        "{labels:?}"
+    );
+    // The latency chart lists the empty point too.
+    let svg = chart(&dir, "latency_percentiles");
+    assert!(svg.contains("no event observed (100.0% lost)"));
 }
 
 #[test]

@@ -5,6 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{build_chart, Axis, Labels};
+use super::latency::NO_EVENT_OBSERVED;
 use super::style::*;
 use crate::report::data::{Results, SummaryRow};
 use crate::report::fmt;
@@ -125,6 +126,9 @@ pub(super) fn draw<DB: Canvas>(
     let mut delay: Vec<Series> = Vec::new();
     // What a p99 value label must add: `(delay series index, x, suffix)`.
     let mut caveats: Vec<(usize, f64, String)> = Vec::new();
+    // Rows without a p99 because nothing was observed: `(x or NaN for a reference,
+    // label)`, written into the delay panel so the point is not silently missing.
+    let mut unobserved: Vec<(f64, String)> = Vec::new();
     for consumer in results.consumers() {
         let rows: Vec<&SummaryRow> = results
             .summary
@@ -169,6 +173,8 @@ pub(super) fn draw<DB: Canvas>(
                     if let Some(p99) = r.p99_ms {
                         d_pts.push((xv, p99));
                         caveats.push((delay.len(), xv, p99_caveat(results, r)));
+                    } else if r.events_observed == 0 {
+                        unobserved.push((xv, NO_EVENT_OBSERVED.to_string()));
                     }
                 }
                 c_pts.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -203,6 +209,8 @@ pub(super) fn draw<DB: Canvas>(
             if let Some(p99) = first.p99_ms {
                 caveats.push((delay.len(), f64::NAN, p99_caveat(results, first)));
                 delay.push(reference(p99));
+            } else if first.events_observed == 0 {
+                unobserved.push((f64::NAN, format!("{label}: {NO_EVENT_OBSERVED}")));
             }
         }
     }
@@ -299,6 +307,29 @@ pub(super) fn draw<DB: Canvas>(
                         EmptyElement::at((x.lo, py)) + Text::new(text, (8, -5), style.clone()),
                     ))?;
                 }
+            }
+        }
+        if is_delay {
+            // Stacked up from the bottom of the panel, where no delay is drawn.
+            // Near the right edge a label ends at its point instead of starting there.
+            let ending: TextStyle = style.clone().pos(Pos::new(HPos::Right, VPos::Bottom));
+            for (k, (xv, text)) in unobserved.iter().enumerate() {
+                let dy = -6 - 16 * k as i32;
+                let label = match x.pos(*xv) {
+                    Some(px) if (px - x.lo) / (x.hi - x.lo) > 0.8 => {
+                        EmptyElement::at((px, y.lo))
+                            + Text::new(text.clone(), (4, dy), ending.clone())
+                    }
+                    Some(px) => {
+                        EmptyElement::at((px, y.lo))
+                            + Text::new(text.clone(), (-4, dy), style.clone())
+                    }
+                    None => {
+                        EmptyElement::at((x.lo, y.lo))
+                            + Text::new(text.clone(), (8, dy), style.clone())
+                    }
+                };
+                chart.draw_series(std::iter::once(label))?;
             }
         }
     }
