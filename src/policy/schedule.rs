@@ -39,6 +39,21 @@ impl PollSchedule {
         }
     }
 
+    /// The first polls of `n` resources, in the one draw order both engines follow: every
+    /// resource's first nominal time from `phase` (the consumer's `phase` stream), then each
+    /// one's jitter from `jitter` (its `jitter` stream). Returns `(nominal, actual)` per
+    /// resource.
+    pub fn first_polls(
+        &self,
+        n: u32,
+        phase: &mut Rng,
+        jitter: &mut Rng,
+    ) -> (Vec<Nanos>, Vec<Nanos>) {
+        let nominal: Vec<Nanos> = (0..n).map(|_| self.first_nominal(phase)).collect();
+        let actual = nominal.iter().map(|&t| self.actual(t, jitter)).collect();
+        (nominal, actual)
+    }
+
     /// The nominal time after `nominal`.
     #[inline]
     pub fn next_nominal(&self, nominal: Nanos) -> Nanos {
