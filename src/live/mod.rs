@@ -6,8 +6,9 @@
 //! built-in [receivers](mod@receiver) that verify those signatures, and [pollers](mod@poller) on the
 //! same client. It replays the *same* workload events (same seed, same stream) on the real
 //! clock, uses the same policies (poll timetable, the [`Ledger`](crate::policy::Ledger)'s
-//! useful/wasted/freshness decisions, retry policies) and the same random streams per
-//! consumer as the simulation, and produces the same [`RunReport`]. Only transport and clock
+//! useful/notification/wasted and freshness decisions, the webhook delivery rules, back-off
+//! after a `429`; see [`crate::policy`]) and the same random streams per consumer as the
+//! simulation, and produces the same [`RunReport`]. Only transport and clock
 //! differ — which is the point: whatever differs in the results is what the simulation
 //! leaves out (loopback round trips, scheduling delays, real handler cost).
 //!
@@ -51,7 +52,7 @@ pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
 
 use crate::metrics::{EngineKind, ProviderKind, RunReport};
-use crate::policy::{Endpoint, InOrder, PollSchedule};
+use crate::policy::{Endpoint, InOrder};
 use crate::rng;
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
 use crate::time::{Nanos, MILLISECOND};
@@ -344,7 +345,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
             ConsumerKind::Poll(pp) => Role::Poll(Arc::new(PollTarget {
                 index: i,
                 books: books[i].clone(),
-                schedule: PollSchedule::from_plan(pp),
+                schedule: pp.schedule(),
                 mode: PollMode::Resource {
                     conditional: pp.conditional,
                 },

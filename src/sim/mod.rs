@@ -5,9 +5,11 @@
 //! earliest heap entry, the earliest periodic-poll FIFO head — and applies it. Ties at the same
 //! nanosecond go workload first, then heap (in push order), then FIFOs (in consumer order).
 //!
-//! What happens to each message is decided by the shared policies ([`crate::policy`]): the
-//! poll timetable, adaptive back-off, events paging, retry schedules, rate limiting, outage
-//! windows, endpoint health, and the [`Ledger`] that says whether a response was useful and
+//! What happens to each message is decided by the shared policies ([`crate::policy`]), the
+//! same functions the live engine calls: the poll timetable and its first draws, adaptive
+//! back-off, events paging, the webhook delivery rules (retry, give up, disable, reconcile,
+//! the receiver's decision, ordered delivery), `429` back-off and the thin receiver's backlog,
+//! rate limiting, outage windows, and the [`Ledger`] that says what a response was worth and
 //! keeps freshness. This module and its children only move time and messages:
 //!
 //! - this file: the loop, resource changes, and the provider's request path (network delay →

@@ -58,7 +58,7 @@ impl Sim<'_> {
         stream: impl Fn(&str) -> Rng,
     ) -> PollState {
         let n = self.plan.resources;
-        let schedule = PollSchedule::from_plan(pp);
+        let schedule = pp.schedule();
         let mut jitter_rng = stream("jitter");
         let (firsts, actual) = schedule.first_polls(n, &mut stream("phase"), &mut jitter_rng);
         let timer_driven = pp.adaptive.is_none() && schedule.is_periodic();
