@@ -34,7 +34,9 @@ use super::net::{self, Handler, Refused};
 use super::provider::CONSUMER_HEADER;
 use super::signing::{self, Scheme, Secret, DEFAULT_TOLERANCE_S};
 use crate::metrics::Outcome;
-use crate::policy::{back_off, outage_at, receive, worth, Backlog, Fetch, Outage, OutageMode};
+use crate::policy::{
+    back_off, outage_at, receive, resume_at, worth, Backlog, Fetch, Outage, OutageMode,
+};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::time::Nanos;
@@ -154,7 +156,7 @@ impl Enricher {
                 .unwrap_or_else(|p| p.into_inner())
                 .drain_step();
             let Some((seq, r)) = next else { return };
-            let at = self.clock.now().max(self.blocked_until.load(Relaxed));
+            let at = resume_at(self.blocked_until.load(Relaxed), self.clock.now());
             if at >= self.books.end() {
                 return;
             }
