@@ -1,4 +1,4 @@
-//! The command line: `hookbench run | check | chart | list`.
+//! The command line: `hookbench run | check | chart | listen | replay | list`.
 //!
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
@@ -62,6 +62,10 @@ pub enum Command {
         /// A results folder (holding summary.csv).
         dir: PathBuf,
     },
+    /// Receive webhooks on 127.0.0.1: verify, show in a web page, capture byte-exact.
+    Listen(crate::inspect::cli::ListenArgs),
+    /// Send a capture's requests to a receiver with their original spacing and measure it.
+    Replay(crate::inspect::cli::ReplayArgs),
     /// List the scenarios in a folder with their descriptions.
     List {
         /// Folder of scenario files.
@@ -233,6 +237,8 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Listen(args) => crate::inspect::cli::listen(args, out),
+        Command::Replay(args) => crate::inspect::cli::replay(args, out),
         Command::List { dir } => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?

@@ -18,6 +18,7 @@
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
 //! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table, charts, Markdown) |
+//! | [`inspect`] | `hookbench listen` / `replay`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture) and capture replay |
 //! | [`runner`] | one scenario file end to end: sweep points in parallel, atomic results folder |
 //! | [`cli`] | the `hookbench` command line |
 //!
@@ -25,6 +26,7 @@
 //! `RunReport` → `report` writers.
 
 pub mod cli;
+pub mod inspect;
 pub mod live;
 pub mod metrics;
 pub mod policy;
