@@ -45,7 +45,7 @@ function matches(s, f) {
 }
 
 function verdictSpans(verdicts) {
-  const td = el("td");
+  const td = el("td", null, "verdicts");
   for (const [scheme, v] of Object.entries(verdicts || {})) {
     const span = el("span", `${scheme}: ${v}`, `v ${v === "valid" ? "valid" : "invalid"}`);
     td.appendChild(span);
