@@ -82,7 +82,13 @@ impl Driver {
         }
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command: `Err` holds the status and answer of a refused one.
+    async fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let req = Request::builder()
             .method(method)
@@ -98,11 +104,17 @@ impl Driver {
         let status = resp.status();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        assert!(
-            status.is_success(),
-            "WebDriver {method} {path}: {status} {v}"
-        );
-        v["value"].clone()
+        if status.is_success() {
+            Ok(v["value"].clone())
+        } else {
+            Err(format!("WebDriver {method} {path}: {status} {v}"))
+        }
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     async fn new_session(&mut self, chromium: &Path) {
@@ -123,27 +135,24 @@ impl Driver {
     }
 
     async fn find(&self, css: &str) -> Option<String> {
-        let req = Request::builder()
-            .method("POST")
-            .uri(format!("{}{}", self.base, self.s("/element")))
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(
-                json!({"using": "css selector", "value": css}).to_string(),
-            )))
-            .unwrap();
-        let resp = self.client.request(req).await.ok()?;
-        let ok = resp.status().is_success();
-        let bytes = resp.into_body().collect().await.ok()?.to_bytes();
-        let v: Value = serde_json::from_slice(&bytes).ok()?;
-        ok.then(|| v["value"][ELEMENT].as_str().map(str::to_string))
-            .flatten()
+        let v = self
+            .try_call(
+                "POST",
+                &self.s("/element"),
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await
+            .ok()?;
+        v[ELEMENT].as_str().map(str::to_string)
     }
 
-    async fn text(&self, element: &str) -> String {
+    /// The element's text; `None` when it went stale (the list was re-rendered).
+    async fn text(&self, element: &str) -> Option<String> {
         let v = self
-            .call("GET", &self.s(&format!("/element/{element}/text")), None)
-            .await;
-        v.as_str().unwrap_or_default().to_string()
+            .try_call("GET", &self.s(&format!("/element/{element}/text")), None)
+            .await
+            .ok()?;
+        Some(v.as_str().unwrap_or_default().to_string())
     }
 
     /// Waits (up to 10 s) until `css` exists and its text contains `want`.
@@ -152,9 +161,11 @@ impl Driver {
         let mut last = String::new();
         while Instant::now() < deadline {
             if let Some(e) = self.find(css).await {
-                last = self.text(&e).await;
-                if last.contains(want) {
-                    return last;
+                if let Some(text) = self.text(&e).await {
+                    last = text;
+                    if last.contains(want) {
+                        return last;
+                    }
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -201,8 +212,8 @@ fn stripe_headers(secret: &str, id: &str, body: &str) -> HeaderMap {
     h
 }
 
-#[test]
-fn page_shows_deliveries_live_and_their_verdicts() {
+/// `(chromium, chromedriver)`, or `None` (skip) outside CI; a panic under `CI=true`.
+fn browser() -> Option<(PathBuf, PathBuf)> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let (Some(chromium), Some(chromedriver)) = (
         find(&["chromium", "chromium-browser", "google-chrome"]),
@@ -217,6 +228,14 @@ fn page_shows_deliveries_live_and_their_verdicts() {
             "\n\n!!! SKIPPED: the browser test of the listen page needs chromium and \
              chromedriver on PATH (apt-get install -y chromium chromium-driver) !!!\n"
         );
+        return None;
+    };
+    Some((chromium, chromedriver))
+}
+
+#[test]
+fn page_shows_deliveries_live_and_their_verdicts() {
+    let Some((chromium, chromedriver)) = browser() else {
         return;
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -306,6 +325,90 @@ fn page_shows_deliveries_live_and_their_verdicts() {
             std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
             std::fs::write(dest, &png).unwrap();
         }
+        let _ = d.call("DELETE", &d.s(""), None).await;
+        listener.shutdown().await;
+    });
+}
+
+/// A long capture is paged: one page of 100 rows, older pages on demand, live rows on top.
+#[test]
+fn page_pages_through_a_long_capture() {
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.jsonl");
+    let mut text = String::new();
+    for i in 1..=250u64 {
+        let c = hookbench::inspect::Captured {
+            id: i,
+            received_unix_ns: 1_767_603_600_000_000_000 + i * 1_000_000_000,
+            method: "POST".into(),
+            path: format!("/n/{i}"),
+            headers: vec![],
+            body_b64: String::new(),
+            verdicts: Default::default(),
+            status: Some(200),
+            provider: None,
+        };
+        text.push_str(&c.to_line());
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener = Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let addr = listener.addr();
+        let mut d = Driver::start(&chromedriver);
+        d.new_session(&chromium).await;
+        d.call(
+            "POST",
+            &d.s("/url"),
+            Some(json!({"url": format!("http://{addr}/_hookbench/")})),
+        )
+        .await;
+        d.wait_text("#conn", "live").await;
+        d.wait_text("#count", "250 requests").await;
+        let rows = "return document.querySelectorAll('#rows tr').length;";
+        assert_eq!(d.script(rows).await, json!(100));
+        d.wait_text("#rows tr:first-child", "/n/250").await;
+        let older = d.find("#older").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{older}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#rows tr:first-child", "/n/150").await;
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{older}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#rows tr:first-child", "/n/50").await;
+        assert_eq!(d.script(rows).await, json!(50));
+        let newest = d.find("#newest").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{newest}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#rows tr:first-child", "/n/250").await;
+        deliver(addr, "/n/new", "{}", HeaderMap::new()).await;
+        d.wait_text("#rows tr:first-child", "/n/new").await;
+        d.wait_text("#count", "251 requests").await;
+        assert_eq!(d.script(rows).await, json!(100));
         let _ = d.call("DELETE", &d.s(""), None).await;
         listener.shutdown().await;
     });

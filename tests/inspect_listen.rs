@@ -297,3 +297,104 @@ fn bad_verify_values_are_refused() {
     // The secret is everything after the first colon.
     assert!(SchemeSecret::parse("github:a:b:c").is_ok());
 }
+
+/// 100,000 captured requests: `listen` continues the capture (ids go on), and the page's
+/// paged, filtered list stays fast because it never sends more than one page.
+#[test]
+fn hundred_thousand_requests_stay_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.jsonl");
+    let mut text = String::new();
+    for i in 1..=100_000u64 {
+        let c = Captured {
+            id: i,
+            received_unix_ns: 1_700_000_000_000_000_000 + i * 1_000_000,
+            method: "POST".into(),
+            path: format!("/hooks/{}", i % 7),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body_b64: capture::encode_body(format!("{{\"n\":{i}}}").as_bytes()),
+            verdicts: [(
+                "stripe".to_string(),
+                if i % 10 == 0 {
+                    "invalid signature"
+                } else {
+                    "valid"
+                }
+                .to_string(),
+            )]
+            .into(),
+            status: Some(if i % 100 == 0 { 503 } else { 200 }),
+            provider: Some("stripe".into()),
+        };
+        text.push_str(&c.to_line());
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let addr = l.addr();
+        let t = Instant::now();
+        let (_, page) = get(
+            addr,
+            "/_hookbench/api/summaries?path=%2Fhooks%2F3&verdict=invalid&status=2xx&limit=100",
+        )
+        .await;
+        let took = t.elapsed();
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 100);
+        // i % 7 == 3, i % 10 == 0, i % 100 != 0.
+        let want = (1..=100_000u64)
+            .filter(|i| i % 7 == 3 && i % 10 == 0 && i % 100 != 0)
+            .count();
+        assert_eq!(page["total"], want);
+        assert!(items
+            .iter()
+            .all(|s| s["path"] == "/hooks/3" && s["status"] == 200));
+        let ids: Vec<u64> = items.iter().map(|s| s["id"].as_u64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first");
+        let (_, older) = get(
+            addr,
+            &format!(
+                "/_hookbench/api/summaries?path=%2Fhooks%2F3&verdict=invalid&status=2xx&before={}",
+                ids[99]
+            ),
+        )
+        .await;
+        assert!(older["items"][0]["id"].as_u64().unwrap() < ids[99]);
+        eprintln!("filtered page of 100,000 requests in {took:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        let (_, one) = get(addr, "/_hookbench/api/requests/77777").await;
+        assert_eq!(one["path"], "/hooks/0"); // 77777 = 7 · 11111
+                                             // The next request continues the ids.
+        send(addr, "POST", "/new", HeaderMap::new(), b"{}".to_vec()).await;
+        let (_, page) = get(addr, "/_hookbench/api/summaries?limit=1").await;
+        assert_eq!(page["items"][0]["id"], 100_001);
+        assert_eq!(page["total"], 100_001);
+        l.shutdown().await;
+    });
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 100_001);
+    assert!(text.lines().last().unwrap().starts_with("{\"id\":100001,"));
+}
+
+#[test]
+fn a_broken_capture_to_continue_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.jsonl");
+    std::fs::write(&file, "{\"id\":1,\"received_unix_ns\":1,\"method\":\"POST\",\"path\":\"/\",\"headers\":[],\"body_b64\":\"\"}\n{\"id\":2,\"recei\n").unwrap();
+    rt().block_on(async {
+        let e = Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        })
+        .await
+        .err()
+        .expect("a truncated capture is refused");
+        assert!(e.to_string().contains("broken.jsonl:2:"), "{e}");
+    });
+}

@@ -114,7 +114,9 @@ pub fn listen(a: ListenArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let opts = listen_options(&a)?;
     match listen::run_until_ctrl_c(opts, out) {
         Ok(_) => Ok(()),
-        Err(e @ (ListenError::PortInUse(_) | ListenError::Capture(..))) => Err(bad(e.to_string())),
+        Err(
+            e @ (ListenError::PortInUse(_) | ListenError::Capture(..) | ListenError::BadCapture(_)),
+        ) => Err(bad(e.to_string())),
         Err(e) => Err(CliError::Other(e.into())),
     }
 }

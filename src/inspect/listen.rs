@@ -96,6 +96,9 @@ pub enum ListenError {
     /// Binding failed otherwise.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
+    /// The existing capture to continue is not a capture (file:line and what is wrong).
+    #[error("{0}")]
+    BadCapture(String),
     /// The capture file cannot be opened for appending.
     #[error("{0}: cannot open the capture for appending: {1}")]
     Capture(PathBuf, std::io::Error),
@@ -139,6 +142,8 @@ impl Summary {
 
 struct Inner {
     requests: Vec<Arc<Captured>>,
+    /// Id of the next request (ids of a continued capture go on from its last).
+    next_id: u64,
     file: Option<std::fs::File>,
 }
 
@@ -161,14 +166,26 @@ pub struct Listener {
 impl Listener {
     /// Opens the capture (appending) and binds `opts.addr`. Must run inside a tokio runtime.
     pub async fn start(opts: ListenOptions) -> Result<Listener, ListenError> {
+        // An existing capture is continued: its requests are shown and ids go on from its
+        // last one, so one file never holds the same id twice.
+        let mut requests = Vec::new();
         let file = match &opts.capture {
-            Some(p) => Some(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .map_err(|e| ListenError::Capture(p.clone(), e))?,
-            ),
+            Some(p) => {
+                if p.is_file() {
+                    requests = super::capture::read(p)
+                        .map_err(ListenError::BadCapture)?
+                        .into_iter()
+                        .map(Arc::new)
+                        .collect();
+                }
+                Some(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .map_err(|e| ListenError::Capture(p.clone(), e))?,
+                )
+            }
             None => None,
         };
         let listener = TcpListener::bind(opts.addr).await.map_err(|e| {
@@ -186,7 +203,8 @@ impl Listener {
         let state = Arc::new(State {
             opts,
             inner: Mutex::new(Inner {
-                requests: Vec::new(),
+                next_id: requests.last().map_or(1, |c: &Arc<Captured>| c.id + 1),
+                requests,
                 file,
             }),
             answered: AtomicU64::new(0),
@@ -354,10 +372,12 @@ fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
                     return not_found("no such request: ids are whole numbers from 1");
                 };
                 let inner = state.inner.lock().unwrap();
-                // Ids are arrival numbers from 1, so request `id` sits at index `id - 1`.
-                match id
-                    .checked_sub(1)
-                    .and_then(|i| inner.requests.get(i as usize))
+                // Ids increase with arrival: binary search.
+                match inner
+                    .requests
+                    .binary_search_by_key(&id, |c| c.id)
+                    .ok()
+                    .map(|i| &inner.requests[i])
                 {
                     Some(c) => json(c.as_ref()),
                     None => not_found(&format!("no request {id}")),
@@ -548,7 +568,7 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
     let captured = {
         let mut inner = state.inner.lock().unwrap();
         let c = Arc::new(Captured {
-            id: inner.requests.len() as u64 + 1,
+            id: inner.next_id,
             received_unix_ns,
             method: parts.method.to_string(),
             path,
@@ -567,6 +587,7 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
                 eprintln!("warning: writing the capture failed: {e}");
             }
         }
+        inner.next_id += 1;
         inner.requests.push(c.clone());
         c
     };
