@@ -17,7 +17,7 @@
 use super::capture::{encode_body, Captured};
 use super::verify::{recognise, SchemeSecret};
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::http1;
@@ -598,7 +598,7 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
     if let Some(lines) = &opts.lines {
         let _ = lines.send(terminal_line(&captured));
     }
-    if !opts.delay.is_zero() && parts.method != Method::HEAD {
+    if !opts.delay.is_zero() {
         tokio::time::sleep(opts.delay).await;
     }
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -630,12 +630,12 @@ fn unix_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// `HH:MM:SS.mmm UTC`.
+/// `HH:MM:SS.mmmZ` (UTC).
 pub fn clock_time(unix_ns: u64) -> String {
     let ms = unix_ns / 1_000_000;
     let s = ms / 1000;
     format!(
-        "{:02}:{:02}:{:02}.{:03}",
+        "{:02}:{:02}:{:02}.{:03}Z",
         (s / 3600) % 24,
         (s / 60) % 60,
         s % 60,
