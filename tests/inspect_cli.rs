@@ -133,3 +133,29 @@ fn ctrl_c_stops_listen_with_the_capture_complete() {
     assert_eq!(text.lines().count(), 3);
     assert!(text.ends_with('\n'));
 }
+
+/// Ctrl-C the moment the address is printed still stops cleanly (the handler is installed
+/// before anything is printed).
+#[test]
+fn immediate_ctrl_c_is_clean() {
+    for _ in 0..5 {
+        let mut child = hookbench()
+            .args(["listen", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).unwrap();
+        let code = child.wait().unwrap();
+        assert_eq!(code.code(), Some(0), "killed instead of stopped: {rest}");
+        assert!(rest.contains("stopped: 0 requests"), "{rest}");
+    }
+}

@@ -683,6 +683,9 @@ pub fn run_until_ctrl_c(
     let (tx, mut rx) = mpsc::unbounded_channel();
     opts.lines = Some(tx);
     rt.block_on(async move {
+        // Registered before anything is printed: a Ctrl-C from the moment the address is
+        // known stops the server cleanly instead of killing the process.
+        let stop = stop_signal().map_err(|e| ListenError::Bind(opts.addr, e))?;
         let capture = opts.capture.clone();
         let listener = Listener::start(opts).await?;
         let addr = listener.addr();
@@ -697,11 +700,10 @@ pub fn run_until_ctrl_c(
         }
         let _ = writeln!(out, "Ctrl-C to stop");
         let _ = out.flush();
-        let ctrl_c = tokio::signal::ctrl_c();
-        tokio::pin!(ctrl_c);
+        tokio::pin!(stop);
         loop {
             tokio::select! {
-                _ = &mut ctrl_c => break,
+                _ = &mut stop => break,
                 Some(line) = rx.recv() => {
                     let _ = writeln!(out, "{line}");
                     let _ = out.flush();
@@ -719,5 +721,28 @@ pub fn run_until_ctrl_c(
         };
         let _ = out.flush();
         Ok(n)
+    })
+}
+
+/// A future that completes on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this
+/// returns, not when the future is first polled.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
     })
 }
