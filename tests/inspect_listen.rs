@@ -122,6 +122,18 @@ fn verdicts_api_and_capture_are_exact() {
                 scheme.name(),
                 stale,
             ));
+            // Signed ten minutes ahead: refused too (GitHub has no timestamp).
+            let future = if scheme == Scheme::Github {
+                "valid"
+            } else {
+                "future timestamp"
+            };
+            cases.push((
+                signed(scheme, false, now + 600, "msg_future", &body),
+                body.clone(),
+                scheme.name(),
+                future,
+            ));
             // Tampered body.
             let mut h = signed(scheme, false, now, "msg_tampered", &body);
             h.insert("x-note", "tampered".parse().unwrap());
@@ -180,8 +192,8 @@ fn verdicts_api_and_capture_are_exact() {
         }
         assert_eq!(last.provider, None);
         assert_eq!(all[0].provider.as_deref(), Some("standard-webhooks"));
-        assert_eq!(all[4].provider.as_deref(), Some("stripe"));
-        assert_eq!(all[8].provider.as_deref(), Some("github"));
+        assert_eq!(all[5].provider.as_deref(), Some("stripe"));
+        assert_eq!(all[10].provider.as_deref(), Some("github"));
         // Headers in arrival order, names as sent (lower case in HTTP/1).
         assert_eq!(all[0].header("content-type"), Some("application/json"));
         assert!(all[0].headers.iter().any(|(n, _)| n == "webhook-signature"));
@@ -200,16 +212,16 @@ fn verdicts_api_and_capture_are_exact() {
             .iter()
             .map(|s| s["id"].as_u64().unwrap())
             .collect();
-        assert_eq!(ids, [13, 12]);
-        let (_, page) = get(addr, "/_hookbench/api/summaries?before=12&limit=1").await;
-        assert_eq!(page["items"][0]["id"], 11);
+        assert_eq!(ids, [16, 15]);
+        let (_, page) = get(addr, "/_hookbench/api/summaries?before=15&limit=1").await;
+        assert_eq!(page["items"][0]["id"], 14);
         let (_, page) = get(addr, "/_hookbench/api/summaries?path=%2Fraw").await;
         assert_eq!(page["total"], 1);
         assert_eq!(page["items"][0]["size"], 512);
         let (_, page) = get(addr, "/_hookbench/api/summaries?verdict=stale").await;
         assert_eq!(page["total"], 2);
         let (_, page) = get(addr, "/_hookbench/api/summaries?status=2xx").await;
-        assert_eq!(page["total"], 13);
+        assert_eq!(page["total"], 16);
         let (_, page) = get(addr, "/_hookbench/api/summaries?status=503").await;
         assert_eq!(page["total"], 0);
 

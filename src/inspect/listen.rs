@@ -28,7 +28,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -245,7 +245,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else {
+                let Ok((stream, _)) = accepted else {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                     continue;
                 };
@@ -253,7 +253,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
                 let st = state.clone();
                 let svc = service_fn(move |req| {
                     let st = st.clone();
-                    async move { Ok::<_, Infallible>(handle(st, req, peer).await) }
+                    async move { Ok::<_, Infallible>(handle(st, req).await) }
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -334,11 +334,7 @@ fn not_found(what: &str) -> Response<PageBody> {
     )
 }
 
-async fn handle(
-    state: Arc<State>,
-    req: Request<Incoming>,
-    _peer: SocketAddr,
-) -> Response<PageBody> {
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody> {
     let path = req.uri().path();
     if path == PREFIX || path.starts_with(&format!("{PREFIX}/")) {
         return page(&state, &req);
@@ -662,11 +658,6 @@ pub fn terminal_line(c: &Captured) -> String {
         line.push_str(&format!("  {scheme}: {verdict}"));
     }
     line
-}
-
-/// Whether `ip` may be bound without `--allow-remote`.
-pub fn is_loopback(ip: IpAddr) -> bool {
-    ip.is_loopback()
 }
 
 /// Runs `listen` until Ctrl-C, writing to `out` the page's address, one line per request, and

@@ -8,6 +8,9 @@
 //! `--resign`, the scheme's signature headers are replaced by fresh ones at send time, since a
 //! capture's timestamps go stale after the five-minute tolerance.
 //!
+//! A request captured without its body (answered `413` by `listen`) is sent with an empty
+//! body; `--filter status=200` leaves such requests out.
+//!
 //! The receiver's latency is measured from the start of the send to the end of the answer's
 //! body, real time, and reported like a run's: a table, `summary.csv` and `latency.hgrm`.
 
