@@ -198,6 +198,9 @@ fn verdicts_api_and_capture_are_exact() {
         assert_eq!(all[0].header("content-type"), Some("application/json"));
         assert!(all[0].headers.iter().any(|(n, _)| n == "webhook-signature"));
 
+        let (_, next) = get(addr, "/_hookbench/api/requests?after=3&limit=2").await;
+        let next: Vec<Captured> = serde_json::from_value(next).unwrap();
+        assert_eq!(next, all[3..5]);
         let (status, _) = get(addr, "/_hookbench/api/requests/999").await;
         assert_eq!(status, 404);
         let (status, _) = get(addr, "/_hookbench/api/requests/abc").await;

@@ -8,7 +8,8 @@
 //! rehearse a slow or failing endpoint against a real sender.
 //!
 //! `/_hookbench/` is the inspector itself: the page (HTML, JS and CSS compiled into the
-//! binary, no CDN), a JSON API (`api/requests`, `api/requests/{id}`, and `api/summaries` — the
+//! binary, no CDN), a JSON API (`api/requests` — every request oldest first, or with
+//! `after=ID&limit=N` the next ones —, `api/requests/{id}`, and `api/summaries` — the
 //! list the page pages through, filtered and newest first) and the event stream `events`.
 //!
 //! Captured requests are kept in memory for the page and the API (100,000 requests of a few KB
@@ -357,9 +358,21 @@ fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
         "/app.css" => reply(StatusCode::OK, "text/css; charset=utf-8", APP_CSS),
         "/events" => events(state),
         "/api/requests" => {
+            // Oldest first, like the capture; `after=ID` and `limit=N` let a script follow
+            // along without fetching everything again.
+            let after = query.get("after").and_then(|a| a.parse::<u64>().ok());
+            let limit = query
+                .get("limit")
+                .and_then(|l| l.parse::<usize>().ok())
+                .unwrap_or(usize::MAX);
             let inner = state.inner.lock().unwrap();
-            let all: Vec<&Captured> = inner.requests.iter().map(|c| c.as_ref()).collect();
-            json(&all)
+            let start = after.map_or(0, |a| inner.requests.partition_point(|c| c.id <= a));
+            let page: Vec<&Captured> = inner.requests[start..]
+                .iter()
+                .take(limit)
+                .map(|c| c.as_ref())
+                .collect();
+            json(&page)
         }
         "/api/summaries" => json(&summaries(state, &query)),
         _ => {
