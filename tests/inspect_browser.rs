@@ -9,7 +9,6 @@
 use bytes::Bytes;
 use hookbench::inspect::{ListenOptions, Listener, SchemeSecret};
 use hookbench::live::net::{self, HttpClient};
-use hookbench::live::signing::{self, Scheme, Secret};
 use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
@@ -207,8 +206,10 @@ fn stripe_headers(secret: &str, id: &str, body: &str) -> HeaderMap {
             .parse()
             .unwrap(),
     );
-    let s = Secret::raw(secret).unwrap();
-    signing::sign(Scheme::Stripe, &s, id, now, body.as_bytes(), &mut h);
+    SchemeSecret::parse(&format!("stripe:{secret}"))
+        .unwrap()
+        .sign(&mut h, body.as_bytes(), now, id)
+        .unwrap();
     h
 }
 

@@ -5,7 +5,6 @@ use bytes::Bytes;
 use hookbench::inspect::capture::{self, Captured};
 use hookbench::inspect::{ListenOptions, Listener, SchemeSecret};
 use hookbench::live::net;
-use hookbench::live::signing::{self, Scheme, Secret};
 use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Full};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -29,16 +28,19 @@ fn now_s() -> i64 {
         .as_secs() as i64
 }
 
-fn secret(scheme: Scheme, forged: bool) -> Secret {
-    match (scheme, forged) {
-        (Scheme::StandardWebhooks, false) => Secret::parse(SW_SECRET).unwrap(),
-        (Scheme::StandardWebhooks, true) => {
-            Secret::parse("whsec_AAAAAAAAAAAAAAAAAAAAAAAA").unwrap()
-        }
-        (Scheme::Stripe, false) => Secret::raw(STRIPE_SECRET).unwrap(),
-        (Scheme::Github, false) => Secret::raw(GITHUB_SECRET).unwrap(),
-        (_, true) => Secret::raw("not the secret").unwrap(),
-    }
+/// The schemes hookbench signs, by name.
+const SCHEMES: [&str; 3] = ["standard-webhooks", "stripe", "github"];
+
+/// The scheme with the secret `listen` verifies with, or with another (forged).
+fn signer(scheme: &str, forged: bool) -> SchemeSecret {
+    let secret = match (scheme, forged) {
+        ("standard-webhooks", false) => SW_SECRET,
+        ("standard-webhooks", true) => "whsec_AAAAAAAAAAAAAAAAAAAAAAAA",
+        ("stripe", false) => STRIPE_SECRET,
+        ("github", false) => GITHUB_SECRET,
+        _ => "not the secret",
+    };
+    SchemeSecret::parse(&format!("{scheme}:{secret}")).unwrap()
 }
 
 fn verify_all() -> Vec<SchemeSecret> {
@@ -73,10 +75,10 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, serde_json::Value)
     (status, v)
 }
 
-fn signed(scheme: Scheme, forged: bool, ts: i64, id: &str, body: &[u8]) -> HeaderMap {
+fn signed(scheme: &str, forged: bool, ts: i64, id: &str, body: &[u8]) -> HeaderMap {
     let mut h = HeaderMap::new();
     h.insert("content-type", "application/json".parse().unwrap());
-    signing::sign(scheme, &secret(scheme, forged), id, ts, body, &mut h);
+    signer(scheme, forged).sign(&mut h, body, ts, id).unwrap();
     h
 }
 
@@ -96,22 +98,22 @@ fn verdicts_api_and_capture_are_exact() {
         let now = now_s();
         // (scheme, forged, timestamp) → expected verdict in that scheme.
         let mut cases: Vec<(HeaderMap, Vec<u8>, &str, &str)> = Vec::new();
-        for scheme in Scheme::ALL {
+        for scheme in SCHEMES {
             let body = format!("{{\"scheme\":\"{scheme}\",\"n\":1}}").into_bytes();
             cases.push((
                 signed(scheme, false, now, "msg_ok", &body),
                 body.clone(),
-                scheme.name(),
+                scheme,
                 "valid",
             ));
             cases.push((
                 signed(scheme, true, now, "msg_forged", &body),
                 body.clone(),
-                scheme.name(),
+                scheme,
                 "invalid signature",
             ));
             // GitHub signs no timestamp: an old delivery still verifies.
-            let stale = if scheme == Scheme::Github {
+            let stale = if scheme == "github" {
                 "valid"
             } else {
                 "stale timestamp"
@@ -119,11 +121,11 @@ fn verdicts_api_and_capture_are_exact() {
             cases.push((
                 signed(scheme, false, now - 600, "msg_stale", &body),
                 body.clone(),
-                scheme.name(),
+                scheme,
                 stale,
             ));
             // Signed ten minutes ahead: refused too (GitHub has no timestamp).
-            let future = if scheme == Scheme::Github {
+            let future = if scheme == "github" {
                 "valid"
             } else {
                 "future timestamp"
@@ -131,7 +133,7 @@ fn verdicts_api_and_capture_are_exact() {
             cases.push((
                 signed(scheme, false, now + 600, "msg_future", &body),
                 body.clone(),
-                scheme.name(),
+                scheme,
                 future,
             ));
             // Tampered body.
@@ -140,7 +142,7 @@ fn verdicts_api_and_capture_are_exact() {
             cases.push((
                 h,
                 b"{\"amount\":1000000}".to_vec(),
-                scheme.name(),
+                scheme,
                 "invalid signature",
             ));
         }

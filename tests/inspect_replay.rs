@@ -7,7 +7,6 @@ use hookbench::inspect::capture::{self, Captured};
 use hookbench::inspect::replay::{replay, Filter, ReplayOptions};
 use hookbench::inspect::{ListenOptions, Listener, SchemeSecret};
 use hookbench::live::net;
-use hookbench::live::signing::{self, Scheme, Secret};
 use hookbench::live::ReceiverUrl;
 use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Full};
@@ -53,7 +52,7 @@ async fn capture_traffic(file: &std::path::Path, stale: bool) -> Vec<Captured> {
     })
     .await
     .unwrap();
-    let secret = Secret::raw(SECRET).unwrap();
+    let secret = SchemeSecret::parse(&format!("stripe:{SECRET}")).unwrap();
     for (i, gap) in GAPS_MS.iter().enumerate() {
         tokio::time::sleep(Duration::from_millis(*gap)).await;
         let mut body = format!(
@@ -69,14 +68,7 @@ async fn capture_traffic(file: &std::path::Path, stale: bool) -> Vec<Captured> {
         h.append("x-multi", "one".parse().unwrap());
         h.append("x-multi", "two".parse().unwrap());
         let ts = if stale { now_s() - 900 } else { now_s() };
-        signing::sign(
-            Scheme::Stripe,
-            &secret,
-            &format!("evt_{i}"),
-            ts,
-            &body,
-            &mut h,
-        );
+        secret.sign(&mut h, &body, ts, &format!("evt_{i}")).unwrap();
         let method = if i % 5 == 4 { "PUT" } else { "POST" };
         send(a.addr(), method, &format!("/hooks/{i}?q=a%20b"), h, body).await;
     }

@@ -5,7 +5,7 @@
 
 mod common;
 use hookbench::inspect::capture::{self, encode_body, Captured};
-use hookbench::live::signing::{self, Scheme, Secret};
+use hookbench::inspect::SchemeSecret;
 use hookbench::scenario;
 use hookbench::sim::{self, SimOptions};
 use rand::{Rng, SeedableRng};
@@ -58,7 +58,7 @@ fn synthetic() -> Vec<Captured> {
         }
     }
     deliveries.sort();
-    let secret = Secret::raw("whsec_synthetic_demo").unwrap();
+    let secret = SchemeSecret::parse("stripe:whsec_synthetic_demo").unwrap();
     let mut out = Vec::new();
     let start_ns = START_S * 1_000_000_000;
     let mut push = |c: Captured| out.push(c);
@@ -89,14 +89,9 @@ fn synthetic() -> Vec<Captured> {
             kind.rsplit('.').next().unwrap()
         );
         let mut h = http::HeaderMap::new();
-        signing::sign(
-            Scheme::Stripe,
-            &secret,
-            &evt,
-            created as i64,
-            body.as_bytes(),
-            &mut h,
-        );
+        secret
+            .sign(&mut h, body.as_bytes(), created as i64, &evt)
+            .unwrap();
         id += 1;
         push(Captured {
             id,

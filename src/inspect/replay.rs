@@ -191,7 +191,7 @@ fn build(c: &Captured, opts: &ReplayOptions) -> Result<Request<Full<Bytes>>, Str
         HeaderValue::from_str(opts.to.authority()).map_err(|e| e.to_string())?,
     );
     for r in &opts.resign {
-        r.resign(headers, &body, unix_s(), &format!("msg_replay_{}", c.id))?;
+        r.sign(headers, &body, unix_s(), &format!("msg_replay_{}", c.id))?;
     }
     Ok(req)
 }

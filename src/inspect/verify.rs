@@ -84,10 +84,10 @@ impl SchemeSecret {
         }
     }
 
-    /// Re-signs a request with timestamp `now_s` in place: the scheme's signature (and
-    /// timestamp) headers are replaced; the message id is kept from the request's own id
-    /// header when it has one, else `fallback_id` is used.
-    pub fn resign(
+    /// Signs (or re-signs) a request with timestamp `now_s` (unix seconds) in place: the
+    /// scheme's signature (and timestamp) headers are set, replacing any; the message id is
+    /// kept from the request's own id header when it has one, else `fallback_id` is used.
+    pub fn sign(
         &self,
         headers: &mut HeaderMap,
         body: &[u8],
