@@ -5,9 +5,9 @@
 use bytes::Bytes;
 use hookbench::inspect::capture::{self, Captured};
 use hookbench::inspect::replay::{replay, Filter, ReplayOptions};
+use hookbench::inspect::verify::ReceiverUrl;
 use hookbench::inspect::{ListenOptions, Listener, SchemeSecret};
 use hookbench::live::net;
-use hookbench::live::ReceiverUrl;
 use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Full};
 use std::net::SocketAddr;

@@ -3,9 +3,8 @@
 
 use super::listen::{self, ListenError, ListenOptions};
 use super::replay::{self, Filter, ReplayOptions};
-use super::verify::SchemeSecret;
+use super::verify::{ReceiverUrl, SchemeSecret};
 use crate::cli::CliError;
-use crate::live::ReceiverUrl;
 use clap::Args;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -15,9 +15,8 @@
 //! body, real time, and reported like a run's: a table, `summary.csv` and `latency.hgrm`.
 
 use super::capture::Captured;
-use super::verify::SchemeSecret;
+use super::verify::{ReceiverUrl, SchemeSecret};
 use crate::live::net;
-use crate::live::ReceiverUrl;
 use crate::report::support::thin_tail;
 use crate::report::table::{human_ms, thousands};
 use bytes::Bytes;
