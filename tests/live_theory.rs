@@ -23,7 +23,8 @@
 //! own (an extra wait, an interval off by one) fails: with 5 ms added to the poller's return
 //! leg the mean poll delay came out at 32.7 ms against an allowed [23.6, 29.0] ms; with 5 ms
 //! added before each delivery, live − sim mean was 11.6 ms against an allowed [−2.6, 9.3] ms;
-//! skipping each resource's first poll sent 3,975 polls instead of 4,000.
+//! skipping each resource's first poll sent 3,975 polls instead of 4,000; publishing only
+//! three events in four made the empty-poll share 0.723 against 0.608 ± 0.008.
 //!
 //! Every tolerance is a number of standard errors computed from the run's own sample (binomial
 //! for the share, the observed standard deviation over √n for means, the density at the median
