@@ -362,3 +362,22 @@ fn a_partial_folder_is_never_taken_for_a_results_folder() {
     let index = std::fs::read_to_string(results.join("README.md")).unwrap();
     assert!(!index.contains("part-0-of-2"), "{index}");
 }
+
+#[test]
+fn a_slice_run_twice_writes_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("study.toml");
+    std::fs::write(&file, STUDY).unwrap();
+    let shard = Shard { index: 1, count: 2 };
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    let mut single = opts(&b);
+    single.threads = Some(1);
+    run_shard(&file, &opts(&a), shard).unwrap();
+    run_shard(&file, &single, shard).unwrap();
+    let fa = files(&a);
+    assert_eq!(fa.len(), 1 + 4, "manifest and jobs 1, 3, 5, 7");
+    assert!(
+        fa == files(&b),
+        "a slice's partial folder depends on the thread count"
+    );
+}
