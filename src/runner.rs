@@ -256,14 +256,11 @@ pub struct ShardOutcome {
 /// the partial folders of every slice into the results folder [`run_file`] writes.
 pub fn run_shard(path: &Path, opts: &RunOptions, shard: Shard) -> Result<ShardOutcome, RunError> {
     let prepared = prepare(path, opts)?;
+    let total = prepared.study.jobs();
+    let ids = shard.jobs(total);
     let all = prepared.jobs();
-    let ids = shard.jobs(all.len());
     let jobs: Vec<&Plan> = ids.iter().map(|&i| all[i]).collect();
-    let reports = if jobs.is_empty() {
-        Vec::new()
-    } else {
-        run_jobs(&jobs, prepared.plans.len() > 1, opts)?
-    };
+    let reports = run_jobs(&jobs, prepared.plans.len() > 1, opts)?;
     let dir = opts.out.clone().unwrap_or_else(|| {
         let name = prepared
             .default_dir
@@ -276,8 +273,6 @@ pub fn run_shard(path: &Path, opts: &RunOptions, shard: Shard) -> Result<ShardOu
     });
     let pairs: Vec<(usize, &RunReport)> = ids.iter().copied().zip(reports.iter()).collect();
     shard::write_part(&dir, &prepared.study, shard, &pairs)?;
-    let total = all.len();
-    drop(all);
     Ok(ShardOutcome {
         scenario: prepared.scenario,
         dir,
@@ -353,8 +348,12 @@ fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
 }
 
 /// Runs every job and returns the reports in the same order; simulator runs in parallel,
-/// live runs one after another. `sweep` only words the progress bar.
+/// live runs one after another. `sweep` only words the progress bar. No job, no report (a
+/// slice of a study with fewer jobs than slices).
 fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
     if jobs.len() == 1 {
         let plan = jobs[0];
         let show = opts.progress && opts.engine == Engine::Sim;
