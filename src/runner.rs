@@ -258,9 +258,6 @@ pub fn run_shard(path: &Path, opts: &RunOptions, shard: Shard) -> Result<ShardOu
     let prepared = prepare(path, opts)?;
     let total = prepared.study.jobs();
     let ids = shard.jobs(total);
-    let all = prepared.jobs();
-    let jobs: Vec<&Plan> = ids.iter().map(|&i| all[i]).collect();
-    let reports = run_jobs(&jobs, prepared.plans.len() > 1, opts)?;
     let dir = opts.out.clone().unwrap_or_else(|| {
         let name = prepared
             .default_dir
@@ -271,6 +268,10 @@ pub fn run_shard(path: &Path, opts: &RunOptions, shard: Shard) -> Result<ShardOu
             .default_dir
             .with_file_name(format!("{name}.part-{}-of-{}", shard.index, shard.count))
     });
+    shard::replaceable(&dir).map_err(RunError::BadInput)?;
+    let all = prepared.jobs();
+    let jobs: Vec<&Plan> = ids.iter().map(|&i| all[i]).collect();
+    let reports = run_jobs(&jobs, prepared.plans.len() > 1, opts)?;
     let pairs: Vec<(usize, &RunReport)> = ids.iter().copied().zip(reports.iter()).collect();
     shard::write_part(&dir, &prepared.study, shard, &pairs)?;
     Ok(ShardOutcome {

@@ -254,11 +254,44 @@ pub fn write_part(
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    if dir.exists() {
-        fs::remove_dir_all(dir).with_context(|| format!("replacing {}", dir.display()))?;
+    if let Err(e) = replaceable(dir) {
+        let _ = fs::remove_dir_all(&tmp);
+        anyhow::bail!(e);
     }
-    fs::rename(&tmp, dir).with_context(|| format!("moving {} into place", dir.display()))?;
+    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
+    let had_old = dir.exists();
+    if had_old {
+        fs::rename(dir, &old).with_context(|| format!("moving aside {}", dir.display()))?;
+    }
+    if let Err(e) = fs::rename(&tmp, dir) {
+        if had_old {
+            let _ = fs::rename(&old, dir);
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e).with_context(|| format!("moving {} into place", dir.display()));
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
     Ok(())
+}
+
+/// Whether a partial folder may be written at `dir`: it does not exist, or is an empty folder,
+/// or is a partial folder (a slice run again replaces its old part). Anything else — a
+/// results folder, `.`, a folder of other files — is refused, never deleted.
+pub fn replaceable(dir: &Path) -> Result<(), String> {
+    if !dir.exists() || dir.join(MANIFEST_FILE).is_file() {
+        return Ok(());
+    }
+    let empty = fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+    if dir.is_dir() && empty && dir.file_name().is_some() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}: exists and is not a partial folder; a slice replaces only an empty or partial \
+         folder, choose another --out",
+        dir.display()
+    ))
 }
 
 /// Reads the manifest of the partial folder `dir`. Errors say what is wrong with the folder.

@@ -310,6 +310,15 @@ fn merge_refuses_parts_that_are_not_one_whole_study() {
             "N must be at least 1",
         ),
         (&["run", "study.toml", "--shard", "1"], "expected K/N"),
+        // A slice replaces an old part, never a results folder or anything else.
+        (
+            &["run", "study.toml", "--shard", "0/3", "--out", "full"],
+            "full: exists and is not a partial folder",
+        ),
+        (
+            &["run", "study.toml", "--shard", "0/3", "--out", "."],
+            "exists and is not a partial folder",
+        ),
     ];
     for (args, want) in cases {
         let (code, err) = run(args, d);
@@ -317,6 +326,21 @@ fn merge_refuses_parts_that_are_not_one_whole_study() {
         assert!(err.contains(want), "{args:?}: expected `{want}` in:\n{err}");
         assert!(!d.join("m").exists(), "{args:?} wrote a folder");
     }
+    assert!(d.join("full/summary.csv").is_file() && d.join("study.toml").is_file());
+    // Running a slice again replaces its part.
+    ok(&[
+        "run",
+        "study.toml",
+        "--replications",
+        "5",
+        "--shard",
+        "0/3",
+        "--out",
+        "p0",
+        "-q",
+    ]);
+    ok(&["merge", "merged", "p2", "p0", "p1", "-q"]);
+    assert_same_folder(&d.join("full"), &d.join("merged"));
     // A damaged part: a job file gone, or not the job it says.
     let manifest = std::fs::read_to_string(d.join("p1/hookbench-partial.json")).unwrap();
     assert!(
