@@ -9,6 +9,11 @@
 //! it). Points and replications are independent runs (replication `r` of a point runs on seed
 //! `seed + r`), so running them on several threads changes nothing in the output: results are
 //! collected by index, not completion order.
+//!
+//! Scale-out (`docs/scale-out.md`): [`run_shard`] runs one slice of a study's jobs into a
+//! partial folder ([`crate::shard`]), [`merge`] reads every slice back. Both the unsharded
+//! [`run_file`] and [`merge`] write the results folder through one function (`assemble`, from
+//! reports in job order), which is why a merged folder is byte-identical to an unsharded one.
 
 use crate::engine::{Engine, RunError, RunFlags};
 use crate::metrics::RunReport;
