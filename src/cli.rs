@@ -250,6 +250,10 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             quiet,
         } => {
             let outcome = runner::merge(&out_dir, &parts)?;
+            // Merged into results/: keep its index current, as an unsharded run there does.
+            if let Some(parent) = out_dir.parent().filter(|p| p.ends_with("results")) {
+                report::write_index(parent)?;
+            }
             if !quiet {
                 write!(out, "{}", outcome.table())?;
                 writeln!(

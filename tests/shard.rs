@@ -385,6 +385,28 @@ fn a_partial_folder_is_never_taken_for_a_results_folder() {
     hookbench::report::write_index(&results).unwrap();
     let index = std::fs::read_to_string(results.join("README.md")).unwrap();
     assert!(!index.contains("part-0-of-2"), "{index}");
+    // Merged into results/, the study joins the index; its parts still do not.
+    let out = bin()
+        .args(["run", "plain.toml", "--shard", "1/2", "-q"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (code, err) = run(
+        &[
+            "merge",
+            "results/plain",
+            "results/plain.part-0-of-2",
+            "results/plain.part-1-of-2",
+        ],
+        d,
+    );
+    assert_eq!(code, 0, "{err}");
+    let index = std::fs::read_to_string(results.join("README.md")).unwrap();
+    assert!(
+        index.contains("plain/report.md") && !index.contains("part-"),
+        "{index}"
+    );
 }
 
 #[test]
