@@ -1,4 +1,4 @@
-//! The command line: `hookbench run | check | chart | readme | listen | replay | list`.
+//! The command line: `hookbench run | merge | check | chart | readme | listen | replay | list`.
 //!
 //! Each subcommand is a variant of [`Command`] and an arm of [`dispatch`]; the work itself
 //! lives in the library (`runner`, `report`, `scenario`), so a new subcommand is a few lines
@@ -13,6 +13,7 @@ use crate::live::LiveOptions;
 use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Plan};
+use crate::shard::Shard;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,23 @@ pub enum Command {
         /// Live engine: allow webhook consumers' `url` to name a host outside loopback.
         #[arg(long)]
         allow_remote_receiver: bool,
+        /// Run only slice K of N (K = 0 … N-1) of the points × replications, into a partial
+        /// folder (default: results/NAME.part-K-of-N/) for `hookbench merge`. See
+        /// docs/scale-out.md.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+    },
+    /// Merge the partial folders of every `run --shard K/N` slice of one study into the
+    /// results folder the unsharded run writes (byte for byte).
+    Merge {
+        /// The results folder to write (replaced if it exists).
+        out: PathBuf,
+        /// The partial folders, one per slice, in any order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Validate a scenario and print it with every default filled in.
     Check {
@@ -169,6 +187,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             quiet,
             time_scale,
             allow_remote_receiver,
+            shard,
         } => {
             let opts = RunOptions {
                 engine,
@@ -186,6 +205,21 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                     },
                 },
             };
+            if let Some(shard) = shard {
+                let done = runner::run_shard(&scenario, &opts, shard)?;
+                if !quiet {
+                    writeln!(
+                        out,
+                        "{} — slice {}: {} of {} jobs (points × replications) written to {}",
+                        done.scenario.name,
+                        done.shard,
+                        done.jobs.len(),
+                        done.total,
+                        done.dir.display()
+                    )?;
+                }
+                return Ok(());
+            }
             let outcome = runner::run_file(&scenario, &opts)?;
             if !quiet {
                 let first = &outcome.points[0].reps[0];
@@ -211,6 +245,27 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 )?;
                 write!(out, "{}", outcome.table())?;
                 writeln!(out, "\nresults written to {}", outcome.dir.display())?;
+            }
+            Ok(())
+        }
+        Command::Merge {
+            out: out_dir,
+            parts,
+            quiet,
+        } => {
+            let outcome = runner::merge(&out_dir, &parts)?;
+            // Merged into results/: keep its index current, as an unsharded run there does.
+            if let Some(parent) = out_dir.parent().filter(|p| p.ends_with("results")) {
+                report::write_index(parent)?;
+            }
+            if !quiet {
+                write!(out, "{}", outcome.table())?;
+                writeln!(
+                    out,
+                    "\n{} parts merged into {}",
+                    parts.len(),
+                    outcome.dir.display()
+                )?;
             }
             Ok(())
         }

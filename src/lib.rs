@@ -21,7 +21,8 @@
 //! | [`report`] | one writer per output format (CSV with its one column schema and replication statistics, `.hgrm`, terminal table, charts, Markdown, the README's generated sections) |
 //! | [`inspect`] | `hookbench listen` / `replay`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture) and capture replay |
 //! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
-//! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, the `cargo bench` batch (imports `engine`, never `cli`) |
+//! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |
+//! | [`shard`] | scale-out: `--shard K/N` slices of a study's jobs, the partial folders they write and the checks `merge` makes on them (the runner runs and merges) |
 //! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
@@ -39,6 +40,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod shard;
 pub mod signing;
 pub mod sim;
 pub mod time;

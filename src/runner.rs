@@ -9,12 +9,19 @@
 //! it). Points and replications are independent runs (replication `r` of a point runs on seed
 //! `seed + r`), so running them on several threads changes nothing in the output: results are
 //! collected by index, not completion order.
+//!
+//! Scale-out (`docs/scale-out.md`): [`run_shard`] runs one slice of a study's jobs into a
+//! partial folder ([`crate::shard`]), [`merge`] reads every slice back. Both the unsharded
+//! [`run_file`] and [`merge`] write the results folder through one function (`assemble`, from
+//! reports in job order), which is why a merged folder is byte-identical to an unsharded one.
 
 use crate::engine::{Engine, RunError, RunFlags};
 use crate::metrics::RunReport;
 use crate::report::{self, PointRuns, Results};
 use crate::scenario::{self, Plan, Scenario};
+use crate::shard::{self, Part, Shard, Study};
 use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -79,8 +86,24 @@ impl Outcome {
     }
 }
 
-/// Runs the scenario file at `path` and writes its results folder.
-pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
+/// A scenario file expanded into its jobs: every point × every replication, and what the
+/// results folder says about them.
+struct Prepared {
+    scenario: Scenario,
+    /// `plans[point][replication]`.
+    plans: Vec<Vec<Plan>>,
+    study: Study,
+    default_dir: PathBuf,
+}
+
+impl Prepared {
+    /// The plans in job order (job `point · replications + replication`).
+    fn jobs(&self) -> Vec<&Plan> {
+        self.plans.iter().flatten().collect()
+    }
+}
+
+fn prepare(path: &Path, opts: &RunOptions) -> Result<Prepared, RunError> {
     let (scenario, mut points) =
         scenario::load_points(path).map_err(|e| RunError::BadInput(e.to_string()))?;
     for p in &mut points {
@@ -113,24 +136,15 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
                 .collect()
         })
         .collect();
-    let mut reports = run_plans(&plans, opts)?.into_iter();
-    let default_dir = opts.out.is_none();
-    let dir = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&scenario.name));
     let sweep = points.len() > 1 || points.iter().any(|p| !p.params.is_empty());
-    let outcomes: Vec<PointOutcome> = points
+    let params: Vec<Vec<(String, String)>> = points
         .iter()
         .map(|p| {
             let mut params = p.params.clone();
             if sweep {
                 params.insert(0, ("point".to_string(), p.index.to_string()));
             }
-            PointOutcome {
-                params,
-                reps: reports.by_ref().take(replications as usize).collect(),
-            }
+            params
         })
         .collect();
     let mut expanded = scenario.expanded(&points[0].plan);
@@ -138,6 +152,60 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
     expanded.duration = crate::time::Duration(points[0].plan.duration);
     expanded.sweep = scenario.sweep.clone();
     expanded.replications = std::num::NonZeroU32::new(replications).filter(|_| replications > 1);
+    let title = match opts.engine {
+        Engine::Sim => scenario.name.clone(),
+        Engine::Live => format!("{} (live engine)", scenario.name),
+    };
+    let bytes =
+        std::fs::read(path).map_err(|e| RunError::BadInput(format!("{}: {e}", path.display())))?;
+    let study = Study {
+        scenario: scenario.name.clone(),
+        scenario_sha256: hex::encode(Sha256::digest(&bytes)),
+        engine: opts.engine.name().to_string(),
+        seed: points[0].plan.seed,
+        replications,
+        duration_ns: points[0].plan.duration,
+        settings: match opts.engine {
+            Engine::Sim => String::new(),
+            Engine::Live => format!("time_scale={}", opts.flags.live.time_scale),
+        },
+        points: params,
+        title,
+        description: scenario.description.clone(),
+        scenario_copy: expanded.to_toml(),
+    };
+    Ok(Prepared {
+        default_dir: Path::new("results").join(&scenario.name),
+        scenario,
+        plans,
+        study,
+    })
+}
+
+/// Writes the results folder of `study` at `dir` from the reports of all its jobs, in job
+/// order. The unsharded run and the merge both come through here, so they write the same
+/// bytes.
+fn assemble(
+    dir: &Path,
+    study: &Study,
+    reports: Vec<RunReport>,
+) -> anyhow::Result<Vec<PointOutcome>> {
+    let replications = study.replications as usize;
+    anyhow::ensure!(
+        reports.len() == study.jobs(),
+        "{} job results for {} jobs",
+        reports.len(),
+        study.jobs()
+    );
+    let mut reports = reports.into_iter();
+    let outcomes: Vec<PointOutcome> = study
+        .points
+        .iter()
+        .map(|params| PointOutcome {
+            params: params.clone(),
+            reps: reports.by_ref().take(replications).collect(),
+        })
+        .collect();
     let refs: Vec<PointRuns<'_>> = outcomes
         .iter()
         .map(|p| PointRuns {
@@ -145,23 +213,126 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
             reps: p.reps.iter().collect(),
         })
         .collect();
-    let title = match opts.engine {
-        Engine::Sim => scenario.name.clone(),
-        Engine::Live => format!("{} (live engine)", scenario.name),
-    };
-    report::write_results(&dir, &refs, |tmp| {
-        std::fs::write(tmp.join(SCENARIO_COPY), expanded.to_toml())?;
-        report::write_all(tmp, &title, &scenario.description)?;
+    report::write_results(dir, &refs, |tmp| {
+        std::fs::write(tmp.join(SCENARIO_COPY), &study.scenario_copy)?;
+        report::write_all(tmp, &study.title, &study.description)?;
         Ok(())
     })?;
+    Ok(outcomes)
+}
+
+/// Runs the scenario file at `path` and writes its results folder.
+pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
+    let prepared = prepare(path, opts)?;
+    let reports = run_jobs(&prepared.jobs(), prepared.plans.len() > 1, opts)?;
+    let default_dir = opts.out.is_none();
+    let dir = opts.out.clone().unwrap_or(prepared.default_dir);
+    let points = assemble(&dir, &prepared.study, reports)?;
     if default_dir {
         report::write_index(Path::new("results"))?;
     }
     let results = Results::load(&dir)?;
     Ok(Outcome {
-        scenario,
+        scenario: prepared.scenario,
         dir,
-        points: outcomes,
+        points,
+        results,
+    })
+}
+
+/// What [`run_shard`] did.
+#[derive(Debug)]
+pub struct ShardOutcome {
+    /// The scenario as written.
+    pub scenario: Scenario,
+    /// The partial folder written.
+    pub dir: PathBuf,
+    /// The slice run.
+    pub shard: Shard,
+    /// Job ids run (point · replications + replication), ascending; empty when the study has
+    /// fewer jobs than slices.
+    pub jobs: Vec<usize>,
+    /// Jobs in the whole study.
+    pub total: usize,
+}
+
+/// Runs slice `shard` of the scenario file at `path` (its share of points × replications)
+/// into a partial folder: `opts.out`, default `results/<name>.part-K-of-N/`. `merge` turns
+/// the partial folders of every slice into the results folder [`run_file`] writes.
+pub fn run_shard(path: &Path, opts: &RunOptions, shard: Shard) -> Result<ShardOutcome, RunError> {
+    let prepared = prepare(path, opts)?;
+    let total = prepared.study.jobs();
+    let ids = shard.jobs(total);
+    let dir = opts.out.clone().unwrap_or_else(|| {
+        let name = prepared
+            .default_dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        prepared
+            .default_dir
+            .with_file_name(format!("{name}.part-{}-of-{}", shard.index, shard.count))
+    });
+    shard::replaceable(&dir).map_err(RunError::BadInput)?;
+    let all = prepared.jobs();
+    let jobs: Vec<&Plan> = ids.iter().map(|&i| all[i]).collect();
+    let reports = run_jobs(&jobs, prepared.plans.len() > 1, opts)?;
+    let pairs: Vec<(usize, &RunReport)> = ids.iter().copied().zip(reports.iter()).collect();
+    shard::write_part(&dir, &prepared.study, shard, &pairs)?;
+    Ok(ShardOutcome {
+        scenario: prepared.scenario,
+        dir,
+        shard,
+        jobs: ids,
+        total,
+    })
+}
+
+/// Merges the partial folders `parts` (every slice of one study, each once) into the results
+/// folder `out`: the same files, byte for byte, as the unsharded run. Parts of different
+/// scenarios, seeds or settings, and missing or repeated slices, are bad input.
+pub fn merge(out: &Path, parts: &[PathBuf]) -> Result<Outcome, RunError> {
+    if let Ok(o) = out.canonicalize() {
+        if let Some(p) = parts
+            .iter()
+            .find(|p| p.canonicalize().is_ok_and(|p| p == o))
+        {
+            return Err(RunError::BadInput(format!(
+                "{}: the output folder is one of the parts; merge into a new folder",
+                p.display()
+            )));
+        }
+    }
+    let parts: Vec<Part> = parts
+        .iter()
+        .map(|p| shard::read_part(p))
+        .collect::<Result<_, _>>()
+        .map_err(RunError::BadInput)?;
+    let study = shard::check_parts(&parts).map_err(RunError::BadInput)?;
+    let n = parts[0].shard.count;
+    let mut by_slice: Vec<Option<&Part>> = vec![None; n];
+    for p in &parts {
+        by_slice[p.shard.index] = Some(p);
+    }
+    let reports = (0..study.jobs())
+        .map(|id| {
+            let part = by_slice[id % n].ok_or_else(|| format!("no part holds job {id}"))?;
+            shard::read_job(part, id)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(RunError::BadInput)?;
+    let scenario: Scenario = toml::from_str(&study.scenario_copy).map_err(|e| {
+        RunError::BadInput(format!(
+            "{}: the expanded scenario in its manifest does not parse: {e}",
+            parts[0].dir.display()
+        ))
+    })?;
+    let points = assemble(out, study, reports)?;
+    let results = Results::load(out)?;
+    Ok(Outcome {
+        scenario,
+        dir: out.to_path_buf(),
+        points,
         results,
     })
 }
@@ -182,10 +353,13 @@ fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
     pb
 }
 
-/// Runs every plan (`plans[point][replication]`) and returns the reports flattened in that
-/// order; simulator runs in parallel, live runs one after another.
-fn run_plans(plans: &[Vec<Plan>], opts: &RunOptions) -> Result<Vec<RunReport>, RunError> {
-    let jobs: Vec<&Plan> = plans.iter().flatten().collect();
+/// Runs every job and returns the reports in the same order; simulator runs in parallel,
+/// live runs one after another. `sweep` only words the progress bar. No job, no report (a
+/// slice of a study with fewer jobs than slices).
+fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
     if jobs.len() == 1 {
         let plan = jobs[0];
         let show = opts.progress && opts.engine == Engine::Sim;
@@ -203,11 +377,7 @@ fn run_plans(plans: &[Vec<Plan>], opts: &RunOptions) -> Result<Vec<RunReport>, R
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
     .clamp(1, jobs.len());
-    let what = if plans.len() > 1 {
-        "sweep"
-    } else {
-        "replications"
-    };
+    let what = if sweep { "sweep" } else { "replications" };
     let pb = bar(
         jobs.len() as u64,
         &format!("{} {what}", jobs[0].name),
