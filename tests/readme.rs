@@ -105,3 +105,37 @@ fn a_broken_marker_is_bad_input_with_its_location() {
         "{stderr}"
     );
 }
+
+/// Inline figures in prose are generated and checked too: a sentence quoting the headline's
+/// calls per minute is rewritten from the results, and an edited one is reported.
+#[test]
+fn inline_values_are_generated_and_checked() {
+    let results = repo().join("results");
+    let text = "Polling costs <!-- v:stripe-payments:poll-10s:calls_per_min -->1<!-- /v --> calls a minute.\n";
+    let g = generate(text, "R.md", &results).unwrap();
+    assert_eq!(g.sections, 1);
+    assert_eq!(g.changed.len(), 1, "the stale figure 1 is reported");
+    let summary = std::fs::read_to_string(results.join("stripe-payments/summary.csv")).unwrap();
+    let first_row = summary.lines().nth(1).unwrap();
+    assert!(first_row.starts_with("poll-10s,"), "{first_row}");
+    assert!(g.text.contains("-->6,000<!-- /v -->"), "{}", g.text);
+    // Regenerating the regenerated text changes nothing.
+    let again = generate(&g.text, "R.md", &results).unwrap();
+    assert!(again.changed.is_empty());
+    let e = generate(
+        "<!-- v:stripe-payments:nobody:calls_per_min -->1<!-- /v -->\n",
+        "R.md",
+        &results,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("no consumer `nobody`"), "{e}");
+    let e = generate(
+        "<!-- v:stripe-payments:poll-10s:colour -->1<!-- /v -->\n",
+        "R.md",
+        &results,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown column `colour`"), "{e}");
+}

@@ -19,6 +19,12 @@
 //! - `key-figures` (folder `*`): one row per results folder with each consumer's key figures;
 //! - `sentence`: the same figures of one folder as a sentence, for prose (the live run).
 //!
+//! Prose quotes single figures with inline markers on one line,
+//! `<!-- v:FOLDER:CONSUMER:COLUMN -->6,000<!-- /v -->`: the text between them is replaced by
+//! the consumer's value of that `summary.csv` column (`CONSUMER@POINT` in a sweep), or of a
+//! derived figure ([`DERIVED`]). So a sentence can say "6,000 calls a minute" and still be
+//! checked against the results like the tables.
+//!
 //! Every figure is formatted as in the terminal table and `report.md` ([`super::table`]): the
 //! mean ± 95 % half-width where the folder holds replications, durations in the unit their
 //! size deserves, thin percentiles marked †. Output is deterministic, so the check is exact.
@@ -36,6 +42,19 @@ pub const OPEN: &str = "<!-- results:";
 pub const CLOSE: &str = "<!-- /results -->";
 /// The folder name of a `key-figures` section: every folder of the results root.
 pub const ALL_FOLDERS: &str = "*";
+/// Start of an inline value marker: `<!-- v:FOLDER:CONSUMER:COLUMN -->`.
+pub const VALUE_OPEN: &str = "<!-- v:";
+/// End of an inline value: `<!-- /v -->`, on the same line.
+pub const VALUE_CLOSE: &str = "<!-- /v -->";
+/// Figures derived from a row that inline values may quote besides the CSV columns:
+/// `busy_per_min` (provider time per minute of run), `coalesced_share` and `lost_share` (of
+/// the events emitted), `observed_share`.
+pub const DERIVED: [&str; 4] = [
+    "busy_per_min",
+    "coalesced_share",
+    "lost_share",
+    "observed_share",
+];
 
 /// What a marked section shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +121,12 @@ pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generate
             ));
         }
         let Some(start) = line.find(OPEN).filter(|_| trimmed.starts_with(OPEN)) else {
-            out.push_str(line);
+            let (new, n) = inline_values(line, i + 1, label, results_root)?;
+            if new != line {
+                changed.push(format!("line {}: inline values", i + 1));
+            }
+            sections += n;
+            out.push_str(&new);
             i += 1;
             continue;
         };
@@ -172,6 +196,122 @@ pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generate
         text: out,
         changed,
         sections,
+    })
+}
+
+/// `line` (number `n` of the README called `label`) with every inline value
+/// `<!-- v:FOLDER:CONSUMER:COLUMN -->…<!-- /v -->` regenerated, and how many it holds.
+fn inline_values(
+    line: &str,
+    n: usize,
+    label: &str,
+    results_root: &Path,
+) -> Result<(String, usize), ReadmeError> {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    let mut count = 0;
+    while let Some(at) = rest.find(VALUE_OPEN) {
+        let col = line.len() - rest.len() + at + 1;
+        let err = |msg: String| ReadmeError::Marker(format!("{label}:{n}:{col}: {msg}"));
+        out.push_str(&rest[..at]);
+        let after = &rest[at + VALUE_OPEN.len()..];
+        let Some(head_end) = after.find("-->") else {
+            return Err(err(format!(
+                "expected `{VALUE_OPEN}FOLDER:CONSUMER:COLUMN -->`"
+            )));
+        };
+        let spec = after[..head_end].trim();
+        let parts: Vec<&str> = spec.split(':').collect();
+        let [folder, consumer, column] = parts[..] else {
+            return Err(err(format!(
+                "expected `{VALUE_OPEN}FOLDER:CONSUMER:COLUMN -->`, found `{spec}`"
+            )));
+        };
+        let body = &after[head_end + 3..];
+        let Some(close) = body.find(VALUE_CLOSE) else {
+            return Err(err(format!(
+                "inline value not closed: expected `{VALUE_CLOSE}` on the same line"
+            )));
+        };
+        let dir = results_root.join(folder);
+        if !dir.join(SUMMARY_FILE).is_file() {
+            return Err(err(format!("no results folder `{folder}`")));
+        }
+        let results = Results::load(&dir)?;
+        let text = value(&results, consumer, column).map_err(err)?;
+        out.push_str(&rest[at..at + VALUE_OPEN.len() + head_end + 3]);
+        out.push_str(&text);
+        out.push_str(VALUE_CLOSE);
+        rest = &body[close + VALUE_CLOSE.len()..];
+        count += 1;
+    }
+    out.push_str(rest);
+    Ok((out, count))
+}
+
+/// One figure of one consumer (`name`, or `name@POINT` in a sweep), formatted as the tables
+/// format it.
+fn value(results: &Results, consumer: &str, column: &str) -> Result<String, String> {
+    let (name, point) = match consumer.split_once('@') {
+        Some((n, p)) => (
+            n,
+            Some(
+                p.parse::<usize>()
+                    .map_err(|_| format!("`{consumer}`: expected NAME@POINT with a number"))?,
+            ),
+        ),
+        None => (consumer, None),
+    };
+    let r = results
+        .summary
+        .iter()
+        .find(|r| r.consumer == name && (point.is_none() || r.point == point))
+        .ok_or_else(|| format!("no consumer `{consumer}` in the results"))?;
+    let share = |num: u64| fmt::percent(num as f64 / r.events_emitted.max(1) as f64);
+    Ok(match column {
+        "busy_per_min" => fmt::duration_ms(Some(
+            r.provider_busy_ms / (r.duration_s / 60.0).max(f64::MIN_POSITIVE),
+        )),
+        "coalesced_share" => share(r.coalesced),
+        "lost_share" => share(r.events_lost),
+        "observed_share" => share(r.events_observed),
+        _ => {
+            let col = Col::ALL
+                .iter()
+                .copied()
+                .find(|c| c.name() == column)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown column `{column}`: expected a summary.csv column or one of {}",
+                        DERIVED.join(", ")
+                    )
+                })?;
+            match col {
+                Col::CallsPerMin => table::calls_per_min(r),
+                Col::WastedShare => table::wasted_share(r),
+                Col::EventsLost => table::lost(r),
+                Col::P50Ms | Col::P90Ms | Col::P99Ms | Col::P999Ms | Col::MaxMs | Col::MeanMs => {
+                    table::latency(r, col)
+                }
+                Col::Freshness => r.freshness.map_or("–".into(), |f| {
+                    fmt::with_ci(fmt::percent(f), r.ci(col.name()).map(fmt::percent))
+                }),
+                Col::AgeMs => fmt::duration_ms(r.age_ms),
+                Col::ProviderBusyMs => fmt::duration_ms(Some(r.provider_busy_ms)),
+                Col::Requests => fmt::thousands(r.requests),
+                Col::Useful => fmt::thousands(r.useful),
+                Col::Wasted => fmt::thousands(r.wasted),
+                Col::Failed => fmt::thousands(r.failed),
+                Col::Notifications => fmt::thousands(r.notifications),
+                Col::EventsEmitted => fmt::thousands(r.events_emitted),
+                Col::EventsObserved => fmt::thousands(r.events_observed),
+                Col::Duplicates => fmt::thousands(r.duplicates),
+                Col::Coalesced => fmt::thousands(r.coalesced),
+                Col::Retries => fmt::thousands(r.retries),
+                Col::Bytes => fmt::thousands(r.bytes),
+                other => return Err(format!("column `{}` is not a figure", other.name())),
+            }
+        }
     })
 }
 
@@ -408,5 +548,26 @@ mod tests {
         let g = generate("plain\ntext", "R.md", root).unwrap();
         assert_eq!(g.text, "plain\ntext");
         assert_eq!(g.sections, 0);
+    }
+
+    #[test]
+    fn inline_values_are_located() {
+        let root = Path::new("/nonexistent");
+        let e = generate("x <!-- v:a:b -->1<!-- /v -->\n", "R.md", root)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("R.md:1:3: expected"), "{e}");
+        let e = generate("ab <!-- v:a:b:calls_per_min -->1\n", "R.md", root)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("R.md:1:4: inline value not closed"), "{e}");
+        let e = generate(
+            "<!-- v:nope:b:calls_per_min -->1<!-- /v -->\n",
+            "R.md",
+            root,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no results folder `nope`"), "{e}");
     }
 }
