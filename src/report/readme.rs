@@ -309,6 +309,7 @@ fn value(results: &Results, consumer: &str, column: &str) -> Result<String, Stri
                 Col::Coalesced => fmt::thousands(r.coalesced),
                 Col::Retries => fmt::thousands(r.retries),
                 Col::Bytes => fmt::thousands(r.bytes),
+                Col::LatencySamples => r.latency_samples.map_or("–".into(), fmt::thousands),
                 other => return Err(format!("column `{}` is not a figure", other.name())),
             }
         }
