@@ -10,10 +10,10 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`time`] | integer-nanosecond time and `"10s"`-style durations |
-//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`] |
+//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`], provider presets (`docs/providers.md`) |
 //! | [`rng`] | one seeded ChaCha stream per component (common random numbers) |
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
-//! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful/wasted, freshness), sizes |
+//! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful/wasted, freshness), rate-limit models, delivery rules (retry, disable), sizes |
 //! | [`sim`] | the discrete-event engine |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |

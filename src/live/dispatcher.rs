@@ -29,7 +29,7 @@ use super::receiver::NEW_HEADER;
 use super::signing::{self, Scheme, Secret};
 use super::ReceiverUrl;
 use crate::metrics::Outcome;
-use crate::policy::{EndpointHealth, RetryPolicy};
+use crate::policy::{after_failure, EndpointHealth, Failure, FailureKind, RetryPolicy};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::time::{Nanos, SECOND};
@@ -60,6 +60,19 @@ impl AttemptResult {
     /// A `2xx` answer: delivered.
     pub fn delivered(&self) -> bool {
         matches!(self, AttemptResult::Status { code, .. } if (200..300).contains(code))
+    }
+
+    /// The failure as the shared delivery rules see it (meaningless for a `2xx`).
+    pub fn failure(&self) -> Failure {
+        let kind = match *self {
+            AttemptResult::Status { code, .. } => FailureKind::Status(code),
+            AttemptResult::Timeout => FailureKind::Timeout,
+            AttemptResult::ConnectionError => FailureKind::Connection,
+        };
+        Failure {
+            kind,
+            retry_after: self.retry_after(),
+        }
     }
 
     /// The `Retry-After` the receiver asked for, scenario ns.
@@ -238,7 +251,7 @@ pub async fn deliver(
                 .health
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .success();
+                .success(t);
             let useful = if target.builtin {
                 new
             } else {
@@ -256,15 +269,15 @@ pub async fn deliver(
         target.books.done(t, Outcome::Failed, resp_bytes);
         let next = {
             let mut health = target.health.lock().unwrap_or_else(|p| p.into_inner());
-            health.failure(t);
-            if health.disabled() {
-                None
-            } else {
-                let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
-                target
-                    .retry
-                    .next_delay(attempt, result.retry_after(), &mut rng)
-            }
+            let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
+            after_failure(
+                &mut health,
+                &target.retry,
+                attempt,
+                result.failure(),
+                t,
+                &mut rng,
+            )
         };
         match next {
             Some(d) if t + d < end => due = t + d,

@@ -417,7 +417,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         thin: wp.thin,
                         reconcile: wp.reconcile.is_some(),
                         ordered: wp.ordered,
-                        health: Mutex::new(EndpointHealth::new(wp.disable_after)),
+                        health: Mutex::new(EndpointHealth::new(wp.rules)),
                         network: plan.network_delay,
                         net_rng: Mutex::new(stream("network")),
                         retry_rng: Mutex::new(stream("retry")),

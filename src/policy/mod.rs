@@ -16,10 +16,13 @@ pub mod schedule;
 pub mod size;
 
 pub use adaptive::AdaptiveInterval;
-pub use endpoint::{outage_at, EndpointHealth, Outage, OutageMode};
+pub use endpoint::{
+    after_failure, outage_at, DeliveryRules, EndpointHealth, Failure, FailureKind, FailureShare,
+    Outage, OutageMode, RetryOn,
+};
 pub use feed::{next_cycle, page, Page};
 pub use ledger::{Ledger, Observation};
-pub use ratelimit::TokenBucket;
+pub use ratelimit::{FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;
 pub use size::SizeModel;

@@ -16,12 +16,16 @@
 
 use super::{Action, Attempt, Kind, Req, Sim};
 use crate::metrics::Outcome;
-use crate::policy::{outage_at, EndpointHealth, OutageMode};
+use crate::policy::{after_failure, outage_at, EndpointHealth, Failure, FailureKind, OutageMode};
 use crate::rng::Rng;
 use crate::scenario::WebhookPlan;
 use crate::time::Nanos;
 use crate::workload::Event;
 use rand::Rng as _;
+
+fn failed(kind: FailureKind, retry_after: Option<Nanos>) -> Attempt {
+    Attempt::Failed(Failure { kind, retry_after })
+}
 
 struct Delivery {
     r: u32,
@@ -58,7 +62,7 @@ impl HookState {
             free: Vec::new(),
             waiting: std::collections::VecDeque::new(),
             busy: false,
-            health: EndpointHealth::new(plan.disable_after),
+            health: EndpointHealth::new(plan.rules),
             processing_rng: stream("processing"),
             fault_rng: stream("faults"),
             retry_rng: stream("retry"),
@@ -209,10 +213,10 @@ impl Sim<'_> {
         };
         let mut enrich = false;
         let (respond_at, result) = match outage_at(&h.plan.outages, t).map(|o| o.mode) {
-            Some(OutageMode::Refuse) => (t + d2, Attempt::Failed { retry_after: None }),
+            Some(OutageMode::Refuse) => (t + d2, failed(FailureKind::Connection, None)),
             Some(OutageMode::Unavailable(retry_after)) => {
                 cs.metrics.bytes(t, sizes.empty_response());
-                (t + d2, Attempt::Failed { retry_after })
+                (t + d2, failed(FailureKind::Status(503), retry_after))
             }
             None => {
                 let error =
@@ -227,7 +231,7 @@ impl Sim<'_> {
                 let ack = if h.plan.ack_after { p } else { 0 };
                 cs.metrics.bytes(t + ack, sizes.empty_response());
                 if error {
-                    (t + ack + d2, Attempt::Failed { retry_after: None })
+                    (t + ack + d2, failed(FailureKind::Status(500), None))
                 } else {
                     h.deliveries[d as usize].received = true;
                     let useful = if h.plan.thin {
@@ -254,7 +258,7 @@ impl Sim<'_> {
         } else {
             // The provider gave up waiting (the receiver may still have processed it). If the
             // one-way delay alone exceeded the timeout, the failure is recorded on arrival.
-            (deadline.max(t), Attempt::Failed { retry_after: None })
+            (deadline.max(t), failed(FailureKind::Timeout, None))
         };
         self.queue
             .push(at, Action::HookResult { c, d, gen, result });
@@ -282,23 +286,23 @@ impl Sim<'_> {
                         Outcome::Wasted
                     },
                 );
-                h.health.success();
+                h.health.success(t);
                 h.release(d);
                 if h.plan.ordered {
                     self.hook_next(c, t);
                 }
             }
-            Attempt::Failed { retry_after } => {
+            Attempt::Failed(failure) => {
                 cs.metrics.request_done(t, Outcome::Failed);
-                h.health.failure(t);
                 let attempts = h.deliveries[d as usize].attempts;
-                let next = if h.health.disabled() {
-                    None
-                } else {
-                    h.plan
-                        .retry
-                        .next_delay(attempts, retry_after, &mut h.retry_rng)
-                };
+                let next = after_failure(
+                    &mut h.health,
+                    &h.plan.retry,
+                    attempts,
+                    failure,
+                    t,
+                    &mut h.retry_rng,
+                );
                 match next {
                     Some(delay) => self
                         .queue
