@@ -264,3 +264,28 @@ mode = "503"
         hook.failed
     );
 }
+
+/// `scenarios/providers.toml` says what its header promises.
+#[test]
+fn the_providers_scenario_separates_the_providers() {
+    let (_, plan) =
+        hookbench::scenario::load_file(std::path::Path::new("scenarios/providers.toml")).unwrap();
+    let report = sim::run(&plan, SimOptions::default()).unwrap();
+    let lost = |n: &str| common::row(&report, n).events_lost;
+    // No retry outlasts the outage: every event in it is lost, the same ones.
+    assert!(lost("github-webhook") > 0);
+    assert_eq!(lost("twilio-webhook"), lost("github-webhook"));
+    // Minutes of retries: the outage's start is lost, Slack's shorter window loses more.
+    assert!(lost("slack-webhook") > lost("discord-webhook"));
+    assert!(lost("discord-webhook") > 0);
+    assert!(lost("github-webhook") > lost("slack-webhook"));
+    // Hours or days of retries: nothing lost.
+    for p in ["shopify", "svix", "standard-webhooks", "stripe"] {
+        assert_eq!(lost(&format!("{p}-webhook")), 0, "{p}");
+    }
+    // 100 polls/s: 429s everywhere but Twilio's stand-in 100/s.
+    for p in ["stripe", "github", "shopify", "slack", "discord"] {
+        assert!(common::row(&report, &format!("{p}-poll")).failed > 0, "{p}");
+    }
+    assert_eq!(common::row(&report, "twilio-poll").failed, 0);
+}
