@@ -240,3 +240,97 @@ fn check_prints_each_presets_filled_values() {
     assert_eq!(again.consumers[0].kind, plan.consumers[0].kind);
     assert_eq!(again.consumers[1].rate_limit, plan.consumers[1].rate_limit);
 }
+
+#[test]
+fn hookbench_check_exits_2_on_an_unknown_preset_and_prints_filled_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        scenario(
+            "",
+            "[[consumer]]\nname = \"h\"\nstrategy = \"webhook\"\nprovider = \"paypal\"\n",
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("check")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:10:12")
+            && err.contains("consumer[0].provider")
+            && err.contains("expected one of"),
+        "{err}"
+    );
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        scenario(
+            "provider = \"shopify\"",
+            "[[consumer]]\nname = \"p\"\nstrategy = \"poll\"\n",
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("check")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kind = \"leaky-bucket\"") && text.contains("burst = 40"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_rate_limits_and_rules_are_located() {
+    for (top, consumer, key, fragment) in [
+        (
+            "[provider]\nrate_limit = { kind = \"sliding\", requests = 5 }",
+            "",
+            "provider.rate_limit.kind",
+            "leaky-bucket",
+        ),
+        (
+            "",
+            "rate_limit = { kind = \"fixed-window\", requests = 5, burst = 9 }",
+            "consumer[0].rate_limit.burst",
+            "fixed window",
+        ),
+        (
+            "",
+            "retry_on = \"sometimes\"",
+            "consumer[0].retry_on",
+            "connection",
+        ),
+        (
+            "",
+            "disable_failure_share = { share = 1.5, window = \"1h\" }",
+            "consumer[0].disable_failure_share.share",
+            "share < 1",
+        ),
+    ] {
+        let strategy = if consumer.starts_with("rate_limit") {
+            "poll"
+        } else {
+            "webhook"
+        };
+        let text = scenario(
+            top,
+            &format!("[[consumer]]\nname = \"c\"\nstrategy = \"{strategy}\"\n{consumer}\n"),
+        );
+        let e = load_str(&text, Path::new("t.toml"))
+            .unwrap_err()
+            .0
+            .remove(0);
+        assert_eq!(e.key, key, "{e}");
+        assert!(e.message.contains(fragment), "{e}");
+        assert!(e.line > 1, "{e}");
+    }
+}

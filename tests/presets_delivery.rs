@@ -289,3 +289,71 @@ fn the_providers_scenario_separates_the_providers() {
     }
     assert_eq!(common::row(&report, "twilio-poll").failed, 0);
 }
+
+/// A receiver that answers `410 Gone` to everything, counting what it gets.
+#[derive(Default)]
+struct Gone(std::sync::atomic::AtomicU64);
+
+impl hookbench::live::net::Handler for Gone {
+    async fn handle(
+        self: std::sync::Arc<Self>,
+        _req: http::Request<hyper::body::Incoming>,
+    ) -> Result<http::Response<http_body_util::Full<bytes::Bytes>>, hookbench::live::net::Refused>
+    {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(hookbench::live::net::error(410, "gone"))
+    }
+}
+
+/// Standard Webhooks: a `410 Gone` disables the endpoint at once, so the live provider sends
+/// one request and every event is lost; Svix's preset retries the same answers instead.
+#[test]
+fn live_standard_webhooks_disables_the_endpoint_on_410() {
+    use hookbench::live::net::{self, Server};
+    use hookbench::live::{self, LiveOptions};
+    let attempts = |preset: &str| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let gone = std::sync::Arc::new(Gone::default());
+        let server = rt
+            .block_on(Server::start(gone.clone(), net::DEFAULT_DRAIN))
+            .unwrap();
+        let plan = common::plan(&format!(
+            r#"name = "gone"
+duration = "4s"
+[workload]
+resources = 20
+mean_change_interval = "1s"
+[network]
+delay = "1ms"
+[[consumer]]
+name = "hook"
+strategy = "webhook"
+provider = "{preset}"
+url = "http://{}/in"
+retry = {{ delays = ["100ms", "100ms"] }}
+"#,
+            server.addr()
+        ));
+        let opts = LiveOptions {
+            time_scale: 2.0,
+            ..LiveOptions::default()
+        };
+        let run = live::run(&plan, &opts).unwrap();
+        rt.block_on(server.shutdown());
+        let c = &run.report.consumers[0];
+        let got = gone.0.load(std::sync::atomic::Ordering::SeqCst);
+        (c.requests, got, c.events.unwrap())
+    };
+    let (requests, got, ev) = attempts("standard-webhooks");
+    // Deliveries already in flight when the first 410 came back may still arrive.
+    assert!(requests >= 1 && got == requests, "{requests} {got}");
+    assert!(requests < 10, "disabled at the first 410: {requests}");
+    assert_eq!(ev.observed, 0);
+    assert!(ev.lost > 20, "{ev:?}");
+    // Svix's rules do not disable on 410: every event is tried three times.
+    let (requests, _, ev) = attempts("svix");
+    assert!(
+        requests >= 3 * ev.emitted - 3 * ev.pending,
+        "{requests} {ev:?}"
+    );
+}
