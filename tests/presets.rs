@@ -334,3 +334,31 @@ fn bad_rate_limits_and_rules_are_located() {
         assert!(e.line > 1, "{e}");
     }
 }
+
+#[test]
+fn a_preset_signs_with_its_scheme_once_the_signing_module_knows_it() {
+    use hookbench::live::signing::Scheme;
+    for p in &presets::PRESETS {
+        let plan = plan(&scenario(
+            &format!("provider = \"{}\"", p.name),
+            "[[consumer]]\nname = \"h\"\nstrategy = \"webhook\"\n",
+        ));
+        let ConsumerKind::Webhook(w) = &plan.consumers[0].kind else {
+            panic!()
+        };
+        let want = p
+            .delivery
+            .signature
+            .parse::<Scheme>()
+            .unwrap_or(Scheme::StandardWebhooks);
+        assert_eq!(w.signature, want, "{}", p.name);
+    }
+    // The schemes hookbench signs with today are used as documented.
+    for (preset, scheme) in [
+        ("stripe", "stripe"),
+        ("github", "github"),
+        ("svix", "standard-webhooks"),
+    ] {
+        assert_eq!(presets::find(preset).unwrap().delivery.signature, scheme);
+    }
+}

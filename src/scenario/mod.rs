@@ -6,7 +6,9 @@
 //! 1. [`load`] parses the text into the serde types below (unknown keys are rejected) and turns
 //!    every failure into a [`ScenarioError`] naming the file, line, column and key.
 //! 2. [`validate`] checks meaning (zero resources, p99 below median, duplicate names, fields
-//!    that do not apply to a strategy, …) and resolves defaults into a typed [`Plan`].
+//!    that do not apply to a strategy, …) and resolves defaults into a typed [`Plan`]. A
+//!    consumer's provider preset ([`presets`], `provider = "shopify"`) supplies documented
+//!    defaults between the fields written in the file and the built-in defaults.
 //! 3. [`Scenario::expanded`] writes the scenario back with every default filled in, which is
 //!    what `hookbench check` prints.
 //!
