@@ -76,7 +76,7 @@ provider = "slack"
     // A fat webhook makes no API request: no limit.
     assert_eq!(p.consumers[0].rate_limit, None);
     assert_eq!(
-        p.consumers[1].rate_limit,
+        p.consumers[1].rate_limit.map(|l| l.model),
         Some(RateLimitModel::LeakyBucket {
             capacity: 40,
             leak: 2,
@@ -103,7 +103,7 @@ provider = "slack"
     );
     // The thin webhook's enrichment GETs meet Slack's Tier 3 limit.
     assert_eq!(
-        p.consumers[2].rate_limit,
+        p.consumers[2].rate_limit.map(|l| l.model),
         Some(RateLimitModel::TokenBucket {
             requests: 50,
             per: MINUTE,
@@ -147,7 +147,7 @@ provider = "github"
     };
     assert_eq!(f.page_size, 7);
     assert_eq!(
-        p.consumers[1].rate_limit,
+        p.consumers[1].rate_limit.map(|l| l.model),
         Some(RateLimitModel::FixedWindow {
             requests: 10,
             window: HOUR
@@ -155,7 +155,7 @@ provider = "github"
     );
     // The top-level preset is only a default: a consumer names its own.
     assert_eq!(
-        p.consumers[2].rate_limit,
+        p.consumers[2].rate_limit.map(|l| l.model),
         Some(RateLimitModel::FixedWindow {
             requests: 5000,
             window: HOUR
@@ -180,7 +180,7 @@ fn provider_rate_limit_table_beats_the_preset_and_table_form_takes_a_preset() {
         "[[consumer]]\nname = \"p\"\nstrategy = \"poll\"\n",
     ));
     assert_eq!(
-        p.consumers[0].rate_limit,
+        p.consumers[0].rate_limit.map(|l| l.model),
         Some(RateLimitModel::TokenBucket {
             requests: 9,
             per: SECOND,

@@ -265,6 +265,82 @@ mode = "503"
     );
 }
 
+/// The live provider gives a free 304's count back as the simulation does: 600 conditional
+/// polls of 20 unchanging objects against 50 per hour. Counting 304s, 50 are served and the
+/// 429's Retry-After sends the poller away for the hour; with free 304s all are served.
+#[test]
+fn live_engine_gives_free_304s_back() {
+    use hookbench::live::{self, LiveOptions};
+    let plan = common::plan(
+        r#"name = "live-etag"
+duration = "30s"
+[workload]
+resources = 20
+mean_change_interval = "10h"
+[network]
+delay = "5ms"
+[[consumer]]
+name = "free"
+strategy = "poll-conditional"
+interval = "1s"
+rate_limit = { kind = "fixed-window", requests = 50, per = "1h", not_modified_free = true }
+[[consumer]]
+name = "counted"
+strategy = "poll-conditional"
+interval = "1s"
+rate_limit = { kind = "fixed-window", requests = 50, per = "1h" }
+"#,
+    );
+    let opts = LiveOptions {
+        time_scale: 10.0,
+        ..LiveOptions::default()
+    };
+    let run = live::run(&plan, &opts).unwrap();
+    let by = |n: &str| run.report.consumers.iter().find(|c| c.name == n).unwrap();
+    let served = |n: &str| by(n).requests - by(n).failed;
+    assert!(served("counted") <= 50, "{}", served("counted"));
+    assert!(served("free") > 550, "{}", served("free"));
+    assert_eq!(by("free").failed, 0);
+}
+
+/// GitHub does not count a 304 against its 5,000 requests per hour: conditional polling of
+/// 200 rarely changing objects every 10 s (72,000 requests an hour) stays within the limit,
+/// while plain polling, or the same limit counting 304s, is refused most of the hour.
+#[test]
+fn github_conditional_polling_is_affordable_because_304s_are_free() {
+    let report = common::run(
+        r#"name = "etag"
+duration = "1h"
+[workload]
+resources = 200
+mean_change_interval = "2h"
+[[consumer]]
+name = "etag"
+strategy = "poll-conditional"
+provider = "github"
+[[consumer]]
+name = "plain"
+strategy = "poll"
+provider = "github"
+[[consumer]]
+name = "etag-counted"
+strategy = "poll-conditional"
+rate_limit = { kind = "fixed-window", requests = 5000, per = "1h" }
+"#,
+    );
+    let etag = common::row(&report, "etag");
+    assert!(etag.requests > 70_000, "{}", etag.requests);
+    assert_eq!(etag.failed, 0);
+    for n in ["plain", "etag-counted"] {
+        let r = common::row(&report, n);
+        assert!(
+            r.requests - r.failed <= 5_000 + 5,
+            "{n}: {}",
+            r.requests - r.failed
+        );
+    }
+}
+
 /// `scenarios/providers.toml` says what its header promises.
 #[test]
 fn the_providers_scenario_separates_the_providers() {

@@ -26,7 +26,7 @@
 
 use super::clock::Clock;
 use super::net::{self, Handler, Refused};
-use crate::policy::{RateLimitModel, RateLimiter};
+use crate::policy::{ApiLimit, RateLimiter};
 use crate::rng::{self, Rng};
 use crate::scenario::Dist;
 use crate::time::{Nanos, MILLISECOND, SECOND};
@@ -188,7 +188,7 @@ pub struct ProviderConfig {
     /// Rate limit of each consumer (by index; token bucket, leaky bucket or fixed window);
     /// refused requests get `429` and `Retry-After`. Missing or `None`: no limit. Anonymous
     /// requests are never limited.
-    pub rate_limits: Vec<Option<RateLimitModel>>,
+    pub rate_limits: Vec<Option<ApiLimit>>,
 }
 
 impl ProviderConfig {
@@ -501,6 +501,15 @@ impl Handler for ProviderState {
             let msg = "unknown path; expected /v1/resources/{id}, /v1/events or /v1/events/{seq}";
             (RequestKind::Other, net::error(404, msg))
         };
+        if kind == RequestKind::NotModified {
+            if let Some(limiter) = self.limiters.get(c).and_then(|l| l.as_ref()) {
+                let t = self.clock.now();
+                limiter
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .not_modified(t);
+            }
+        }
         let spent = started.elapsed().saturating_sub(held);
         self.counters(c).count(kind, spent.as_nanos() as u64);
         Ok(resp)

@@ -22,7 +22,7 @@ pub use endpoint::{
 };
 pub use feed::{next_cycle, page, Page};
 pub use ledger::{Ledger, Observation};
-pub use ratelimit::{FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
+pub use ratelimit::{ApiLimit, FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;
 pub use size::SizeModel;

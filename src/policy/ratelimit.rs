@@ -184,44 +184,89 @@ impl RateLimitModel {
     }
 }
 
-/// The running state of one consumer's rate limit, whatever its model.
+/// An API's rate limit as applied to one consumer: the model, and whether a `304 Not Modified`
+/// answer counts against it (GitHub does not count it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RateLimiter {
-    /// A token bucket.
+pub struct ApiLimit {
+    /// The model and its parameters.
+    pub model: RateLimitModel,
+    /// A request answered `304` gives its share of the limit back.
+    pub not_modified_free: bool,
+}
+
+impl From<RateLimitModel> for ApiLimit {
+    fn from(model: RateLimitModel) -> ApiLimit {
+        ApiLimit {
+            model,
+            not_modified_free: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
     Token(TokenBucket),
-    /// A leaky bucket.
     Leaky(LeakyBucket),
-    /// A fixed window.
     Fixed(FixedWindow),
 }
 
+/// The running state of one consumer's rate limit, whatever its model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimiter {
+    state: State,
+    not_modified_free: bool,
+}
+
 impl RateLimiter {
-    /// A fresh limiter (empty bucket, first window open) for `model`.
-    pub fn new(model: RateLimitModel) -> RateLimiter {
-        match model {
+    /// A fresh limiter (empty bucket, first window open).
+    pub fn new(limit: impl Into<ApiLimit>) -> RateLimiter {
+        let limit = limit.into();
+        let state = match limit.model {
             RateLimitModel::TokenBucket {
                 requests,
                 per,
                 burst,
-            } => RateLimiter::Token(TokenBucket::new(requests, per, burst)),
+            } => State::Token(TokenBucket::new(requests, per, burst)),
             RateLimitModel::LeakyBucket {
                 capacity,
                 leak,
                 per,
-            } => RateLimiter::Leaky(LeakyBucket::new(capacity, leak, per)),
+            } => State::Leaky(LeakyBucket::new(capacity, leak, per)),
             RateLimitModel::FixedWindow { requests, window } => {
-                RateLimiter::Fixed(FixedWindow::new(requests, window))
+                State::Fixed(FixedWindow::new(requests, window))
             }
+        };
+        RateLimiter {
+            state,
+            not_modified_free: limit.not_modified_free,
         }
     }
 
     /// A request at `t`: `Ok(())` is served, `Err(retry_after)` is a 429 with `Retry-After`
     /// (ns).
     pub fn take(&mut self, t: Nanos) -> Result<(), Nanos> {
-        match self {
-            RateLimiter::Token(b) => b.take(t),
-            RateLimiter::Leaky(b) => b.take(t),
-            RateLimiter::Fixed(w) => w.take(t),
+        match &mut self.state {
+            State::Token(b) => b.take(t),
+            State::Leaky(b) => b.take(t),
+            State::Fixed(w) => w.take(t),
+        }
+    }
+
+    /// A request served under this limit was answered `304 Not Modified` at `t`. If 304s are
+    /// free, its share is given back: one token (token bucket), one request's worth of level
+    /// (leaky bucket), one count if the window is still the same (fixed window).
+    pub fn not_modified(&mut self, t: Nanos) {
+        if !self.not_modified_free {
+            return;
+        }
+        match &mut self.state {
+            State::Token(b) => b.tat = b.tat.saturating_sub(b.interval),
+            State::Leaky(b) => b.empty_at = b.empty_at.saturating_sub(b.interval),
+            State::Fixed(w) => {
+                if t / w.window == w.current {
+                    w.used = w.used.saturating_sub(1);
+                }
+            }
         }
     }
 }
@@ -312,6 +357,41 @@ mod tests {
             .filter(|i| w.take(i * SECOND / 100).is_ok())
             .count();
         assert_eq!(ok, 15_000);
+    }
+
+    #[test]
+    fn free_304s_give_their_share_back() {
+        let model = RateLimitModel::FixedWindow {
+            requests: 2,
+            window: HOUR,
+        };
+        let mut counted = RateLimiter::new(model);
+        let mut free = RateLimiter::new(ApiLimit {
+            model,
+            not_modified_free: true,
+        });
+        for l in [&mut counted, &mut free] {
+            for i in 0..10 {
+                if l.take(i).is_ok() {
+                    l.not_modified(i);
+                }
+            }
+        }
+        // Two requests per hour, but every one was a 304: GitHub serves them all.
+        assert!(counted.take(10).is_err());
+        assert!(free.take(10).is_ok());
+        let mut leaky = RateLimiter::new(ApiLimit {
+            model: RateLimitModel::LeakyBucket {
+                capacity: 1,
+                leak: 1,
+                per: SECOND,
+            },
+            not_modified_free: true,
+        });
+        assert!(leaky.take(0).is_ok());
+        leaky.not_modified(0);
+        assert!(leaky.take(0).is_ok());
+        assert!(leaky.take(0).is_err());
     }
 
     #[test]

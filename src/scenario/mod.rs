@@ -236,7 +236,7 @@ fn provider_or_preset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Provider
 /// ```toml
 /// rate_limit = { requests = 25, per = "1s", burst = 25 }                      # token bucket
 /// rate_limit = { kind = "leaky-bucket", requests = 2, per = "1s", burst = 40 } # Shopify
-/// rate_limit = { kind = "fixed-window", requests = 5000, per = "1h" }          # GitHub
+/// rate_limit = { kind = "fixed-window", requests = 5000, per = "1h", not_modified_free = true } # GitHub
 /// ```
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -253,9 +253,21 @@ pub struct RateLimit {
     /// `fixed-window`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u32>,
+    /// A request answered `304 Not Modified` does not count against the limit (GitHub).
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_modified_free: Option<bool>,
 }
 
 impl RateLimit {
+    /// The limit as the engines apply it: [`RateLimit::model`] and the 304 rule.
+    pub fn limit(&self) -> Result<crate::policy::ApiLimit, (&'static str, String)> {
+        Ok(crate::policy::ApiLimit {
+            model: self.model()?,
+            not_modified_free: self.not_modified_free.unwrap_or(false),
+        })
+    }
+
     /// The policy model; the error names the field at fault (`(key, message)` rendered as one
     /// message).
     pub fn model(&self) -> Result<crate::policy::RateLimitModel, (&'static str, String)> {

@@ -15,7 +15,7 @@
 //! in `src/policy/`; this module only holds numbers and names.
 
 use super::retry_spec::{RetrySpec, RetryTable};
-use crate::policy::{DeliveryRules, FailureShare, RateLimitModel, RetryOn};
+use crate::policy::{ApiLimit, DeliveryRules, FailureShare, RateLimitModel, RetryOn};
 use crate::time::{format_duration, Duration, Nanos, DAY, HOUR, MINUTE, SECOND};
 
 /// How a preset writes its retry schedule (becomes the consumer's `retry`).
@@ -144,8 +144,7 @@ pub struct Api {
     pub page_size: u32,
     /// Whether the API has an events list a poller can follow with a cursor.
     pub events_list: bool,
-    /// Whether a `304 Not Modified` is free against the limit. Recorded only: the engines count
-    /// every request against the limit.
+    /// Whether a `304 Not Modified` is free against the limit (its share is given back).
     pub not_modified_free: bool,
 }
 
@@ -603,35 +602,29 @@ pub fn markdown_table() -> String {
     s
 }
 
-/// The rate limit a scenario writes for `m` (what `hookbench check` prints).
-pub fn rate_limit_spec(m: &RateLimitModel) -> super::RateLimit {
-    match *m {
+/// The rate limit a scenario writes for `limit` (what `hookbench check` prints).
+pub fn rate_limit_spec(limit: &ApiLimit) -> super::RateLimit {
+    let (kind, requests, per, burst) = match limit.model {
         RateLimitModel::TokenBucket {
             requests,
             per,
             burst,
-        } => super::RateLimit {
-            kind: Some("token-bucket".into()),
-            requests,
-            per: Duration(per),
-            burst: Some(burst),
-        },
+        } => ("token-bucket", requests, per, Some(burst)),
         RateLimitModel::LeakyBucket {
             capacity,
             leak,
             per,
-        } => super::RateLimit {
-            kind: Some("leaky-bucket".into()),
-            requests: leak,
-            per: Duration(per),
-            burst: Some(capacity),
-        },
-        RateLimitModel::FixedWindow { requests, window } => super::RateLimit {
-            kind: Some("fixed-window".into()),
-            requests,
-            per: Duration(window),
-            burst: None,
-        },
+        } => ("leaky-bucket", leak, per, Some(capacity)),
+        RateLimitModel::FixedWindow { requests, window } => {
+            ("fixed-window", requests, window, None)
+        }
+    };
+    super::RateLimit {
+        kind: Some(kind.into()),
+        requests,
+        per: Duration(per),
+        burst,
+        not_modified_free: Some(limit.not_modified_free),
     }
 }
 
@@ -664,9 +657,12 @@ mod tests {
 
     #[test]
     fn rate_limit_spec_round_trips_through_the_scenario_form() {
-        for p in PRESETS.iter().filter_map(|p| p.api) {
-            let spec = rate_limit_spec(&p.rate_limit);
-            assert_eq!(spec.model(), Ok(p.rate_limit));
+        for a in PRESETS.iter().filter_map(|p| p.api) {
+            let limit = ApiLimit {
+                model: a.rate_limit,
+                not_modified_free: a.not_modified_free,
+            };
+            assert_eq!(rate_limit_spec(&limit).limit(), Ok(limit));
         }
     }
 }

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::live::signing::{Scheme, Secret};
 use crate::policy::{
-    AdaptiveInterval, DeliveryRules, FailureShare, Outage, OutageMode, RateLimitModel, RetryOn,
+    AdaptiveInterval, ApiLimit, DeliveryRules, FailureShare, Outage, OutageMode, RetryOn,
     RetryPolicy, SizeModel,
 };
 use crate::time::{parse_duration, Duration, Nanos, DAY, SECOND};
@@ -243,7 +243,7 @@ pub struct ConsumerPlan {
     pub kind: ConsumerKind,
     /// Rate limit of this consumer's API requests (its own, else `[provider] rate_limit`, else
     /// its provider preset's; `None`: unlimited).
-    pub rate_limit: Option<RateLimitModel>,
+    pub rate_limit: Option<ApiLimit>,
     /// The consumer as written, with every applicable default filled in.
     pub expanded: Consumer,
 }
@@ -287,7 +287,7 @@ pub struct Plan {
     pub workers: Option<u32>,
     /// `[provider] rate_limit`, the default of every consumer that calls the API (each
     /// consumer's resolved limit is [`ConsumerPlan::rate_limit`]).
-    pub rate_limit: Option<RateLimitModel>,
+    pub rate_limit: Option<ApiLimit>,
     /// Byte sizes.
     pub sizes: SizeModel,
     /// Consumers in file order.
@@ -327,8 +327,8 @@ impl Checker {
         }
     }
 
-    fn rate_limit(&mut self, at: &[Seg], rl: &super::RateLimit) -> Option<RateLimitModel> {
-        rl.model()
+    fn rate_limit(&mut self, at: &[Seg], rl: &super::RateLimit) -> Option<ApiLimit> {
+        rl.limit()
             .map_err(|(k, m)| self.fail(&path(at, &[k]), m))
             .ok()
     }
@@ -656,7 +656,7 @@ fn read_trace(file: &Path, resources: u32, end: Nanos) -> Result<Vec<(Nanos, u32
 #[derive(Clone, Copy)]
 struct Defaults {
     preset: Option<&'static Preset>,
-    rate_limit: Option<RateLimitModel>,
+    rate_limit: Option<ApiLimit>,
 }
 
 fn consumer(
@@ -666,7 +666,7 @@ fn consumer(
     base: &[Seg],
     duration: Nanos,
     defaults: Defaults,
-) -> (ConsumerKind, Option<RateLimitModel>, Consumer) {
+) -> (ConsumerKind, Option<ApiLimit>, Consumer) {
     let preset = defaults.preset;
     let at = |k: &str| path(base, &[k]);
     let present = [
@@ -731,7 +731,10 @@ fn consumer(
     } else if defaults.rate_limit.is_some() {
         defaults.rate_limit
     } else {
-        let m = preset.and_then(|p| p.api).map(|a| a.rate_limit);
+        let m = preset.and_then(|p| p.api).map(|a| ApiLimit {
+            model: a.rate_limit,
+            not_modified_free: a.not_modified_free,
+        });
         x.rate_limit = m.as_ref().map(presets::rate_limit_spec);
         m
     };
