@@ -17,12 +17,12 @@
 use bytes::Bytes;
 use criterion::Criterion;
 use hookbench::live::net::{self, HttpClient, Server};
-use hookbench::live::signing::{self, Scheme, Secret};
 use hookbench::live::{
     self, Clock, DeliverySink, LiveOptions, ProviderConfig, ProviderState, Receiver,
     ReceiverConfig, RequestKind,
 };
 use hookbench::scenario::{load_file, load_str, Dist};
+use hookbench::signing::{self, Scheme, Secret};
 use hookbench::time::{Nanos, SECOND};
 use http::{HeaderMap, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
@@ -119,7 +119,9 @@ fn criterion_benches(c: &mut Criterion) {
                     p.resource_body(1, 1)
                 ));
                 let mut headers = HeaderMap::new();
-                signing::sign(Scheme::StandardWebhooks, &secret, &format!("evt_{i}"), unix_now(), &body, &mut headers);
+                let id = format!("evt_{i}");
+                let message = signing::Message { id: &id, timestamp_s: unix_now(), url: &url, body: &body };
+                signing::sign(Scheme::StandardWebhooks, &secret, &message, &mut headers);
                 let mut req = Request::post(url.as_str()).body(Full::new(body)).expect("request");
                 *req.headers_mut() = headers;
                 let resp = client.request(req).await.expect("POST");

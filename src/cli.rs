@@ -153,11 +153,26 @@ pub fn execute(plan: &Plan, engine: Engine, flags: &RunFlags) -> Result<RunRepor
             })?;
             for (name, secret) in &run.generated_secrets {
                 eprintln!("consumer `{name}`: generated signing secret {secret}");
+                if let Some(key) = public_key(plan, name, secret) {
+                    eprintln!("consumer `{name}`: Ed25519 public key (verify with it) {key}");
+                }
             }
             eprint!("{}", live::provider_summary(plan, &run));
             Ok(run.report)
         }
     }
+}
+
+/// The public key a receiver verifies consumer `name`'s deliveries with, when its scheme is
+/// an Ed25519 one (Discord) and `secret` is the generated private-key seed.
+fn public_key(plan: &Plan, name: &str, secret: &str) -> Option<String> {
+    let consumer = plan.consumers.iter().find(|c| c.name == name)?;
+    let scenario::ConsumerKind::Webhook(wp) = &consumer.kind else {
+        return None;
+    };
+    crate::signing::Secret::new(wp.signature, secret)
+        .ok()?
+        .public_key_hex()
 }
 
 /// Runs the parsed command line, writing what it prints to `out`.
@@ -213,6 +228,13 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Check { scenario } => {
             let (s, plan) = load(&scenario)?;
             writeln!(out, "# {}: valid", scenario.display())?;
+            for c in &plan.consumers {
+                if let scenario::ConsumerKind::Webhook(wp) = &c.kind {
+                    if let Some(key) = wp.secret.as_ref().and_then(|s| s.public_key_hex()) {
+                        writeln!(out, "# consumer `{}`: Ed25519 public key {key}", c.name)?;
+                    }
+                }
+            }
             write!(out, "{}", s.expanded(&plan).to_toml())?;
             Ok(())
         }

@@ -15,6 +15,7 @@
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
 //! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful/wasted, freshness), rate-limit models, delivery rules (retry, disable), sizes |
 //! | [`sim`] | the discrete-event engine |
+//! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
 //! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table, charts, Markdown) |
@@ -22,7 +23,9 @@
 //! | [`cli`] | the `hookbench` command line |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
-//! `RunReport` → `report` writers.
+//! `RunReport` → `report` writers. `signing` depends on no other module of the crate; the
+//! scenario layer uses it to parse signatures, secrets and URLs, the live engine to sign and
+//! verify.
 
 pub mod cli;
 pub mod live;
@@ -32,6 +35,7 @@ pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod signing;
 pub mod sim;
 pub mod time;
 pub mod workload;

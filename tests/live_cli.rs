@@ -46,7 +46,17 @@ fn live_run_writes_results_and_prints_the_generated_secret() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
     assert!(
-        stderr.contains("consumer `hook`: generated signing secret whsec_"),
+        stderr.contains("consumer `hook`: generated signing secret "),
+        "{stderr}"
+    );
+    // In GitHub's own form: 20 random bytes as 40 hex digits (no `whsec_` prefix).
+    let secret = stderr
+        .split("generated signing secret ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_default();
+    assert!(
+        secret.len() == 40 && secret.bytes().all(|b| b.is_ascii_hexdigit()),
         "{stderr}"
     );
     assert!(stderr.contains("provider counts:"), "{stderr}");

@@ -144,9 +144,12 @@ fn scenario_rejects_bad_webhook_fields() {
         let err = load_str(&scenario(url, sig), Path::new("x.toml")).unwrap_err();
         assert!(err.to_string().contains(field), "{err}");
     }
-    let text = scenario("http://127.0.0.1:1/x", "stripe").replace(SECRET, "whsec_!!!");
+    // A Standard Webhooks secret must be `whsec_` + base64; Stripe's is opaque text.
+    let text = scenario("http://127.0.0.1:1/x", "standard-webhooks").replace(SECRET, "whsec_!!!");
     let err = load_str(&text, Path::new("x.toml")).unwrap_err();
     assert!(err.to_string().contains("secret"), "{err}");
+    let text = scenario("http://127.0.0.1:1/x", "stripe").replace(SECRET, "whsec_!!!");
+    assert!(load_str(&text, Path::new("x.toml")).is_ok());
     // Webhook-only fields on a poller are refused.
     let text = "name = \"p\"\nduration = \"1s\"\n[workload]\nresources = 1\nmean_change_interval = \"1s\"\n[[consumer]]\nname = \"p\"\nstrategy = \"poll\"\nsignature = \"github\"\n";
     assert!(load_str(text, Path::new("x.toml")).is_err());

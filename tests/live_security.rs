@@ -1,12 +1,12 @@
 //! The built-in receiver refuses every delivery that a careful endpoint must refuse, and never
 //! counts it as delivered: forged signature, wrong secret, stale and future timestamps,
-//! oversized body, missing headers. A correctly signed delivery is accepted (so these tests
-//! can fail), and a replay of it is deduped.
+//! oversized body, missing headers, in every signing scheme. A correctly signed delivery is
+//! accepted (so these tests can fail), and a replay of it is deduped.
 
 use bytes::Bytes;
 use hookbench::live::net::{self, Server};
-use hookbench::live::signing::{self, Scheme, Secret};
 use hookbench::live::{Clock, DeliverySink, Receiver, ReceiverConfig};
+use hookbench::signing::{self, Scheme, Secret};
 use hookbench::time::Nanos;
 use http::{HeaderMap, HeaderName, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
@@ -28,10 +28,12 @@ impl DeliverySink for Count {
 
 const LIMIT: usize = 4096;
 
-fn body(version: u32) -> Bytes {
-    Bytes::from(format!(
+/// A delivery body in `scheme`'s encoding (form fields for Twilio, JSON for the others).
+fn body(scheme: Scheme, version: u32) -> Bytes {
+    let json = format!(
         r#"{{"id":"evt_1","type":"payment.updated","data":{{"resource":3,"version":{version}}}}}"#
-    ))
+    );
+    Bytes::from(signing::encode_body(scheme, "evt_1", json).1)
 }
 
 fn now() -> i64 {
@@ -41,9 +43,22 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn signed(scheme: Scheme, secret: &Secret, id: &str, ts: i64, body: &[u8]) -> HeaderMap {
+fn signed_for(
+    url: &str,
+    scheme: Scheme,
+    secret: &Secret,
+    id: &str,
+    ts: i64,
+    body: &[u8],
+) -> HeaderMap {
     let mut h = HeaderMap::new();
-    signing::sign(scheme, secret, id, ts, body, &mut h);
+    let message = signing::Message {
+        id,
+        timestamp_s: ts,
+        url,
+        body,
+    };
+    signing::sign(scheme, secret, &message, &mut h);
     h
 }
 
@@ -71,10 +86,17 @@ async fn rig(scheme: Scheme, secret: &Secret) -> Rig {
 }
 
 impl Rig {
+    /// The URL deliveries are posted to (Twilio signs it).
+    fn url(&self) -> String {
+        format!("http://{}/webhook", self.server.addr())
+    }
+
+    fn signed(&self, scheme: Scheme, secret: &Secret, id: &str, ts: i64, body: &[u8]) -> HeaderMap {
+        signed_for(&self.url(), scheme, secret, id, ts, body)
+    }
+
     async fn post(&self, headers: HeaderMap, body: Bytes) -> u16 {
-        let mut req = Request::post(format!("http://{}/webhook", self.server.addr()))
-            .body(Full::new(body))
-            .unwrap();
+        let mut req = Request::post(self.url()).body(Full::new(body)).unwrap();
         *req.headers_mut() = headers;
         let resp = self.client.request(req).await.unwrap();
         let status = resp.status().as_u16();
@@ -87,43 +109,61 @@ fn secret() -> Secret {
     Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()
 }
 
-/// The header names a scheme requires.
-fn required(scheme: Scheme) -> Vec<HeaderName> {
+/// A secret in `scheme`'s own form.
+fn secret_for(scheme: Scheme) -> Secret {
     match scheme {
-        Scheme::StandardWebhooks => vec![
-            signing::WEBHOOK_ID,
-            signing::WEBHOOK_TIMESTAMP,
-            signing::WEBHOOK_SIGNATURE,
-        ],
-        Scheme::Stripe => vec![signing::STRIPE_EVENT_ID, signing::STRIPE_SIGNATURE],
-        Scheme::Github => vec![signing::GITHUB_DELIVERY, signing::GITHUB_SIGNATURE],
+        Scheme::StandardWebhooks => secret(),
+        Scheme::Discord => Secret::ed25519_seed(&"5a".repeat(32)).unwrap(),
+        _ => Secret::new(scheme, "It's a Secret to Everybody").unwrap(),
     }
 }
 
+/// The header names a scheme requires.
+fn required(scheme: Scheme) -> Vec<HeaderName> {
+    let mut names = vec![scheme.id_header().0, scheme.signature_header().0];
+    match scheme {
+        Scheme::StandardWebhooks => names.push(signing::WEBHOOK_TIMESTAMP),
+        Scheme::Slack => names.push(signing::SLACK_TIMESTAMP),
+        Scheme::Discord => names.push(signing::DISCORD_TIMESTAMP),
+        _ => {}
+    }
+    names
+}
+
 async fn check_scheme(scheme: Scheme) {
-    let secret = secret();
+    let secret = secret_for(scheme);
     let r = rig(scheme, &secret).await;
-    let b = body(1);
-    let ok = signed(scheme, &secret, "evt_1", now(), &b);
+    let b = body(scheme, 1);
+    let ok = r.signed(scheme, &secret, "evt_1", now(), &b);
 
     // Forged: a signature made over another body; and a tampered body under a good signature.
-    let forged = signed(scheme, &secret, "evt_1", now(), &body(2));
+    let forged = r.signed(scheme, &secret, "evt_1", now(), &body(scheme, 2));
     assert_eq!(r.post(forged, b.clone()).await, 401, "{scheme}: forged");
-    assert_eq!(r.post(ok.clone(), body(9)).await, 401, "{scheme}: tampered");
+    assert_eq!(
+        r.post(ok.clone(), body(scheme, 9)).await,
+        401,
+        "{scheme}: tampered"
+    );
     // Wrong secret.
-    let other = Secret::generate(&mut rand::rng());
-    let wrong = signed(scheme, &other, "evt_1", now(), &b);
+    let other = Secret::generate_for(scheme, &mut rand::rng());
+    let wrong = r.signed(scheme, &other, "evt_1", now(), &b);
     assert_eq!(
         r.post(wrong, b.clone()).await,
         401,
         "{scheme}: wrong secret"
     );
-    // Stale and future timestamps (GitHub signs none).
-    if scheme != Scheme::Github {
-        let stale = signed(scheme, &secret, "evt_1", now() - 301, &b);
+    // Stale and future timestamps (only where the scheme signs one).
+    if scheme.has_timestamp() {
+        let stale = r.signed(scheme, &secret, "evt_1", now() - 301, &b);
         assert_eq!(r.post(stale, b.clone()).await, 401, "{scheme}: stale");
-        let future = signed(scheme, &secret, "evt_1", now() + 301, &b);
+        let future = r.signed(scheme, &secret, "evt_1", now() + 301, &b);
         assert_eq!(r.post(future, b.clone()).await, 401, "{scheme}: future");
+    }
+    // Signed for another URL: only Twilio covers it.
+    if scheme == Scheme::Twilio {
+        let elsewhere = format!("http://{}/other?x=1", r.server.addr());
+        let moved = signed_for(&elsewhere, scheme, &secret, "evt_1", now(), &b);
+        assert_eq!(r.post(moved, b.clone()).await, 401, "{scheme}: other URL");
     }
     // Missing headers, one at a time, and all of them.
     for name in required(scheme) {
@@ -138,7 +178,7 @@ async fn check_scheme(scheme: Scheme) {
     );
     // Oversized, even when correctly signed.
     let big = Bytes::from(vec![b'x'; LIMIT + 1]);
-    let big_signed = signed(scheme, &secret, "evt_1", now(), &big);
+    let big_signed = r.signed(scheme, &secret, "evt_1", now(), &big);
     assert_eq!(r.post(big_signed, big).await, 413, "{scheme}: oversized");
     assert_eq!(
         r.sink.calls.load(SeqCst),
@@ -156,8 +196,11 @@ async fn check_scheme(scheme: Scheme) {
     assert_eq!(r.sink.calls.load(SeqCst), 2);
     let s = r.receiver.stats();
     assert_eq!((s.accepted, s.deduped), (2, 1), "{scheme}: {s:?}");
-    let expected_401 =
-        if scheme == Scheme::Github { 3 } else { 5 } + required(scheme).len() as u64 + 1;
+    let expected_401 = 3
+        + if scheme.has_timestamp() { 2 } else { 0 }
+        + u64::from(scheme == Scheme::Twilio)
+        + required(scheme).len() as u64
+        + 1;
     assert_eq!(s.unauthorized, expected_401, "{scheme}: {s:?}");
     assert_eq!(s.too_large, 1);
     r.server.shutdown().await;
@@ -178,6 +221,43 @@ async fn github_rejections() {
     check_scheme(Scheme::Github).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopify_rejections() {
+    check_scheme(Scheme::Shopify).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_rejections() {
+    check_scheme(Scheme::Slack).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twilio_rejections() {
+    check_scheme(Scheme::Twilio).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_rejections() {
+    check_scheme(Scheme::Discord).await;
+}
+
+/// Discord receivers hold only the public key: a receiver given it accepts the sender's
+/// deliveries, and one given another public key refuses them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_receiver_verifies_with_the_public_key_alone() {
+    let private = secret_for(Scheme::Discord);
+    let public = Secret::ed25519_public(&private.public_key_hex().unwrap()).unwrap();
+    let r = rig(Scheme::Discord, &public).await;
+    let b = body(Scheme::Discord, 1);
+    let ok = r.signed(Scheme::Discord, &private, "evt_1", now(), &b);
+    assert_eq!(r.post(ok, b.clone()).await, 200);
+    let stranger = Secret::generate_for(Scheme::Discord, &mut rand::rng());
+    let wrong = r.signed(Scheme::Discord, &stranger, "evt_2", now(), &b);
+    assert_eq!(r.post(wrong, b).await, 401);
+    assert_eq!(r.sink.calls.load(SeqCst), 1);
+    r.server.shutdown().await;
+}
+
 /// A streamed (chunked) body without `Content-Length` is cut off at the limit too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chunked_oversized_body_is_refused() {
@@ -190,7 +270,7 @@ async fn chunked_oversized_body_is_refused() {
         .body(chunks)
         .unwrap();
     let all = [b'y'; 8192];
-    *req.headers_mut() = signed(Scheme::StandardWebhooks, &secret, "evt_2", now(), &all);
+    *req.headers_mut() = r.signed(Scheme::StandardWebhooks, &secret, "evt_2", now(), &all);
     assert!(!req.headers().contains_key(http::header::CONTENT_LENGTH));
     let status = client.request(req).await.map(|r| r.status().as_u16());
     // The receiver answers 413 (or closes the connection mid-body); never 200.
@@ -219,7 +299,8 @@ impl hyper::body::Body for Chunks {
 fn headers_are_plain_values() {
     // Guard for the helpers above: the signature header of each scheme is visible ASCII.
     for scheme in Scheme::ALL {
-        let h = signed(scheme, &secret(), "evt_1", now(), b"{}");
+        let url = "http://127.0.0.1:1/webhook";
+        let h = signed_for(url, scheme, &secret_for(scheme), "evt_1", now(), b"{}");
         assert!(h.values().all(|v: &HeaderValue| v.to_str().is_ok()));
     }
 }

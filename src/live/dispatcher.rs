@@ -26,12 +26,11 @@ use super::clock::Clock;
 use super::net::{self, HttpClient};
 use super::provider::{ProviderState, RequestKind};
 use super::receiver::NEW_HEADER;
-use super::signing::{self, Scheme, Secret};
-use super::ReceiverUrl;
 use crate::metrics::Outcome;
 use crate::policy::{after_failure, EndpointHealth, Failure, FailureKind, RetryPolicy};
 use crate::rng::Rng;
 use crate::scenario::Dist;
+use crate::signing::{self, ReceiverUrl, Scheme, Secret};
 use crate::time::{Nanos, SECOND};
 use crate::workload::Event;
 use bytes::Bytes;
@@ -193,21 +192,22 @@ pub async fn deliver(
         let service = provider.draw_service(target.index);
         provider.counters(target.index).add_service(service);
         let started = Instant::now();
-        let body = Bytes::from(delivery_body(&provider, &e, target.thin));
-        let mut headers = HeaderMap::new();
         let id = format!("evt_{}", e.id);
-        signing::sign(
+        let (content_type, body) = signing::encode_body(
             target.scheme,
-            &target.secret,
             &id,
-            unix_now(),
-            &body,
-            &mut headers,
+            delivery_body(&provider, &e, target.thin),
         );
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let body = Bytes::from(body);
+        let mut headers = HeaderMap::new();
+        let message = signing::Message {
+            id: &id,
+            timestamp_s: unix_now(),
+            url: target.url.as_str(),
+            body: &body,
+        };
+        signing::sign(target.scheme, &target.secret, &message, &mut headers);
+        headers.insert(http::header::CONTENT_TYPE, content_type);
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         let req_bytes = net::request_bytes(
             "POST",

@@ -43,8 +43,10 @@ pub mod net;
 pub mod poller;
 pub mod provider;
 pub mod receiver;
-pub mod signing;
+/// Signatures moved to the top-level [`crate::signing`]; this alias keeps the old path.
+pub use crate::signing;
 
+pub use crate::signing::ReceiverUrl;
 pub use books::{Books, DeliverySink};
 pub use clock::Clock;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
@@ -54,14 +56,13 @@ use crate::metrics::{EngineKind, ProviderKind, RunReport};
 use crate::policy::{EndpointHealth, PollSchedule};
 use crate::rng;
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
+use crate::signing::Secret;
 use crate::time::{Nanos, MILLISECOND};
 use crate::workload::{Event, Workload};
 use dispatcher::Target;
 use feed::FeedTarget;
 use net::Server;
 use poller::{Pace, PollMode, PollTarget};
-use signing::Secret;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -157,76 +158,6 @@ impl LiveError {
     }
 }
 
-/// A validated external receiver URL: `http://host[:port]/path`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceiverUrl {
-    uri: http::Uri,
-    authority: String,
-    host: String,
-    path: String,
-}
-
-impl ReceiverUrl {
-    /// Parses `http://host[:port][/path]`; `https` and anything without a host are refused.
-    pub fn parse(text: &str) -> Result<ReceiverUrl, String> {
-        let uri: http::Uri = text.parse().map_err(|e| {
-            format!("`{text}` is not a URL ({e}); expected http://127.0.0.1:PORT/path")
-        })?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!(
-                "`{text}`: only http:// receivers are supported (no TLS on loopback); expected http://127.0.0.1:PORT/path"
-            ));
-        }
-        let Some(auth) = uri.authority() else {
-            return Err(format!(
-                "`{text}` has no host; expected http://127.0.0.1:PORT/path"
-            ));
-        };
-        if auth.as_str().contains('@') {
-            return Err(format!(
-                "`{text}`: credentials in the URL are not supported"
-            ));
-        }
-        let path = uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
-        Ok(ReceiverUrl {
-            authority: auth.as_str().to_string(),
-            host: auth.host().trim_matches(['[', ']']).to_string(),
-            path,
-            uri,
-        })
-    }
-
-    /// The URL of a built-in receiver at `addr`.
-    pub fn local(addr: SocketAddr) -> ReceiverUrl {
-        ReceiverUrl::parse(&format!("http://{addr}/webhook"))
-            .expect("a socket address makes a valid URL")
-    }
-
-    /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`) or `localhost`.
-    pub fn is_loopback(&self) -> bool {
-        self.host.eq_ignore_ascii_case("localhost")
-            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    }
-
-    /// The full URI.
-    pub fn uri(&self) -> &http::Uri {
-        &self.uri
-    }
-
-    /// `host:port` as written.
-    pub fn authority(&self) -> &str {
-        &self.authority
-    }
-
-    /// Path and query (`/` when empty).
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-}
-
 /// Everything a live run measured.
 #[derive(Debug, Clone)]
 pub struct LiveRun {
@@ -236,7 +167,9 @@ pub struct LiveRun {
     pub provider: Vec<KindStats>,
     /// Built-in receiver counters per consumer (`None` for pollers and external receivers).
     pub receivers: Vec<Option<ReceiverStats>>,
-    /// Secrets generated for webhook consumers without one: `(consumer, whsec_…)`.
+    /// Secrets generated for webhook consumers without one: `(consumer, secret text)`, each in
+    /// its scheme's own form (for `discord`, the private-key seed; see
+    /// [`Secret::public_key_hex`]).
     pub generated_secrets: Vec<(String, String)>,
     /// Largest delay between an event's scheduled time and its publication, scenario ns.
     pub max_emit_lag: Nanos,
@@ -295,7 +228,7 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
         ConsumerKind::Poll(_) => Ok(()),
         ConsumerKind::Feed(_) => Ok(()),
         ConsumerKind::Webhook(wp) => {
-            if let Some(text) = &wp.url {
+            if let Some(url) = &wp.url {
                 if wp.thin {
                     return Err(LiveError::Options(format!(
                         "consumer `{}`: `webhook-thin` with an external `url` is not supported: \
@@ -304,11 +237,10 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
                         cp.name
                     )));
                 }
-                let url = ReceiverUrl::parse(text).map_err(LiveError::Options)?;
                 if !url.is_loopback() && !opts.allow_remote_receiver {
                     return Err(LiveError::RemoteReceiver {
                         consumer: cp.name.clone(),
-                        url: text.clone(),
+                        url: url.as_str().to_string(),
                     });
                 }
             }
@@ -366,16 +298,21 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
             })),
             ConsumerKind::Webhook(wp) => {
                 let secret = match &wp.secret {
-                    Some(text) => Secret::parse(text)
-                        .map_err(|e| LiveError::Options(format!("consumer `{}`: {e}", cp.name)))?,
+                    Some(secret) if !secret.can_sign(wp.signature) => {
+                        return Err(LiveError::Options(format!(
+                            "consumer `{}`: its secret cannot sign {} deliveries",
+                            cp.name, wp.signature
+                        )));
+                    }
+                    Some(secret) => secret.clone(),
                     None => {
-                        let s = Secret::generate(&mut rand::rng());
+                        let s = Secret::generate_for(wp.signature, &mut rand::rng());
                         generated_secrets.push((cp.name.clone(), s.as_str().to_string()));
                         s
                     }
                 };
                 let (url, receiver) = match &wp.url {
-                    Some(text) => (ReceiverUrl::parse(text).map_err(LiveError::Options)?, None),
+                    Some(url) => (url.clone(), None),
                     None => {
                         let mut cfg =
                             ReceiverConfig::new(wp.signature, secret.clone(), books[i].clone());

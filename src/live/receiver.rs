@@ -29,11 +29,11 @@ use super::clock::Clock;
 use super::net::HttpClient;
 use super::net::{self, Handler, Refused};
 use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
-use super::signing::{self, Scheme, Secret, DEFAULT_TOLERANCE_S};
 use crate::metrics::Outcome;
 use crate::policy::{outage_at, Outage, OutageMode};
 use crate::rng::Rng;
 use crate::scenario::Dist;
+use crate::signing::{self, Scheme, Secret, DEFAULT_TOLERANCE_S};
 use crate::time::Nanos;
 use bytes::Bytes;
 use http::HeaderMap;
@@ -441,18 +441,25 @@ impl Handler for Receiver {
             }
             Err(_) => return self.reject(&c.bad_request, 400, "body could not be read"),
         };
+        let url = signing::request_url(&parts.uri, &parts.headers);
+        let received = signing::Received {
+            method: parts.method.as_str(),
+            url: &url,
+            headers: &parts.headers,
+            body: &body,
+        };
         let verified = match signing::verify(
             self.cfg.scheme,
             &self.cfg.secret,
-            &parts.headers,
-            &body,
+            &received,
             unix_now(),
             self.cfg.tolerance_s,
         ) {
             Ok(v) => v,
             Err(e) => return self.reject(&c.unauthorized, 401, &e.to_string()),
         };
-        let Ok(parsed) = serde_json::from_slice::<Body>(&body) else {
+        let payload = signing::json_payload(self.cfg.scheme, &body);
+        let Some(Ok(parsed)) = payload.map(|p| serde_json::from_slice::<Body>(&p)) else {
             return self.reject(
                 &c.bad_request,
                 400,

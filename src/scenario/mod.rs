@@ -415,13 +415,17 @@ pub struct Consumer {
     /// Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_after: Option<Duration>,
-    /// Webhook strategies, live engine: how deliveries are signed, `"standard-webhooks"`
-    /// (`webhook-signature: v1,<base64>`), `"stripe"` (`Stripe-Signature: t=…,v1=<hex>`) or
-    /// `"github"` (`X-Hub-Signature-256: sha256=<hex>`). Default `"standard-webhooks"`.
+    /// Webhook strategies, live engine: how deliveries are signed, one of
+    /// `"standard-webhooks"`, `"stripe"`, `"github"`, `"shopify"`, `"slack"`, `"twilio"`,
+    /// `"discord"` (each provider's real scheme; see [`crate::signing`]). Default
+    /// `"standard-webhooks"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
-    /// Webhook strategies, live engine: the signing secret, `"whsec_<base64>"`. Default: a
-    /// random 24-byte secret generated per run and printed, so a user's own receiver can verify.
+    /// Webhook strategies, live engine: the signing secret in the scheme's own form:
+    /// `"whsec_<base64>"` for Standard Webhooks, the 32-byte Ed25519 seed as 64 hex digits for
+    /// Discord, any non-empty text for the others (used byte for byte). Default: a random
+    /// secret in that form, generated per run and printed (with the public key, for Discord),
+    /// so a user's own receiver can verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     /// Webhook strategies, live engine: deliver to this receiver (`"http://127.0.0.1:PORT/path"`)

@@ -13,11 +13,11 @@ use super::{
     DEFAULT_FACTOR, DEFAULT_HOLD, DEFAULT_MAX_INTERVAL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL,
     DEFAULT_PROCESSING_TIME, DEFAULT_RECONCILE_INTERVAL, DEFAULT_RETRY,
 };
-use crate::live::signing::{Scheme, Secret};
 use crate::policy::{
     AdaptiveInterval, ApiLimit, DeliveryRules, FailureShare, Outage, OutageMode, RetryOn,
     RetryPolicy, SizeModel,
 };
+use crate::signing::{ReceiverUrl, Scheme, Secret};
 use crate::time::{parse_duration, Duration, Nanos, DAY, SECOND};
 use std::fmt;
 use std::path::Path;
@@ -211,12 +211,12 @@ pub struct WebhookPlan {
     pub ordered: bool,
     /// Signing scheme of deliveries (live engine). Default Standard Webhooks.
     pub signature: Scheme,
-    /// Signing secret as written (validated, normalised to `whsec_…`); `None` = generate one per
-    /// run (live engine).
-    pub secret: Option<String>,
-    /// External receiver URL (validated `http://host:port/path`); `None` = built-in receiver.
+    /// Signing secret, parsed in the scheme's own form; `None` = generate one per run (live
+    /// engine).
+    pub secret: Option<Secret>,
+    /// External receiver URL (`http://host:port/path`); `None` = built-in receiver.
     /// Whether a non-loopback host is allowed is decided at run time by the CLI flag.
-    pub url: Option<String>,
+    pub url: Option<ReceiverUrl>,
 }
 
 /// Strategy-specific resolved settings, by family.
@@ -950,20 +950,26 @@ fn consumer(
             };
             x.signature = Some(signature.name().into());
             let secret = raw.secret.as_deref().and_then(|text| {
-                Secret::parse(text)
-                    .map(|s| s.as_str().to_string())
-                    .map_err(|_| {
+                Secret::new(signature, text)
+                    .map_err(|e| {
                         c.fail(
                             &at("secret"),
-                            "not a usable secret; expected \"whsec_\" followed by standard base64 (leave it out and hookbench generates and prints one)",
+                            format!(
+                                "{} {signature} secret; expected {} (leave it out and hookbench generates and prints one)",
+                                if e == crate::signing::SignError::EmptySecret {
+                                    "an empty"
+                                } else {
+                                    "not a usable"
+                                },
+                                Secret::expected_form(signature)
+                            ),
                         )
                     })
                     .ok()
             });
             x.secret = raw.secret.clone();
             let url = raw.url.as_deref().and_then(|text| {
-                crate::live::ReceiverUrl::parse(text)
-                    .map(|_| text.to_string())
+                ReceiverUrl::parse(text)
                     .map_err(|e| c.fail(&at("url"), e))
                     .ok()
             });
