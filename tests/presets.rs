@@ -336,29 +336,36 @@ fn bad_rate_limits_and_rules_are_located() {
 }
 
 #[test]
-fn a_preset_signs_with_its_scheme_once_the_signing_module_knows_it() {
-    use hookbench::live::signing::Scheme;
-    for p in &presets::PRESETS {
+fn a_preset_signs_with_its_providers_scheme() {
+    use hookbench::signing::Scheme;
+    let want = [
+        ("stripe", Scheme::Stripe),
+        ("github", Scheme::Github),
+        ("shopify", Scheme::Shopify),
+        ("twilio", Scheme::Twilio),
+        ("slack", Scheme::Slack),
+        ("discord", Scheme::Discord),
+        ("svix", Scheme::StandardWebhooks),
+        ("standard-webhooks", Scheme::StandardWebhooks),
+    ];
+    assert_eq!(want.len(), presets::PRESETS.len());
+    for (name, scheme) in want {
         let plan = plan(&scenario(
-            &format!("provider = \"{}\"", p.name),
+            &format!("provider = \"{name}\""),
             "[[consumer]]\nname = \"h\"\nstrategy = \"webhook\"\n",
         ));
         let ConsumerKind::Webhook(w) = &plan.consumers[0].kind else {
             panic!()
         };
-        let want = p
-            .delivery
-            .signature
-            .parse::<Scheme>()
-            .unwrap_or(Scheme::StandardWebhooks);
-        assert_eq!(w.signature, want, "{}", p.name);
+        assert_eq!(w.signature, scheme, "{name}");
     }
-    // The schemes hookbench signs with today are used as documented.
-    for (preset, scheme) in [
-        ("stripe", "stripe"),
-        ("github", "github"),
-        ("svix", "standard-webhooks"),
-    ] {
-        assert_eq!(presets::find(preset).unwrap().delivery.signature, scheme);
-    }
+    // `signature = …` still wins.
+    let plan = plan(&scenario(
+        "",
+        "[[consumer]]\nname = \"h\"\nstrategy = \"webhook\"\nprovider = \"discord\"\nsignature = \"stripe\"\n",
+    ));
+    let ConsumerKind::Webhook(w) = &plan.consumers[0].kind else {
+        panic!()
+    };
+    assert_eq!(w.signature, Scheme::Stripe);
 }

@@ -16,6 +16,7 @@
 
 use super::retry_spec::{RetrySpec, RetryTable};
 use crate::policy::{ApiLimit, DeliveryRules, FailureShare, RateLimitModel, RetryOn};
+use crate::signing::Scheme;
 use crate::time::{format_duration, Duration, Nanos, DAY, HOUR, MINUTE, SECOND};
 
 /// How a preset writes its retry schedule (becomes the consumer's `retry`).
@@ -107,15 +108,6 @@ impl RetryPreset {
     }
 }
 
-/// How a webhook body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Body {
-    /// `application/json`.
-    Json,
-    /// `application/x-www-form-urlencoded` (Twilio).
-    Form,
-}
-
 /// The push side of a provider.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delivery {
@@ -128,11 +120,9 @@ pub struct Delivery {
     pub connect_timeout: Option<Nanos>,
     /// Which failures are retried and when the endpoint is disabled.
     pub rules: DeliveryRules,
-    /// Signature scheme name (`signature = …`); a scheme hookbench's signing module does not
-    /// know yet falls back to `standard-webhooks` (see [`super::validate`]).
-    pub signature: &'static str,
-    /// Body encoding. Recorded only: the live engine sends JSON.
-    pub body: Body,
+    /// Signature scheme (`signature = …`); it also decides the body encoding (Twilio's is
+    /// form-encoded, the others JSON; see [`crate::signing::encode_body`]).
+    pub signature: Scheme,
 }
 
 /// The pull side of a provider: the API a poller talks to.
@@ -201,8 +191,7 @@ pub const PRESETS: [Preset; 8] = [
             timeout: 20 * SECOND,
             connect_timeout: None,
             rules: NO_RULES,
-            signature: "stripe",
-            body: Body::Json,
+            signature: Scheme::Stripe,
         },
         api: Some(Api {
             rate_limit: RateLimitModel::TokenBucket {
@@ -234,8 +223,7 @@ pub const PRESETS: [Preset; 8] = [
             timeout: 10 * SECOND,
             connect_timeout: None,
             rules: NO_RULES,
-            signature: "github",
-            body: Body::Json,
+            signature: Scheme::Github,
         },
         api: Some(Api {
             rate_limit: RateLimitModel::FixedWindow {
@@ -274,8 +262,7 @@ pub const PRESETS: [Preset; 8] = [
                 disable_after_attempts: Some(9),
                 ..NO_RULES
             },
-            signature: "shopify",
-            body: Body::Json,
+            signature: Scheme::Shopify,
         },
         api: Some(Api {
             rate_limit: RateLimitModel::LeakyBucket {
@@ -310,8 +297,7 @@ pub const PRESETS: [Preset; 8] = [
                 retry_on: RetryOn::Connection,
                 ..NO_RULES
             },
-            signature: "twilio",
-            body: Body::Form,
+            signature: Scheme::Twilio,
         },
         api: Some(Api {
             rate_limit: RateLimitModel::TokenBucket {
@@ -350,8 +336,7 @@ pub const PRESETS: [Preset; 8] = [
                 }),
                 ..NO_RULES
             },
-            signature: "slack",
-            body: Body::Json,
+            signature: Scheme::Slack,
         },
         api: Some(Api {
             rate_limit: RateLimitModel::TokenBucket {
@@ -388,8 +373,7 @@ pub const PRESETS: [Preset; 8] = [
             timeout: 3 * SECOND,
             connect_timeout: None,
             rules: NO_RULES,
-            signature: "discord",
-            body: Body::Json,
+            signature: Scheme::Discord,
         },
         api: Some(Api {
             rate_limit: RateLimitModel::TokenBucket {
@@ -424,8 +408,7 @@ pub const PRESETS: [Preset; 8] = [
                 disable_after: Some(5 * DAY),
                 ..NO_RULES
             },
-            signature: "standard-webhooks",
-            body: Body::Json,
+            signature: Scheme::StandardWebhooks,
         },
         api: None,
         sources: &[
@@ -447,8 +430,7 @@ pub const PRESETS: [Preset; 8] = [
                 disable_on_gone: true,
                 ..NO_RULES
             },
-            signature: "standard-webhooks",
-            body: Body::Json,
+            signature: Scheme::StandardWebhooks,
         },
         api: None,
         sources: &[
@@ -524,6 +506,12 @@ fn describe_disable(r: &DeliveryRules) -> String {
     }
 }
 
+/// How deliveries signed with `scheme` are encoded, as the signing module encodes them.
+fn body(scheme: Scheme) -> String {
+    let (content_type, _) = crate::signing::encode_body(scheme, "evt_0", "{}".into());
+    format!("{}, fat", content_type.to_str().unwrap_or("?"))
+}
+
 /// The documented rows of one preset: `(field, value, source)`.
 pub fn rows(p: &Preset) -> Vec<(&'static str, String, &'static str)> {
     let d = &p.delivery;
@@ -550,15 +538,12 @@ pub fn rows(p: &Preset) -> Vec<(&'static str, String, &'static str)> {
             format!("{failure}; disabled {}", describe_disable(&d.rules)),
             source("disable"),
         ),
-        ("signature", d.signature.to_string(), source("signature")),
         (
-            "body",
-            match d.body {
-                Body::Json => "JSON, fat".to_string(),
-                Body::Form => "form-encoded, fat".to_string(),
-            },
-            source("body"),
+            "signature",
+            d.signature.name().to_string(),
+            source("signature"),
         ),
+        ("body", body(d.signature), source("body")),
     ];
     if let Some(a) = &p.api {
         out.push((

@@ -938,10 +938,8 @@ fn consumer(
                 }
             });
             let signature = match raw.signature.as_deref() {
-                // A preset's scheme that the signing module does not know yet falls back to
-                // Standard Webhooks (see docs/providers.md).
                 None => delivery
-                    .and_then(|d| d.signature.parse().ok())
+                    .map(|d| d.signature)
                     .unwrap_or(Scheme::StandardWebhooks),
                 Some(text) => text.parse().unwrap_or_else(|e| {
                     c.fail(&at("signature"), format!("{e}"));
