@@ -436,7 +436,7 @@ retry = {{ delays = ["100ms", "100ms"] }}
 
 /// Every preset on the live engine: deliveries signed with each provider's scheme reach the
 /// built-in receivers, which verify them (a forged or mis-encoded delivery would be refused
-/// and count as failed), and every poller runs against its provider's limit.
+/// with 401 or 400), and every poller runs against its provider's limit.
 #[test]
 fn all_presets_run_on_the_live_engine() {
     use hookbench::live::{self, LiveOptions};
@@ -470,12 +470,19 @@ delay = "2ms"
     };
     let run = live::run(&plan, &opts).unwrap();
     run.report.check_invariants().unwrap();
-    for c in &run.report.consumers {
-        let ev = c.events.unwrap();
+    for (i, c) in run.report.consumers.iter().enumerate() {
         if c.name.ends_with("-hook") {
-            assert_eq!(c.failed, 0, "{}: {ev:?}", c.name);
-            assert_eq!(ev.lost, 0, "{}", c.name);
-            assert!(ev.observed > 50, "{}: {ev:?}", c.name);
+            // Every delivery verified: none refused for its signature or encoding. (On a
+            // loaded machine a 3 s timeout, 0.6 s real at K = 5, may still expire: counts of
+            // failed attempts are not asserted.)
+            let rx = run.receivers[i].expect("a built-in receiver");
+            assert_eq!(
+                (rx.unauthorized, rx.bad_request),
+                (0, 0),
+                "{}: {rx:?}",
+                c.name
+            );
+            assert!(rx.accepted > 50, "{}: {rx:?}", c.name);
         } else {
             assert!(c.requests > 0, "{}", c.name);
         }
