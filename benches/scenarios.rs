@@ -7,7 +7,10 @@
 //! `cargo bench -- <filter>` runs only the scenarios whose file stem contains a filter word.
 //! A scenario that fails is reported and the others still run; its previous results stay
 //! untouched (results folders are replaced atomically), and the job exits non-zero at the end.
+//! Last, the README's marked result sections are regenerated from `results/`
+//! (`hookbench readme`), so its figures are the ones just measured.
 
+use hookbench::report::readme;
 use hookbench::runner::run_all;
 use std::path::Path;
 
@@ -35,6 +38,17 @@ fn main() {
         summary.ran.len(),
         summary.failed.len()
     );
+    match readme::update(Path::new("README.md"), Path::new("results"), false) {
+        Ok(g) => println!(
+            "README.md: {} marked sections regenerated from results/, {} changed",
+            g.sections,
+            g.changed.len()
+        ),
+        Err(e) => {
+            eprintln!("README.md: {e}");
+            std::process::exit(1);
+        }
+    }
     if !summary.failed.is_empty() {
         for (what, _) in &summary.failed {
             eprintln!("failed: {what}");

@@ -1,15 +1,19 @@
-//! The command line: `hookbench run | check | chart | list`.
+//! The command line: `hookbench run | check | chart | readme | list`.
+//!
+//! Each subcommand is a variant of [`Command`] and an arm of [`dispatch`]; the work itself
+//! lives in the library (`runner`, `report`, `scenario`), so a new subcommand is a few lines
+//! here.
 //!
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
 //! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
 
-use crate::live::{self, LiveOptions};
-use crate::metrics::RunReport;
+use crate::engine::RunError;
+pub use crate::engine::{Engine, RunFlags};
+use crate::live::LiveOptions;
 use crate::report;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, Plan};
-use crate::sim::{self, SimOptions};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +42,13 @@ pub enum Command {
         /// Engine: the discrete-event simulation or real HTTP on loopback.
         #[arg(long, value_enum, default_value_t = Engine::Sim)]
         engine: Engine,
-        /// Threads for sweep points (default: all cores).
+        /// Runs per point on seeds SEED, SEED+1, …: summary.csv gets means and 95 % confidence
+        /// half-widths, replications.csv every run (default: the scenario's `replications`,
+        /// else 1). At most 1000.
+        #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=scenario::MAX_REPLICATIONS as i64))]
+        replications: Option<u32>,
+        /// Threads for sweep points and replications on the simulator (default: all cores).
+        /// The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Print nothing but errors (no table, no progress bar).
@@ -62,21 +72,25 @@ pub enum Command {
         /// A results folder (holding summary.csv).
         dir: PathBuf,
     },
+    /// Regenerate the README's marked result sections (`<!-- results:FOLDER:KIND -->` …
+    /// `<!-- /results -->`) from the results folders.
+    Readme {
+        /// The README to update.
+        #[arg(default_value = "README.md")]
+        file: PathBuf,
+        /// Folder of results folders (default: `results/` beside the README).
+        #[arg(long, value_name = "DIR")]
+        results: Option<PathBuf>,
+        /// Change nothing; exit 1 when a marked section differs from what the results give.
+        #[arg(long)]
+        check: bool,
+    },
     /// List the scenarios in a folder with their descriptions.
     List {
         /// Folder of scenario files.
         #[arg(default_value = "scenarios")]
         dir: PathBuf,
     },
-}
-
-/// Which engine runs the scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Engine {
-    /// Discrete-event simulation in virtual time (deterministic).
-    Sim,
-    /// Real tokio + hyper servers and clients on 127.0.0.1.
-    Live,
 }
 
 /// A command's failure, sorted by exit code.
@@ -91,6 +105,15 @@ pub enum CliError {
     /// Exit code 1: writing the output failed (a closed pipe is not reported).
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+}
+
+impl From<RunError> for CliError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::BadInput(m) => CliError::BadInput(m),
+            RunError::Other(e) => CliError::Other(e),
+        }
+    }
 }
 
 impl CliError {
@@ -129,52 +152,6 @@ pub fn load(path: &Path) -> Result<(scenario::Scenario, Plan), CliError> {
     scenario::load_file(path).map_err(|e| CliError::BadInput(e.to_string()))
 }
 
-/// Engine-specific command-line flags of `run`.
-#[derive(Debug, Clone, Default)]
-pub struct RunFlags {
-    /// Live engine: time scale, remote receivers, drain.
-    pub live: LiveOptions,
-}
-
-/// Runs a plan on the chosen engine. A live run prints generated webhook secrets and the
-/// provider's own counts to stderr.
-pub fn execute(plan: &Plan, engine: Engine, flags: &RunFlags) -> Result<RunReport, CliError> {
-    match engine {
-        Engine::Sim => {
-            sim::run(plan, SimOptions::default()).map_err(|e| CliError::Other(anyhow::anyhow!(e)))
-        }
-        Engine::Live => {
-            let run = live::run(plan, &flags.live).map_err(|e| {
-                if e.is_bad_input() {
-                    CliError::BadInput(e.to_string())
-                } else {
-                    CliError::Other(anyhow::anyhow!(e))
-                }
-            })?;
-            for (name, secret) in &run.generated_secrets {
-                eprintln!("consumer `{name}`: generated signing secret {secret}");
-                if let Some(key) = public_key(plan, name, secret) {
-                    eprintln!("consumer `{name}`: Ed25519 public key (verify with it) {key}");
-                }
-            }
-            eprint!("{}", live::provider_summary(plan, &run));
-            Ok(run.report)
-        }
-    }
-}
-
-/// The public key a receiver verifies consumer `name`'s deliveries with, when its scheme is
-/// an Ed25519 one (Discord) and `secret` is the generated private-key seed.
-fn public_key(plan: &Plan, name: &str, secret: &str) -> Option<String> {
-    let consumer = plan.consumers.iter().find(|c| c.name == name)?;
-    let scenario::ConsumerKind::Webhook(wp) = &consumer.kind else {
-        return None;
-    };
-    crate::signing::Secret::new(wp.signature, secret)
-        .ok()?
-        .public_key_hex()
-}
-
 /// Runs the parsed command line, writing what it prints to `out`.
 pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
@@ -183,6 +160,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             out: out_dir,
             seed,
             engine,
+            replications,
             threads,
             quiet,
             time_scale,
@@ -191,6 +169,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let opts = RunOptions {
                 engine,
                 seed,
+                replications,
                 out: out_dir,
                 threads,
                 duration: None,
@@ -205,17 +184,23 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             };
             let outcome = runner::run_file(&scenario, &opts)?;
             if !quiet {
-                let first = &outcome.runs[0].1;
+                let first = &outcome.points[0].reps[0];
+                let reps = outcome.replications();
                 writeln!(
                     out,
-                    "{} — {} engine, seed {}, {} per run, {} events emitted{}",
+                    "{} — {} engine, {}, {} per run, {} events emitted{}{}",
                     outcome.scenario.name,
                     first.engine.name(),
-                    first.seed,
+                    if reps > 1 {
+                        format!("seeds {}–{}", first.seed, first.seed + reps as u64 - 1)
+                    } else {
+                        format!("seed {}", first.seed)
+                    },
                     crate::time::format_duration(first.duration),
-                    report::table::thousands(first.events_emitted),
-                    if outcome.runs.len() > 1 {
-                        format!(", {} sweep points", outcome.runs.len())
+                    report::fmt::thousands(first.events_emitted),
+                    if reps > 1 { " (first seed)" } else { "" },
+                    if outcome.points.len() > 1 {
+                        format!(", {} sweep points", outcome.points.len())
                     } else {
                         String::new()
                     }
@@ -255,6 +240,11 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             }
             Ok(())
         }
+        Command::Readme {
+            file,
+            results,
+            check,
+        } => readme(&file, results, check, out),
         Command::List { dir } => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?
@@ -271,4 +261,44 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// `hookbench readme [--check] [--results DIR] [FILE]`: regenerates (or checks) the README's
+/// marked result sections.
+fn readme(
+    file: &Path,
+    results: Option<PathBuf>,
+    check: bool,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let root = results.unwrap_or_else(|| {
+        file.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("results")
+    });
+    let g = report::readme::update(file, &root, check).map_err(|e| match e {
+        report::readme::ReadmeError::Marker(m) => CliError::BadInput(m),
+        report::readme::ReadmeError::Results(e) => CliError::Other(e),
+    })?;
+    if check && !g.changed.is_empty() {
+        return Err(CliError::Other(anyhow::anyhow!(
+            "{} differs from {} in {} of {} marked sections:\n  {}\nrun `hookbench readme {}` to regenerate them",
+            file.display(),
+            root.display(),
+            g.changed.len(),
+            g.sections,
+            g.changed.join("\n  "),
+            file.display()
+        )));
+    }
+    let verb = if check { "up to date" } else { "regenerated" };
+    writeln!(
+        out,
+        "{}: {} marked sections {verb}, {} changed",
+        file.display(),
+        g.sections,
+        if check { 0 } else { g.changed.len() }
+    )?;
+    Ok(())
 }

@@ -18,9 +18,10 @@
 //! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
-//! | [`report`] | one writer per output format (CSV, `.hgrm`, terminal table, charts, Markdown) |
-//! | [`runner`] | one scenario file end to end: sweep points in parallel, atomic results folder |
-//! | [`cli`] | the `hookbench` command line |
+//! | [`report`] | one writer per output format (CSV with its one column schema and replication statistics, `.hgrm`, terminal table, charts, Markdown, the README's generated sections) |
+//! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
+//! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, the `cargo bench` batch (imports `engine`, never `cli`) |
+//! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
 //! `RunReport` → `report` writers. `signing` depends on no other module of the crate; the
@@ -28,6 +29,7 @@
 //! verify.
 
 pub mod cli;
+pub mod engine;
 pub mod live;
 pub mod metrics;
 pub mod policy;

@@ -1,15 +1,19 @@
-//! Running a scenario file end to end: expand its sweep, run every point (in parallel on the
-//! available cores for the simulator), and write the results folder atomically with its CSV,
-//! `.hgrm`, charts, report and a copy of the expanded scenario.
+//! Running scenario files end to end: expand a scenario's sweep, run every point and every
+//! replication (in parallel on the available cores for the simulator), and write the results
+//! folder atomically with its CSV, `.hgrm`, charts, report and a copy of the expanded
+//! scenario; and `cargo bench`'s batch of every scenario ([`run_all`]).
 //!
 //! Shared by `hookbench run` and the `cargo bench` scenario runner, so both produce the same
-//! folders. Points are independent runs on the same seed, so running them on several threads
-//! changes nothing in the output: results are collected by point index, not completion order.
+//! folders. The runner knows scenario files and results folders; how a plan is executed is
+//! [`Engine::run`]'s business, and the command line is the CLI's (this module never imports
+//! it). Points and replications are independent runs (replication `r` of a point runs on seed
+//! `seed + r`), so running them on several threads changes nothing in the output: results are
+//! collected by index, not completion order.
 
-use crate::cli::{execute, CliError, Engine, RunFlags};
+use crate::engine::{Engine, RunError, RunFlags};
 use crate::metrics::RunReport;
-use crate::report::{self, SummaryRow};
-use crate::scenario::{self, Point, Scenario};
+use crate::report::{self, PointRuns, Results};
+use crate::scenario::{self, Plan, Scenario};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,9 +29,12 @@ pub struct RunOptions {
     pub engine: Engine,
     /// Override the scenario's seed.
     pub seed: Option<u64>,
+    /// Override the scenario's `replications` (runs per point on seeds `seed`, `seed + 1`, …;
+    /// default: the scenario's, else 1).
+    pub replications: Option<u32>,
     /// Results folder (default `results/<name>/`).
     pub out: Option<PathBuf>,
-    /// Threads for sweep points (default: available cores).
+    /// Threads for sweep points and replications on the simulator (default: available cores).
     pub threads: Option<usize>,
     /// Override the scenario's duration, ns (used for the live runs of `cargo bench`).
     pub duration: Option<u64>,
@@ -37,6 +44,15 @@ pub struct RunOptions {
     pub flags: RunFlags,
 }
 
+/// One sweep point (or the whole of a plain run) as run.
+#[derive(Debug)]
+pub struct PointOutcome {
+    /// Sweep columns (`point` and one per parameter); empty for a plain run.
+    pub params: Vec<(String, String)>,
+    /// One report per replication, in seed order.
+    pub reps: Vec<RunReport>,
+}
+
 /// What a run produced.
 #[derive(Debug)]
 pub struct Outcome {
@@ -44,29 +60,29 @@ pub struct Outcome {
     pub scenario: Scenario,
     /// Where the results went.
     pub dir: PathBuf,
-    /// One report per point, with its sweep parameters.
-    pub runs: Vec<(Vec<(String, String)>, RunReport)>,
+    /// Every point with its replications.
+    pub points: Vec<PointOutcome>,
+    /// The results folder as written (what the table shows).
+    pub results: Results,
 }
 
 impl Outcome {
-    /// The comparison table of every point, with a heading line per sweep point.
+    /// The comparison table of every point (means ± half-widths when replicated), with a
+    /// heading line per sweep point.
     pub fn table(&self) -> String {
-        let mut out = String::new();
-        for (params, report) in &self.runs {
-            if !params.is_empty() {
-                let p: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                out.push_str(&format!("\n[{}]\n", p.join(", ")));
-            }
-            out.push_str(&report::table::render(&SummaryRow::all(report)));
-        }
-        out
+        report::table::render(&self.results)
+    }
+
+    /// Replications per point.
+    pub fn replications(&self) -> usize {
+        self.points.first().map_or(0, |p| p.reps.len())
     }
 }
 
 /// Runs the scenario file at `path` and writes its results folder.
-pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
+pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
     let (scenario, mut points) =
-        scenario::load_points(path).map_err(|e| CliError::BadInput(e.to_string()))?;
+        scenario::load_points(path).map_err(|e| RunError::BadInput(e.to_string()))?;
     for p in &mut points {
         if let Some(seed) = opts.seed {
             p.plan.seed = seed;
@@ -75,29 +91,60 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
             p.plan.duration = d;
         }
     }
-    let reports = run_points(&points, opts)?;
+    let replications = opts
+        .replications
+        .or(scenario.replications.map(|r| r.get()))
+        .unwrap_or(1);
+    if !(1..=scenario::MAX_REPLICATIONS).contains(&replications) {
+        return Err(RunError::BadInput(format!(
+            "replications: {replications}: expected 1 to {}",
+            scenario::MAX_REPLICATIONS
+        )));
+    }
+    let plans: Vec<Vec<Plan>> = points
+        .iter()
+        .map(|p| {
+            (0..u64::from(replications))
+                .map(|r| {
+                    let mut plan = p.plan.clone();
+                    plan.seed = p.plan.seed.wrapping_add(r);
+                    plan
+                })
+                .collect()
+        })
+        .collect();
+    let mut reports = run_plans(&plans, opts)?.into_iter();
     let default_dir = opts.out.is_none();
     let dir = opts
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&scenario.name));
     let sweep = points.len() > 1 || points.iter().any(|p| !p.params.is_empty());
-    let runs: Vec<(Vec<(String, String)>, RunReport)> = points
+    let outcomes: Vec<PointOutcome> = points
         .iter()
-        .zip(reports)
-        .map(|(p, r)| {
+        .map(|p| {
             let mut params = p.params.clone();
             if sweep {
                 params.insert(0, ("point".to_string(), p.index.to_string()));
             }
-            (params, r)
+            PointOutcome {
+                params,
+                reps: reports.by_ref().take(replications as usize).collect(),
+            }
         })
         .collect();
     let mut expanded = scenario.expanded(&points[0].plan);
     expanded.seed = points[0].plan.seed;
     expanded.duration = crate::time::Duration(points[0].plan.duration);
     expanded.sweep = scenario.sweep.clone();
-    let refs: Vec<report::RunWithParams<'_>> = runs.iter().map(|(p, r)| (r, p.clone())).collect();
+    expanded.replications = std::num::NonZeroU32::new(replications).filter(|_| replications > 1);
+    let refs: Vec<PointRuns<'_>> = outcomes
+        .iter()
+        .map(|p| PointRuns {
+            params: p.params.clone(),
+            reps: p.reps.iter().collect(),
+        })
+        .collect();
     let title = match opts.engine {
         Engine::Sim => scenario.name.clone(),
         Engine::Live => format!("{} (live engine)", scenario.name),
@@ -110,10 +157,12 @@ pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, CliError> {
     if default_dir {
         report::write_index(Path::new("results"))?;
     }
+    let results = Results::load(&dir)?;
     Ok(Outcome {
         scenario,
         dir,
-        runs,
+        points: outcomes,
+        results,
     })
 }
 
@@ -133,20 +182,19 @@ fn bar(len: u64, what: &str, enabled: bool) -> ProgressBar {
     pb
 }
 
-/// Runs every point; sim points in parallel, live points one after another.
-fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, CliError> {
-    if points.len() == 1 {
-        let plan = &points[0].plan;
-        if opts.engine == Engine::Sim {
-            let pb = bar(plan.duration, &plan.name, opts.progress);
-            let r = crate::sim::run_with_progress(plan, Default::default(), &mut |t| {
-                pb.set_position(t)
-            })
-            .map_err(|e| CliError::Other(anyhow::anyhow!(e)));
-            pb.finish_and_clear();
-            return Ok(vec![r?]);
-        }
-        return Ok(vec![execute(plan, opts.engine, &opts.flags)?]);
+/// Runs every plan (`plans[point][replication]`) and returns the reports flattened in that
+/// order; simulator runs in parallel, live runs one after another.
+fn run_plans(plans: &[Vec<Plan>], opts: &RunOptions) -> Result<Vec<RunReport>, RunError> {
+    let jobs: Vec<&Plan> = plans.iter().flatten().collect();
+    if jobs.len() == 1 {
+        let plan = jobs[0];
+        let show = opts.progress && opts.engine == Engine::Sim;
+        let pb = bar(plan.duration, &plan.name, show);
+        let r = opts
+            .engine
+            .run(plan, &opts.flags, &mut |t| pb.set_position(t));
+        pb.finish_and_clear();
+        return Ok(vec![r?]);
     }
     let threads = match opts.engine {
         Engine::Live => 1,
@@ -154,23 +202,28 @@ fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, Cli
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
-    .clamp(1, points.len());
+    .clamp(1, jobs.len());
+    let what = if plans.len() > 1 {
+        "sweep"
+    } else {
+        "replications"
+    };
     let pb = bar(
-        points.len() as u64,
-        &format!("{} sweep", points[0].plan.name),
+        jobs.len() as u64,
+        &format!("{} {what}", jobs[0].name),
         opts.progress,
     );
     let next = AtomicUsize::new(0);
-    let slots: Mutex<Vec<Option<Result<RunReport, CliError>>>> =
-        Mutex::new((0..points.len()).map(|_| None).collect());
+    let slots: Mutex<Vec<Option<Result<RunReport, RunError>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= points.len() {
+                if i >= jobs.len() {
                     break;
                 }
-                let r = execute(&points[i].plan, opts.engine, &opts.flags);
+                let r = opts.engine.run(jobs[i], &opts.flags, &mut |_| {});
                 if let Ok(mut slots) = slots.lock() {
                     slots[i] = Some(r);
                 }
@@ -181,10 +234,10 @@ fn run_points(points: &[Point], opts: &RunOptions) -> Result<Vec<RunReport>, Cli
     pb.finish_and_clear();
     let slots = slots
         .into_inner()
-        .map_err(|_| CliError::Other(anyhow::anyhow!("a sweep worker panicked")))?;
+        .map_err(|_| RunError::Other(anyhow::anyhow!("a worker thread panicked")))?;
     slots
         .into_iter()
-        .map(|s| s.unwrap_or_else(|| Err(CliError::Other(anyhow::anyhow!("sweep point not run")))))
+        .map(|s| s.unwrap_or_else(|| Err(RunError::Other(anyhow::anyhow!("a run was not run")))))
         .collect()
 }
 
@@ -198,8 +251,9 @@ pub struct BatchSummary {
 }
 
 /// Runs every `*.toml` in `scenarios` whose file stem contains one of `filters` (all when
-/// empty) into `results/<name>/`, and — when `live` is set — scenarios with a `[live]` table
-/// also on the live engine into `results/<name>-live/`; then writes `results/README.md`.
+/// empty) into `results/<name>/` (with the scenario's `replications`), and — when `live` is
+/// set — scenarios with a `[live]` table also once on the live engine into
+/// `results/<name>-live/`; then writes `results/README.md`.
 /// A failing scenario is reported through `log` and does not stop the others. This is
 /// `cargo bench`'s main job.
 pub fn run_all(
@@ -242,16 +296,19 @@ pub fn run_all(
             let start = std::time::Instant::now();
             let mut flags = RunFlags::default();
             flags.live.time_scale = time_scale;
+            // The live pass runs once: its replications would cost real minutes each (replicate
+            // it by hand with `hookbench run --engine live --replications R`).
             let opts = RunOptions {
                 engine,
                 seed: None,
+                replications: (engine == Engine::Live).then_some(1),
                 out: Some(dir.clone()),
                 threads: None,
                 duration,
                 progress: true,
                 flags,
             };
-            let what = format!("{} ({} engine)", file.display(), engine_name(engine));
+            let what = format!("{} ({} engine)", file.display(), engine.name());
             match run_file(file, &opts) {
                 Ok(outcome) => {
                     log(&format!(
@@ -281,11 +338,4 @@ pub fn run_all(
         }
     }
     Ok(summary)
-}
-
-fn engine_name(e: Engine) -> &'static str {
-    match e {
-        Engine::Sim => "sim",
-        Engine::Live => "live",
-    }
 }

@@ -200,6 +200,20 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "consumer[1].url",
         "http://127.0.0.1:PORT/path",
     ),
+    (
+        "50_zero_replications",
+        3,
+        16,
+        "replications",
+        "expected a nonzero",
+    ),
+    (
+        "51_too_many_replications",
+        3,
+        16,
+        "replications",
+        "at most 1000",
+    ),
 ];
 
 fn hookbench(args: &[&std::ffi::OsStr]) -> Output {
@@ -310,4 +324,22 @@ fn mutated_files_never_panic() {
             );
         }
     }
+}
+
+#[test]
+fn zero_replications_on_the_command_line_is_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = hookbench(&[
+        "run".as_ref(),
+        "scenarios/stripe_payments.toml".as_ref(),
+        "--replications".as_ref(),
+        "0".as_ref(),
+        "--out".as_ref(),
+        out_dir.as_os_str(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--replications"), "{stderr}");
+    assert!(!out_dir.exists());
 }

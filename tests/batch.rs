@@ -67,3 +67,29 @@ fn a_broken_scenario_does_not_stop_the_others() {
     let s = run_all(&scenarios, &results, &["c-last".into()], false, &mut |_| {}).unwrap();
     assert_eq!((s.ran.len(), s.failed.len()), (1, 0));
 }
+
+/// `cargo bench` honours a scenario's top-level `replications`.
+#[test]
+fn the_batch_replicates_what_the_scenario_asks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios = tmp.path().join("scenarios");
+    let results = tmp.path().join("results");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(
+        scenarios.join("rep.toml"),
+        GOOD.replace("NAME", "rep")
+            .replace("duration = \"2m\"", "duration = \"2m\"\nreplications = 3"),
+    )
+    .unwrap();
+    let s = run_all(&scenarios, &results, &[], false, &mut |_| {}).unwrap();
+    assert!(s.failed.is_empty(), "{:?}", s.failed);
+    let summary = std::fs::read_to_string(results.join("rep/summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = summary.lines().nth(1).unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == "replications").unwrap();
+    assert_eq!(row[at], "3");
+    let reps = std::fs::read_to_string(results.join("rep/replications.csv")).unwrap();
+    assert_eq!(reps.lines().count(), 1 + 3);
+    let copy = std::fs::read_to_string(results.join("rep/scenario.toml")).unwrap();
+    assert!(copy.contains("replications = 3"), "{copy}");
+}

@@ -2,7 +2,7 @@
 //! After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test --test golden` and
 //! review the diff: these files are an interface people build on.
 
-use hookbench::cli::{Engine, RunFlags};
+use hookbench::engine::{Engine, RunFlags};
 use hookbench::runner::{run_file, RunOptions};
 use std::path::Path;
 
@@ -42,6 +42,7 @@ fn csv_and_report_match_golden_files() {
     let opts = RunOptions {
         engine: Engine::Sim,
         seed: None,
+        replications: None,
         out: Some(out.clone()),
         threads: None,
         duration: None,
@@ -58,4 +59,67 @@ fn csv_and_report_match_golden_files() {
     );
     check("report.md", &read("report.md"));
     check("poll.hgrm", &read("poll.hgrm"));
+}
+
+/// Defect 3: a GitHub-style webhook consumer whose receiver is down for the whole run observes
+/// nothing. That is a result: exit 0, every event lost, a valid empty histogram, and the
+/// table and report say so (it used to exit 1 with "gh.hgrm: no percentile rows found" and
+/// write nothing).
+#[test]
+fn a_consumer_that_observes_nothing_is_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("down.toml");
+    std::fs::write(
+        &file,
+        r#"name = "down"
+duration = "5m"
+[workload]
+resources = 20
+mean_change_interval = "1m"
+[[consumer]]
+name = "poll"
+strategy = "poll"
+interval = "10s"
+[[consumer]]
+name = "gh"
+strategy = "webhook"
+retry = "github"
+[[consumer.outages]]
+start = "0s"
+duration = "5m"
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["run", "--quiet", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "exit {:?}: {}",
+        run.status.code(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (rows, _) = hookbench::report::data::read_summary(&out.join("summary.csv")).unwrap();
+    let gh = rows.iter().find(|r| r.consumer == "gh").unwrap();
+    assert!(gh.events_emitted > 0);
+    assert_eq!(gh.events_observed, 0);
+    assert_eq!(gh.events_lost, gh.events_emitted);
+    assert_eq!(gh.latency_samples, Some(0));
+    let hgrm = std::fs::read_to_string(out.join("gh.hgrm")).unwrap();
+    assert!(hgrm.contains("Total count    =            0]"), "{hgrm}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("no event observed"), "{report}");
+    // The terminal table says it too.
+    let table = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(["run", "--out"])
+        .arg(dir.path().join("out2"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stdout).contains("no event observed"));
 }

@@ -73,9 +73,23 @@ proptest! {
         retry in prop::sample::select(vec!["svix", "github", "stripe", "none", "standard-webhooks"]),
         timeout_s in 1u64..20,
         seed in 0u64..1000,
+        delay in prop::sample::select(vec![
+            "{ kind = \"lognormal\", median = \"20ms\", p99 = \"2s\" }",
+            "\"20ms\"",
+            "\"2500ms\"",
+            "\"500ms\"",
+        ]),
+        service in prop::sample::select(vec![
+            "{ kind = \"exponential\", mean = \"5ms\" }",
+            "\"0s\"",
+            "\"2ms\"",
+        ]),
     ) {
+        // Constant delays too: they take the FIFO and arithmetic fast paths, with trips
+        // shorter than, equal to (2.5 s there and back with no service: the 5 s interval of
+        // `poll`) and longer than the interval.
         let provider = format!(
-            "[provider]\nservice_time = {{ kind = \"exponential\", mean = \"5ms\" }}\n{}{}",
+            "[provider]\nservice_time = {service}\n{}{}",
             workers.map(|w| format!("workers = {w}\n")).unwrap_or_default(),
             limit.map(|l| format!("rate_limit = {{ requests = {l} }}\n")).unwrap_or_default(),
         );
@@ -86,7 +100,7 @@ seed = {seed}
 resources = 50
 mean_change_interval = "1m"
 [network]
-delay = {{ kind = "lognormal", median = "20ms", p99 = "2s" }}
+delay = {delay}
 {provider}
 [[consumer]]
 name = "poll"

@@ -469,3 +469,23 @@ fn grid_sweep_with_text_values_and_gaps_still_renders() {
     roxmltree::Document::parse(&svg).unwrap();
     assert!(svg.contains("eager") && svg.contains("jitter=0.5"), "{svg}");
 }
+
+/// Thin webhooks' notifications get their own column in report.md, only where some consumer
+/// has them; folders written before the column existed still read (it is optional).
+#[test]
+fn notifications_column_appears_only_when_there_are_notifications() {
+    let (_tmp, dir) = copy_fixture(SIMPLE);
+    let md = report::markdown::render_report(&Results::load(&dir).unwrap(), "t", "");
+    assert!(!md.contains("| notifications |"), "{md}");
+    let path = dir.join("summary.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{},notifications\n", lines.next().unwrap());
+    for (i, l) in lines.enumerate() {
+        out.push_str(&format!("{l},{}\n", if i == 1 { 4321 } else { 0 }));
+    }
+    fs::write(&path, out).unwrap();
+    let md = report::markdown::render_report(&Results::load(&dir).unwrap(), "t", "");
+    assert!(md.contains("| wasted | notifications | failed |"), "{md}");
+    assert!(md.contains("| 4,321 |"), "{md}");
+}

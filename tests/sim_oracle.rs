@@ -129,3 +129,127 @@ fn every_shipped_scenario() {
     }
     assert!(n >= 9, "only {n} scenarios");
 }
+
+/// Issue #8, defect 1: a poll whose trip outlasts the interval is still one request. 100
+/// resources polled every second for a minute make exactly 6,000 requests (every phase is in
+/// `[0, 1 s)`, so each resource polls 60 times before the end), however long the trip.
+#[test]
+fn every_poll_is_counted_when_the_trip_outlasts_the_interval() {
+    for (delay, service) in [("2500ms", "0s"), ("20ms", "1s"), ("1s", "1s"), ("0s", "0s")] {
+        let p = plan(&format!(
+            r#"name = "long-trip"
+duration = "1m"
+[workload]
+resources = 100
+mean_change_interval = "10s"
+[network]
+delay = "{delay}"
+[provider]
+service_time = "{service}"
+[[consumer]]
+name = "p"
+strategy = "poll"
+interval = "1s"
+[[consumer]]
+name = "c"
+strategy = "poll-conditional"
+interval = "1s"
+"#
+        ));
+        for opts in [
+            SimOptions::default(),
+            SimOptions {
+                analytic_polls: false,
+                ..Default::default()
+            },
+            SimOptions {
+                fast_paths: false,
+                ..Default::default()
+            },
+        ] {
+            let r = sim::run(&p, opts).unwrap();
+            for c in &r.consumers {
+                assert_eq!(
+                    c.requests, 6_000,
+                    "{} delay {delay} service {service} {opts:?}",
+                    c.name
+                );
+                let per_minute: u64 = c.minutes.iter().map(|m| m.requests).sum();
+                assert_eq!(per_minute, 6_000);
+            }
+        }
+        both(&p);
+    }
+}
+
+/// Issue #8, defect 2: a conditional poller whose reply lands exactly at its next issue time.
+/// `docs/event-order.md` says the reply is handled first, so the next poll carries the new
+/// ETag; every path must agree byte for byte.
+#[test]
+fn a_reply_landing_at_the_next_issue_time_is_handled_first() {
+    let p = plan(
+        r#"name = "tie"
+duration = "10m"
+[workload]
+resources = 100
+mean_change_interval = "5s"
+[network]
+delay = "500ms"
+[provider]
+service_time = "0s"
+[[consumer]]
+name = "c"
+strategy = "poll-conditional"
+interval = "1s"
+[[consumer]]
+name = "p"
+strategy = "poll"
+interval = "1s"
+"#,
+    );
+    both(&p);
+    // The rule itself, on one resource counted by hand: it changes at 0.25 s; polls at 0, 1
+    // and 2 s are served at +0.5 s and answered at +1 s, exactly when the next poll leaves.
+    // Poll 0 (ETag 0) reads version 1: 200. Poll 1 leaves at 1 s, when poll 0's reply lands:
+    // handled first, the consumer holds version 1, so poll 1 sends ETag 1 and gets a 304.
+    // Poll 2: 304. Bytes = 3 requests + one 200 + two 304s.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.csv"), "time,resource\n0.25,0\n").unwrap();
+    let p = common::plan_in(
+        r#"name = "tie-by-hand"
+duration = "3s"
+[workload]
+resources = 1
+trace = "t.csv"
+[network]
+delay = "500ms"
+[provider]
+service_time = "0s"
+[[consumer]]
+name = "c"
+strategy = "poll-conditional"
+interval = "1s"
+phase = "aligned"
+"#,
+        dir.path(),
+    );
+    let s = p.sizes;
+    let want = 3 * s.get_request() + s.resource_response() + 2 * s.not_modified();
+    for fast_paths in [true, false] {
+        let r = sim::run(
+            &p,
+            SimOptions {
+                fast_paths,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let c = &r.consumers[0];
+        assert_eq!(
+            (c.requests, c.useful, c.wasted),
+            (3, 1, 1),
+            "fast {fast_paths}"
+        );
+        assert_eq!(c.bytes, want, "fast {fast_paths}");
+    }
+}

@@ -11,6 +11,11 @@
 //! * `<consumer>.hgrm` / `<consumer>@<point>.hgrm`: HdrHistogram percentile
 //!   distributions (Java `outputPercentileDistribution` layout, values in ms).
 //!
+//! The summary's columns are those of [`super::schema`], shared with the writer; the
+//! columns added after the first published schema are optional, so older folders still read.
+//! A replicated run's summary holds means (counts with decimals, read here rounded), a
+//! `replications` column and `<metric>_ci95` half-widths ([`SummaryRow::ci`]).
+//!
 //! Sweeps add a `point` column (0-based) followed by one column per swept
 //! parameter, named by its dotted path (`consumer.poll-10s.interval`). Columns after
 //! `point` are read dynamically; any other unknown column is ignored, so the core
@@ -36,66 +41,26 @@ pub const HGRM_EXT: &str = "hgrm";
 /// Name of the column that marks a sweep; every column after it is a parameter.
 pub const POINT_COLUMN: &str = "point";
 
-/// What a known column holds; used to name the column in parse errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// Free text.
-    Text,
-    /// Non-negative integer (an integral decimal such as `12.0` is accepted).
-    Count,
-    /// Decimal number.
-    Number,
-    /// Decimal number, or empty / `NaN` / `-` / `n/a` for "no value".
-    OptNumber,
+pub use super::schema::ColumnKind;
+use super::schema::{Col, CI_METRICS, CI_SUFFIX, REPLICATIONS_COLUMN};
+
+/// The columns `summary.csv` must have (any order) and what they hold: the required columns
+/// of the one schema, [`super::schema::Col`].
+pub fn summary_columns() -> Vec<(&'static str, ColumnKind)> {
+    Col::ALL
+        .iter()
+        .filter(|c| !c.optional())
+        .map(|c| (c.name(), c.kind()))
+        .collect()
 }
 
-/// The columns `summary.csv` must have (any order) and what they hold.
-pub const SUMMARY_COLUMNS: &[(&str, ColumnKind)] = &[
-    ("consumer", ColumnKind::Text),
-    ("strategy", ColumnKind::Text),
-    ("engine", ColumnKind::Text),
-    ("duration_s", ColumnKind::Number),
-    ("requests", ColumnKind::Count),
-    ("useful", ColumnKind::Count),
-    ("wasted", ColumnKind::Count),
-    ("failed", ColumnKind::Count),
-    ("calls_per_min", ColumnKind::Number),
-    ("p50_ms", ColumnKind::OptNumber),
-    ("p90_ms", ColumnKind::OptNumber),
-    ("p99_ms", ColumnKind::OptNumber),
-    ("p999_ms", ColumnKind::OptNumber),
-    ("max_ms", ColumnKind::OptNumber),
-    ("mean_ms", ColumnKind::OptNumber),
-    ("events_emitted", ColumnKind::Count),
-    ("events_observed", ColumnKind::Count),
-    ("events_lost", ColumnKind::Count),
-    ("events_in_flight", ColumnKind::Count),
-    ("duplicates", ColumnKind::Count),
-    ("coalesced", ColumnKind::Count),
-    ("out_of_order", ColumnKind::Count),
-    ("retries", ColumnKind::Count),
-    ("bytes", ColumnKind::Count),
-    ("freshness", ColumnKind::OptNumber),
-    ("age_ms", ColumnKind::OptNumber),
-    ("provider_busy_ms", ColumnKind::Number),
-    ("wasted_share", ColumnKind::Number),
-    ("scenario", ColumnKind::Text),
-    ("seed", ColumnKind::Count),
-];
+/// Every known column of `summary.csv` (required or not), to locate parse errors.
+fn known_summary_columns() -> Vec<(&'static str, ColumnKind)> {
+    Col::ALL.iter().map(|c| (c.name(), c.kind())).collect()
+}
 
-/// The columns `timeseries.csv` must have (any order) and what they hold.
-pub const TIMESERIES_COLUMNS: &[(&str, ColumnKind)] = &[
-    ("minute", ColumnKind::Count),
-    ("consumer", ColumnKind::Text),
-    ("strategy", ColumnKind::Text),
-    ("requests", ColumnKind::Count),
-    ("useful", ColumnKind::Count),
-    ("wasted", ColumnKind::Count),
-    ("failed", ColumnKind::Count),
-    ("events_observed", ColumnKind::Count),
-    ("bytes", ColumnKind::Count),
-    ("mean_latency_ms", ColumnKind::OptNumber),
-];
+/// The columns `timeseries.csv` must have (any order) and what they hold: the writer's list.
+pub const TIMESERIES_COLUMNS: &[(&str, ColumnKind)] = &super::csv::TIMESERIES_COLUMNS;
 
 /// One row of `summary.csv`: what one consumer cost and delivered over a run.
 ///
@@ -124,6 +89,10 @@ pub struct SummaryRow {
     /// Calls that failed (errors, timeouts).
     #[serde(deserialize_with = "de_count")]
     pub failed: u64,
+    /// Thin-webhook notifications of a new event, neither useful nor wasted (0 in folders
+    /// written before the column existed).
+    #[serde(default, deserialize_with = "de_count")]
+    pub notifications: u64,
     /// Calls per minute (`requests / duration_s * 60`).
     #[serde(deserialize_with = "de_f64")]
     pub calls_per_min: f64,
@@ -145,6 +114,10 @@ pub struct SummaryRow {
     /// Mean event delay, ms.
     #[serde(deserialize_with = "de_opt_f64")]
     pub mean_ms: Option<f64>,
+    /// Observed events with a latency sample, per replication (`None` in folders written
+    /// before the column existed: then no percentile can be judged thin).
+    #[serde(default, deserialize_with = "de_opt_count")]
+    pub latency_samples: Option<u64>,
     /// Events the provider emitted that this consumer should see.
     #[serde(deserialize_with = "de_count")]
     pub events_emitted: u64,
@@ -189,6 +162,13 @@ pub struct SummaryRow {
     /// RNG seed of the run.
     #[serde(deserialize_with = "de_count")]
     pub seed: u64,
+    /// Replications the row averages (1 in folders written before the column existed).
+    #[serde(skip)]
+    pub replications: u64,
+    /// Student-t 95 % half-widths over replications, `(metric column, half-width)` for the
+    /// metrics of [`CI_METRICS`] that have one (none for a single replication).
+    #[serde(skip)]
+    pub ci95: Vec<(String, f64)>,
     /// Sweep point index (0-based); `None` outside sweeps or for an unswept row.
     #[serde(skip)]
     pub point: Option<usize>,
@@ -196,6 +176,13 @@ pub struct SummaryRow {
     /// header order. Empty outside sweeps.
     #[serde(skip)]
     pub params: Vec<(String, String)>,
+}
+
+impl SummaryRow {
+    /// The 95 % half-width of `metric` (a column name such as `p50_ms`), if the row has one.
+    pub fn ci(&self, metric: &str) -> Option<f64> {
+        self.ci95.iter().find(|(m, _)| m == metric).map(|(_, h)| *h)
+    }
 }
 
 /// One row of `timeseries.csv`: one consumer during one simulated minute.
@@ -380,12 +367,31 @@ impl Results {
 
 /// Reads `summary.csv`. Returns the rows and, for sweeps, the parameter column names.
 pub fn read_summary(path: &Path) -> Result<(Vec<SummaryRow>, Option<Vec<String>>)> {
-    let table = read_table(path, SUMMARY_COLUMNS)?;
+    let table = read_table(path, &summary_columns())?;
+    let known = known_summary_columns();
+    let column = |name: &str| table.headers.iter().position(|h| h == name);
+    let replications_col = column(REPLICATIONS_COLUMN);
+    let ci_cols: Vec<(String, usize)> = CI_METRICS
+        .iter()
+        .filter_map(|m| Some((m.name().to_string(), column(&m.ci_name())?)))
+        .collect();
     let mut rows = Vec::with_capacity(table.records.len());
     for (line, record) in &table.records {
-        let mut row: SummaryRow =
-            deserialize_record(path, *line, &table.headers, record, SUMMARY_COLUMNS)?;
+        let mut row: SummaryRow = deserialize_record(path, *line, &table.headers, record, &known)?;
         (row.point, row.params) = table.sweep_values(path, *line, record)?;
+        let at = |what: &str, e: String| {
+            anyhow!("{}: line {line}, column `{what}`: {e}", path.display())
+        };
+        row.replications = match replications_col.map(|i| record.get(i).unwrap_or("").trim()) {
+            None | Some("") => 1,
+            Some(v) => parse_count(v).map_err(|e| at(REPLICATIONS_COLUMN, e))?,
+        };
+        for (metric, i) in &ci_cols {
+            let v = record.get(*i).unwrap_or("");
+            if let Some(h) = parse_opt_f64(v).map_err(|e| at(&format!("{metric}{CI_SUFFIX}"), e))? {
+                row.ci95.push((metric.clone(), h));
+            }
+        }
         rows.push(row);
     }
     Ok((rows, table.sweep_params()))
@@ -517,7 +523,9 @@ pub fn parse_hgrm(text: &str) -> Result<HgrmCurve> {
             total_count,
         });
     }
-    if curve.points.is_empty() {
+    // An empty histogram (a consumer that observed nothing) is a result: header and footer,
+    // no rows, `Total count = 0`.
+    if curve.points.is_empty() && curve.total_count != Some(0) {
         bail!(
             "no percentile rows found (expected HdrHistogram `outputPercentileDistribution` text)"
         );
@@ -669,18 +677,26 @@ fn csv_error(path: &Path, e: &csv::Error, headers: Option<&csv::StringRecord>) -
     }
 }
 
-/// Parses a count written as an integer or as an integral decimal (`12`, `12.0`).
+/// Parses a count written as an integer or as a decimal: a replicated `summary.csv` holds the
+/// mean of a count over replications (`1501.250`), read here rounded to the nearest integer
+/// (the exact mean stays in the file).
 fn parse_count(s: &str) -> std::result::Result<u64, String> {
     let s = s.trim();
     if let Ok(v) = s.parse::<u64>() {
         return Ok(v);
     }
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64 => {
-            Ok(v as u64)
-        }
+        Ok(v) if v.is_finite() && v >= 0.0 && v <= u64::MAX as f64 => Ok(v.round() as u64),
         _ => Err(format!("expected a non-negative integer, got {s:?}")),
     }
+}
+
+fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    parse_count(&s).map(Some).map_err(serde::de::Error::custom)
 }
 
 fn de_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
@@ -749,13 +765,19 @@ mod tests {
         let err = parse_hgrm("1.0 1.5 3\n").unwrap_err();
         assert!(err.to_string().contains("outside 0..1"), "{err}");
         assert!(parse_hgrm("#[Mean = 1.0]\n").is_err());
+        // A consumer that observed nothing: a valid, empty distribution.
+        let empty = crate::report::hgrm::render(&crate::metrics::new_histogram());
+        let c = parse_hgrm(&empty).unwrap();
+        assert!(c.points.is_empty());
+        assert_eq!(c.total_count, Some(0));
     }
 
     #[test]
-    fn counts_accept_integral_decimals_only() {
+    fn counts_accept_means_rounded() {
         assert_eq!(parse_count("12"), Ok(12));
         assert_eq!(parse_count("12.0"), Ok(12));
-        assert!(parse_count("12.5").is_err());
+        assert_eq!(parse_count("1501.250"), Ok(1501));
+        assert_eq!(parse_count("12.5"), Ok(13));
         assert!(parse_count("-1").is_err());
         assert!(parse_count("abc").is_err());
     }

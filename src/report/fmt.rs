@@ -103,6 +103,77 @@ pub fn tick(v: f64) -> String {
     trim_zeros(&fixed(v, decimals))
 }
 
+/// The unit a duration of `ms` milliseconds is shown in: `(ms per unit, decimals, suffix)`.
+fn duration_unit(ms: f64) -> (f64, usize, &'static str) {
+    let a = ms.abs();
+    if a < 1.0 {
+        (1e-3, 0, "µs")
+    } else if a < 1000.0 {
+        (1.0, 1, "ms")
+    } else if a < 60_000.0 {
+        (1000.0, 2, "s")
+    } else if a < 3_600_000.0 {
+        (60_000.0, 1, "min")
+    } else {
+        (3_600_000.0, 1, "h")
+    }
+}
+
+/// A duration given in ms, for people, in the unit its size deserves: `250 µs`, `22.5 ms`,
+/// `5.22 s`, `40.2 min`, `2.1 h`; an en dash when there is none. The one duration format of
+/// every table (terminal, report, README); the CSV keeps milliseconds.
+pub fn duration_ms(v: Option<f64>) -> String {
+    match v {
+        None => "–".to_string(),
+        Some(ms) if !ms.is_finite() => "n/a".to_string(),
+        Some(ms) => {
+            let (scale, d, unit) = duration_unit(ms);
+            format!("{} {unit}", fixed(ms / scale, d))
+        }
+    }
+}
+
+/// [`duration_ms`] with a 95 % half-width in the same unit: `5.11 ± 0.04 s`; without a
+/// half-width exactly [`duration_ms`].
+pub fn duration_ci_ms(v: Option<f64>, ci: Option<f64>) -> String {
+    match (v, ci) {
+        (Some(ms), Some(h)) if ms.is_finite() && h.is_finite() => {
+            let (scale, d, unit) = duration_unit(ms);
+            format!("{} ± {} {unit}", fixed(ms / scale, d), fixed(h / scale, d))
+        }
+        _ => duration_ms(v),
+    }
+}
+
+/// [`human`] with a 95 % half-width at the value's precision: `66.8 ± 1.2`; without a
+/// half-width exactly [`human`].
+pub fn human_ci(v: f64, ci: Option<f64>) -> String {
+    let Some(h) = ci.filter(|h| h.is_finite() && v.is_finite()) else {
+        return human(v);
+    };
+    let a = v.abs().max(h.abs());
+    let d = if a >= 100.0 {
+        0
+    } else if a >= 10.0 {
+        1
+    } else if a >= 1.0 {
+        2
+    } else if a == 0.0 {
+        0
+    } else {
+        (2 - a.log10().floor() as i32).clamp(0, 12) as usize
+    };
+    format!("{} ± {}", fixed(v, d), fixed(h, d))
+}
+
+/// A formatted value with an optional 95 % half-width: `6,000 ± 12`.
+pub fn with_ci(value: String, ci: Option<String>) -> String {
+    match ci {
+        Some(h) => format!("{value} ± {h}"),
+        None => value,
+    }
+}
+
 /// Parses a swept parameter value to a number: durations (`250ms`, `10s`, `5m`,
 /// `2h`, `1d`, also `us`) become **seconds**; plain numbers stay as they are.
 /// Returns `(value, is_duration)`, or `None` for anything else.
@@ -207,6 +278,24 @@ mod tests {
         assert_eq!(percent(1.0), "100.0%");
         assert_eq!(percent(0.99975), "99.98%");
         assert_eq!(percent(0.0002), "0.02%");
+    }
+
+    #[test]
+    fn durations_choose_their_unit() {
+        assert_eq!(duration_ms(Some(0.25)), "250 µs");
+        assert_eq!(duration_ms(Some(22.495)), "22.5 ms");
+        assert_eq!(duration_ms(Some(5222.4)), "5.22 s");
+        // Defect 10: a 40-minute p99 read "2,411,725" ms.
+        assert_eq!(duration_ms(Some(2_411_725.0)), "40.2 min");
+        assert_eq!(duration_ms(Some(7_560_000.0)), "2.1 h");
+        assert_eq!(duration_ms(None), "–");
+        assert_eq!(duration_ci_ms(Some(5111.0), Some(40.0)), "5.11 ± 0.04 s");
+        assert_eq!(duration_ci_ms(Some(5111.0), None), "5.11 s");
+        assert_eq!(with_ci("6,000".into(), Some("12".into())), "6,000 ± 12");
+        assert_eq!(human_ci(66.79, Some(1.178)), "66.8 ± 1.2");
+        assert_eq!(human_ci(49.95, Some(0.273)), "50.0 ± 0.3");
+        assert_eq!(human_ci(6000.0, Some(0.0)), "6,000 ± 0");
+        assert_eq!(human_ci(1501.25, None), "1,501");
     }
 
     #[test]

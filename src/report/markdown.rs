@@ -18,6 +18,8 @@ use anyhow::{Context, Result};
 use super::charts::{planned_charts, ChartKind, CHARTS_DIR};
 use super::data::{Results, SummaryRow, SUMMARY_FILE};
 use super::fmt;
+use super::schema::Col;
+use super::table;
 
 /// File name of the per-folder report.
 pub const REPORT_FILE: &str = "report.md";
@@ -63,6 +65,30 @@ pub fn render_report(results: &Results, title: &str, description: &str) -> Strin
     }
     md.push_str(&summary_table(results));
     md.push('\n');
+    let mut notes = Vec::new();
+    if replications(results) > 1 {
+        notes.push(format!(
+            "Each figure is the mean over {} replications (seeds {}) ± the Student-t 95 % \
+             half-width; percentiles are the mean of each replication's percentile, and the \
+             `.hgrm` files hold the histograms of all replications added together. \
+             `replications.csv` has every run.",
+            replications(results),
+            seed_range(results)
+        ));
+    }
+    if table::any_thin(&results.summary) {
+        notes.push(table::THIN_NOTE.to_string());
+    }
+    if results.summary.iter().any(|r| r.events_observed == 0) {
+        notes.push(format!(
+            "*{}*: the consumer received no event at all; its latencies are undefined, not \
+             zero, and its freshness is that of a copy that never updates.",
+            table::NO_EVENT
+        ));
+    }
+    for n in notes {
+        let _ = writeln!(md, "{n}\n");
+    }
 
     let charts = planned_charts(results);
     if !charts.is_empty() {
@@ -90,9 +116,11 @@ pub fn render_report(results: &Results, title: &str, description: &str) -> Strin
 const HOW_TO_READ: &str = "\
 Each row is one consumer of the same event stream. *Calls/min* is what the consumer \
 costs the provider; a call is *useful* when it carried at least one new event and \
-*wasted* when it succeeded but brought nothing new (the percentage is the wasted \
-share of all calls). Delays (p50, p99, max) run from the moment an event was \
-emitted to the moment the consumer saw it, in milliseconds. *Emitted / observed / \
+*wasted* when it completed but brought nothing new (the percentage is wasted / all \
+requests issued); a thin webhook's announcement of a new event is a *notification*, \
+neither. Delays (p50, p99, max) run from the moment an event was emitted to the moment \
+the consumer saw it, each in the unit its size deserves (the CSV keeps milliseconds); a \
+percentile marked † rests on fewer than 10 events beyond it. *Emitted / observed / \
 lost / dups* check completeness: a consumer that loses events or sees duplicates \
 needs reconciliation, however cheap it is. *Freshness* is the share of time the \
 consumer's copy was up to date, *age* the mean staleness of that copy. Bar and \
@@ -118,8 +146,16 @@ fn run_line(results: &Results) -> String {
     if !engines.is_empty() {
         parts.push(format!("engine `{}`", engines.join("`, `")));
     }
-    let seeds = distinct(results.summary.iter().map(|r| r.seed.to_string()));
-    parts.push(format!("seed {}", seeds.join(", ")));
+    if replications(results) > 1 {
+        parts.push(format!(
+            "{} replications, seeds {}",
+            replications(results),
+            seed_range(results)
+        ));
+    } else {
+        let seeds = distinct(results.summary.iter().map(|r| r.seed.to_string()));
+        parts.push(format!("seed {}", seeds.join(", ")));
+    }
     let durations = distinct(
         results
             .summary
@@ -128,6 +164,25 @@ fn run_line(results: &Results) -> String {
     );
     parts.push(format!("{} measured per consumer", durations.join(", ")));
     format!("_{}._", parts.join(" · "))
+}
+
+/// Replications per row (the largest, should rows differ).
+fn replications(results: &Results) -> u64 {
+    results
+        .summary
+        .iter()
+        .map(|r| r.replications)
+        .max()
+        .unwrap_or(1)
+}
+
+/// `1–5` for five replications from seed 1.
+fn seed_range(results: &Results) -> String {
+    let first = results.summary.first().map_or(0, |r| r.seed);
+    format!(
+        "{first}–{}",
+        first + replications(results).saturating_sub(1)
+    )
 }
 
 fn sweep_line(results: &Results) -> String {
@@ -167,6 +222,8 @@ fn summary_table(results: &Results) -> String {
             header.push((results.param_label(p), false));
         }
     }
+    // Notifications (thin webhooks) get a column only where some consumer has them.
+    let notifications = results.summary.iter().any(|r| r.notifications > 0);
     for (name, right) in [
         ("consumer", false),
         ("strategy", false),
@@ -174,18 +231,21 @@ fn summary_table(results: &Results) -> String {
         ("calls/min", true),
         ("useful", true),
         ("wasted", true),
+        ("notifications", true),
         ("failed", true),
-        ("p50 ms", true),
-        ("p99 ms", true),
-        ("max ms", true),
+        ("p50", true),
+        ("p99", true),
+        ("max", true),
         ("emitted", true),
         ("observed", true),
         ("lost", true),
         ("dups", true),
         ("freshness", true),
-        ("age ms", true),
+        ("age", true),
     ] {
-        header.push((name.into(), right));
+        if name != "notifications" || notifications {
+            header.push((name.into(), right));
+        }
     }
     let mut md = String::new();
     let titles: Vec<String> = header.iter().map(|(t, _)| t.clone()).collect();
@@ -211,23 +271,26 @@ fn summary_table(results: &Results) -> String {
         cells.push(format!("`{}`", escape(&r.consumer)));
         cells.push(escape(&r.strategy));
         cells.push(fmt::thousands(r.requests));
-        cells.push(fmt::human(r.calls_per_min));
+        cells.push(table::calls_per_min(r));
         cells.push(fmt::thousands(r.useful));
         cells.push(format!(
             "{} ({})",
             fmt::thousands(r.wasted),
-            fmt::percent(r.wasted_share)
+            table::wasted_share(r)
         ));
+        if notifications {
+            cells.push(fmt::thousands(r.notifications));
+        }
         cells.push(fmt::thousands(r.failed));
-        cells.push(fmt::human_opt(r.p50_ms));
-        cells.push(fmt::human_opt(r.p99_ms));
-        cells.push(fmt::human_opt(r.max_ms));
+        cells.push(table::latency(r, Col::P50Ms));
+        cells.push(table::latency(r, Col::P99Ms));
+        cells.push(table::latency(r, Col::MaxMs));
         cells.push(fmt::thousands(r.events_emitted));
         cells.push(fmt::thousands(r.events_observed));
-        cells.push(fmt::thousands(r.events_lost));
+        cells.push(table::lost(r));
         cells.push(fmt::thousands(r.duplicates));
-        cells.push(r.freshness.map_or_else(|| "–".to_string(), fmt::percent));
-        cells.push(fmt::human_opt(r.age_ms));
+        cells.push(table::freshness(r));
+        cells.push(fmt::duration_ms(r.age_ms));
         let _ = writeln!(md, "| {} |", cells.join(" | "));
     }
     md

@@ -56,6 +56,8 @@ pub const DEFAULT_HOLD: Duration = Duration::secs(30);
 pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::secs(3600);
 /// Default retry preset of webhook consumers.
 pub const DEFAULT_RETRY: &str = "svix";
+/// Most replications a run may ask for (each is a full run).
+pub const MAX_REPLICATIONS: u32 = 1000;
 /// Default scenario seed.
 pub const DEFAULT_SEED: u64 = 1;
 
@@ -74,6 +76,11 @@ pub struct Scenario {
     /// Seed of every random stream in the run. Default 1.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// Runs per point on seeds `seed`, `seed + 1`, …: `summary.csv` then holds the means and
+    /// their 95 % confidence half-widths, `replications.csv` every run (`hookbench run
+    /// --replications` overrides it). From 1 to [`MAX_REPLICATIONS`]; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<std::num::NonZeroU32>,
     /// The provider's resources and how they change. Required.
     pub workload: Workload,
     /// Network between provider and consumers. Default: constant 20 ms one way.

@@ -389,6 +389,12 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
     if duration > MAX_DURATION {
         c.fail(&[key("duration")], "must be at most 30 days");
     }
+    if s.replications
+        .is_some_and(|r| r.get() > super::MAX_REPLICATIONS)
+    {
+        let max = super::MAX_REPLICATIONS;
+        c.fail(&[key("replications")], format!("must be at most {max}"));
+    }
     let wl = [key("workload")];
     let resources = s.workload.resources;
     if resources == 0 {

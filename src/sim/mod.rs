@@ -2,8 +2,18 @@
 //!
 //! Virtual time in integer nanoseconds; one thread; deterministic for a given plan and seed.
 //! The loop repeatedly takes the earliest of three sources — the next workload change, the
-//! earliest heap entry, the earliest periodic-poll FIFO head — and applies it. Ties at the same
-//! nanosecond go workload first, then heap (in push order), then FIFOs (in consumer order).
+//! earliest heap entry, the earliest periodic-poll FIFO head — and applies it.
+//!
+//! ## Simultaneous events
+//!
+//! The order of events at the same nanosecond is defined once, in `docs/event-order.md`, and
+//! every path (heap, FIFOs, arithmetic counting) follows it: resource changes first; then
+//! *arrivals* (a request reaching the provider or being served, a reply or delivery landing,
+//! a delivery's outcome reaching the provider); then *timers* (polls, pages, retries, drains,
+//! hold expiries). Within a class, by consumer index, then in the order scheduled. So a reply
+//! that lands exactly when the next poll leaves is handled first, and a read at the instant of
+//! a change sees it. The heap orders by `(time, rank, push order)` with the rank from
+//! [`queue::Ranked`]; FIFO heads enter the same comparison with their class's rank.
 //!
 //! What happens to each message is decided by the shared policies ([`crate::policy`]): the
 //! poll timetable, adaptive back-off, events paging, retry schedules, rate limiting, outage
@@ -37,7 +47,10 @@
 //!    simulated. Work then scales with the number of changes, not of polls.
 //!
 //! None of these changes the order of random draws or of interacting events, so both paths
-//! give byte-identical reports; `tests/sim_oracle.rs` checks it.
+//! give byte-identical reports; `tests/sim_oracle.rs` checks it. Because that oracle shares
+//! this engine's serving and counting code, both paths are also checked against an
+//! independent reference model (`tests/reference/`, `tests/reference_model.rs`) that shares
+//! only the plan and the random draws.
 
 mod feed;
 mod hook;
@@ -181,6 +194,33 @@ enum Action {
         gen: u32,
         result: Attempt,
     },
+}
+
+/// Class of actions that complete a message's leg (a request reaches the provider, is served,
+/// a reply or delivery lands, a delivery's outcome is known): they run before the timers of
+/// the same nanosecond. See `docs/event-order.md`.
+pub(crate) const ARRIVAL: u32 = 1 << 16;
+/// Class of actions that start something on a timer (a poll, a page, a retry, a drain, a
+/// hold's expiry): they run after every arrival of the same nanosecond.
+pub(crate) const TIMER: u32 = 2 << 16;
+
+impl queue::Ranked for Action {
+    #[inline]
+    fn rank(&self) -> u32 {
+        match *self {
+            Action::Arrive { c, .. }
+            | Action::Serve { c, .. }
+            | Action::AnalyticRead { c, .. }
+            | Action::Reply { c, .. }
+            | Action::HookArrive { c, .. }
+            | Action::HookResult { c, .. } => ARRIVAL | u32::from(c),
+            Action::PollIssue { c, .. }
+            | Action::Drain { c }
+            | Action::FeedIssue { c }
+            | Action::HoldExpire { c, .. }
+            | Action::HookAttempt { c, .. } => TIMER | u32::from(c),
+        }
+    }
 }
 
 /// Family-specific state of a consumer. There is one per consumer, so the size difference
@@ -332,10 +372,15 @@ impl<'p> Sim<'p> {
         let tick = (self.end / 200).max(1);
         let mut next_tick = tick;
         loop {
+            // docs/event-order.md: by time; at one nanosecond the workload's changes first,
+            // then by rank (class, then consumer); heap before FIFO on a full tie. A full tie is
+            // one consumer's reply (heap) and serve-keyed read (FIFO) at the same instant: they
+            // belong to different polls and commute (the read of a version the reply brings is
+            // wasted either way, and constant delays draw nothing).
             let tw = self.workload.peek().map_or(Nanos::MAX, |e| e.time);
-            let th = self.queue.peek_time().unwrap_or(Nanos::MAX);
-            let (tf, cf) = self.earliest_fifo();
-            let t = tw.min(th).min(tf);
+            let kh = self.queue.peek_key().unwrap_or((Nanos::MAX, 0));
+            let (kf, cf) = self.earliest_fifo();
+            let t = tw.min(kh.0).min(kf.0);
             if t >= self.end {
                 break;
             }
@@ -346,7 +391,7 @@ impl<'p> Sim<'p> {
             if tw == t {
                 let e = self.workload.next().expect("peeked");
                 self.change(e);
-            } else if th == t {
+            } else if kh <= kf {
                 let e = self.queue.pop().expect("peeked");
                 self.apply(e.time, e.action);
             } else {

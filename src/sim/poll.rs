@@ -188,15 +188,22 @@ impl Sim<'_> {
         );
     }
 
-    /// The earliest FIFO head over all consumers: `(time, consumer)`.
+    /// The earliest FIFO head over all consumers: `((time, rank), consumer)`, the rank being
+    /// what the head's action would have on the heap (an issue is a timer, a serve an
+    /// arrival; see `docs/event-order.md`).
     #[inline]
-    pub(super) fn earliest_fifo(&self) -> (Nanos, usize) {
-        let mut best = (Nanos::MAX, 0);
+    pub(super) fn earliest_fifo(&self) -> ((Nanos, u32), usize) {
+        let mut best = ((Nanos::MAX, 0), 0);
         for (i, c) in self.consumers.iter().enumerate() {
             if let Kind::Poll(p) = &c.kind {
                 if let Some(t) = p.fifo.peek_time() {
-                    if t < best.0 {
-                        best = (t, i);
+                    let class = match p.fifo_kind {
+                        Fifo::Serve { .. } => super::ARRIVAL,
+                        _ => super::TIMER,
+                    };
+                    let key = (t, class | i as u32);
+                    if key < best.0 {
+                        best = (key, i);
                     }
                 }
             }
@@ -335,8 +342,10 @@ impl Sim<'_> {
         }
     }
 
-    /// Serve-keyed FIFOs hold polls sent before the end but not yet served: count them sent.
-    /// Analytic consumers count all their polls here.
+    /// Serve-keyed FIFOs hold, per resource, the next poll to be served; when the trip to the
+    /// provider is longer than the interval, several polls of that resource were sent before
+    /// the end and not served: count every one of them sent. Analytic consumers count all
+    /// their polls here.
     pub(super) fn poll_finish(&mut self, ci: usize) {
         let service = self.plan.service_time.mean() as Nanos;
         let end = self.end;
@@ -380,10 +389,13 @@ impl Sim<'_> {
         }
         if let Kind::Poll(p) = &cs.kind {
             if let Fifo::Serve { lead } = p.fifo_kind {
+                let interval = p.schedule.interval;
                 for &(t, _) in p.fifo.iter() {
-                    if t - lead < end {
-                        cs.metrics.request_sent(t - lead, request);
+                    let mut issued = t - lead;
+                    while issued < end {
+                        cs.metrics.request_sent(issued, request);
                         cs.metrics.provider_busy_ns += u128::from(service);
+                        issued += interval;
                     }
                 }
             }

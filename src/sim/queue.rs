@@ -2,8 +2,10 @@
 //!
 //! Two structures, merged by the engine loop:
 //!
-//! - [`EventQueue`]: a binary heap ordered by `(time, sequence)`. The sequence number is
-//!   assigned at push, so events at the same nanosecond run in the order they were scheduled —
+//! - [`EventQueue`]: a binary heap ordered by `(time, rank, sequence)`. The rank comes from the
+//!   action itself ([`Ranked`]): its class (arrivals before timers) and its consumer, as
+//!   `docs/event-order.md` defines the order of simultaneous events. The sequence number is
+//!   assigned at push, so what is still tied runs in the order it was scheduled —
 //!   deterministic, and independent of how the heap happens to break ties.
 //! - [`PeriodicQueue`]: a FIFO for strictly periodic per-resource polls. A poll at `t` is
 //!   re-queued at `t + interval` with the same interval for every resource, so re-entries arrive
@@ -14,12 +16,21 @@ use crate::time::Nanos;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
-/// A scheduled item with its time and tie-breaking sequence number.
+/// Where an action stands among actions at the same nanosecond (lower runs first); see
+/// `docs/event-order.md`.
+pub trait Ranked {
+    /// The action's rank: its class in the high bits, its consumer in the low bits.
+    fn rank(&self) -> u32;
+}
+
+/// A scheduled item with its time and tie-breaking rank and sequence number.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<A> {
     /// When it fires, ns.
     pub time: Nanos,
-    /// Push order, for deterministic ties.
+    /// [`Ranked::rank`] of the action, cached at push.
+    pub rank: u32,
+    /// Push order, for the ties that remain.
     pub seq: u64,
     /// What happens.
     pub action: A,
@@ -27,7 +38,7 @@ pub struct Entry<A> {
 
 impl<A> PartialEq for Entry<A> {
     fn eq(&self, o: &Self) -> bool {
-        self.time == o.time && self.seq == o.seq
+        self.key() == o.key()
     }
 }
 impl<A> Eq for Entry<A> {}
@@ -38,7 +49,14 @@ impl<A> PartialOrd for Entry<A> {
 }
 impl<A> Ord for Entry<A> {
     fn cmp(&self, o: &Self) -> Ordering {
-        (self.time, self.seq).cmp(&(o.time, o.seq))
+        self.key().cmp(&o.key())
+    }
+}
+
+impl<A> Entry<A> {
+    #[inline]
+    fn key(&self) -> (Nanos, u32, u64) {
+        (self.time, self.rank, self.seq)
     }
 }
 
@@ -58,12 +76,13 @@ impl<A> Default for EventQueue<A> {
     }
 }
 
-impl<A> EventQueue<A> {
+impl<A: Ranked> EventQueue<A> {
     /// Schedules `action` at `time`.
     #[inline]
     pub fn push(&mut self, time: Nanos, action: A) {
         self.heap.push(Reverse(Entry {
             time,
+            rank: action.rank(),
             seq: self.seq,
             action,
         }));
@@ -74,6 +93,12 @@ impl<A> EventQueue<A> {
     #[inline]
     pub fn peek_time(&self) -> Option<Nanos> {
         self.heap.peek().map(|e| e.0.time)
+    }
+
+    /// `(time, rank)` of the earliest entry (to merge with other sources in the same order).
+    #[inline]
+    pub fn peek_key(&self) -> Option<(Nanos, u32)> {
+        self.heap.peek().map(|e| (e.0.time, e.0.rank))
     }
 
     /// Removes the earliest entry.
@@ -141,6 +166,23 @@ impl PeriodicQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Ranked for char {
+        fn rank(&self) -> u32 {
+            u32::from(self.is_ascii_uppercase())
+        }
+    }
+
+    #[test]
+    fn ties_run_by_rank_then_in_push_order() {
+        let mut q = EventQueue::default();
+        q.push(5, 'B');
+        q.push(5, 'a');
+        q.push(3, 'C');
+        q.push(5, 'c');
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|e| e.action)).collect();
+        assert_eq!(order, vec!['C', 'a', 'c', 'B']);
+    }
 
     #[test]
     fn ties_run_in_push_order() {

@@ -40,7 +40,8 @@ pub fn row(report: &RunReport, name: &str) -> SummaryRow {
 pub fn csv_bytes(report: &RunReport) -> (Vec<u8>, Vec<u8>) {
     let mut s = Vec::new();
     let mut t = Vec::new();
-    hookbench::report::csv::write_summary(&mut s, &[(report, Vec::new())]).unwrap();
-    hookbench::report::csv::write_timeseries(&mut t, &[(report, Vec::new())]).unwrap();
+    let one = [hookbench::report::PointRuns::single(report)];
+    hookbench::report::csv::write_summary(&mut s, &one).unwrap();
+    hookbench::report::csv::write_timeseries(&mut t, &one).unwrap();
     (s, t)
 }

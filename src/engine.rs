@@ -1,0 +1,93 @@
+//! Engine dispatch: the one place that knows both engines.
+//!
+//! The runner (scenario files, sweeps, replications, results folders) and the CLI (arguments,
+//! exit codes) must not know how a plan is executed, and must not import each other
+//! (`docs/design.md`, "Layers"). Both go through [`Engine::run`]: one interface, a plan in, a
+//! [`RunReport`] out, whichever engine ran. Adding an engine means adding a variant here and
+//! nowhere else.
+
+use crate::live::{self, LiveOptions};
+use crate::metrics::RunReport;
+use crate::scenario::Plan;
+use crate::sim::{self, SimOptions};
+use crate::time::Nanos;
+
+/// Which engine runs a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Discrete-event simulation in virtual time (deterministic).
+    Sim,
+    /// Real tokio + hyper servers and clients on 127.0.0.1.
+    Live,
+}
+
+/// Engine-specific options of a run (the command line's `run` flags).
+#[derive(Debug, Clone, Default)]
+pub struct RunFlags {
+    /// Live engine: time scale, remote receivers, drain.
+    pub live: LiveOptions,
+}
+
+/// A run's failure, sorted by who must act.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The user must fix the input (a scenario file, an argument); exit code 2.
+    #[error("{0}")]
+    BadInput(String),
+    /// Anything else (I/O, a broken invariant); exit code 1.
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl Engine {
+    /// The engine's name as written in results (`sim`, `live`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sim => "sim",
+            Engine::Live => "live",
+        }
+    }
+
+    /// Runs `plan`. `progress` is told the simulated time reached, ns (the simulation only).
+    /// A live run prints generated webhook secrets and the provider's own counts to stderr.
+    pub fn run(
+        self,
+        plan: &Plan,
+        flags: &RunFlags,
+        progress: &mut dyn FnMut(Nanos),
+    ) -> Result<RunReport, RunError> {
+        match self {
+            Engine::Sim => sim::run_with_progress(plan, SimOptions::default(), progress)
+                .map_err(|e| RunError::Other(anyhow::anyhow!(e))),
+            Engine::Live => {
+                let run = live::run(plan, &flags.live).map_err(|e| {
+                    if e.is_bad_input() {
+                        RunError::BadInput(e.to_string())
+                    } else {
+                        RunError::Other(anyhow::anyhow!(e))
+                    }
+                })?;
+                for (name, secret) in &run.generated_secrets {
+                    eprintln!("consumer `{name}`: generated signing secret {secret}");
+                    if let Some(key) = public_key(plan, name, secret) {
+                        eprintln!("consumer `{name}`: Ed25519 public key (verify with it) {key}");
+                    }
+                }
+                eprint!("{}", live::provider_summary(plan, &run));
+                Ok(run.report)
+            }
+        }
+    }
+}
+
+/// The public key a receiver verifies consumer `name`'s deliveries with, when its scheme is
+/// an Ed25519 one (Discord) and `secret` is the generated private-key seed.
+fn public_key(plan: &Plan, name: &str, secret: &str) -> Option<String> {
+    let consumer = plan.consumers.iter().find(|c| c.name == name)?;
+    let crate::scenario::ConsumerKind::Webhook(wp) = &consumer.kind else {
+        return None;
+    };
+    crate::signing::Secret::new(wp.signature, secret)
+        .ok()?
+        .public_key_hex()
+}

@@ -1,0 +1,412 @@
+//! The README's result figures, generated from `results/`.
+//!
+//! Hand-typed numbers drift from the results they quote. Instead, the README marks the
+//! sections that hold results with HTML comments (invisible when rendered):
+//!
+//! ```text
+//! <!-- results:stripe-payments:headline -->
+//! …generated, never edited by hand…
+//! <!-- /results -->
+//! ```
+//!
+//! `hookbench readme` rewrites the body of every marked section from the named results
+//! folder's `summary.csv` (`cargo bench` does it after its batch); `hookbench readme --check`
+//! and `tests/readme.rs` fail when a body differs from what the results give. Each marker
+//! names a folder under the results root and a [`Kind`]:
+//!
+//! - `headline`: a table of one folder, one row per consumer (and sweep point): calls/min,
+//!   wasted share, p50 / p99 / max delay, lost events;
+//! - `key-figures` (folder `*`): one row per results folder with each consumer's key figures;
+//! - `sentence`: the same figures of one folder as a sentence, for prose (the live run).
+//!
+//! Every figure is formatted as in the terminal table and `report.md` ([`super::table`]): the
+//! mean ± 95 % half-width where the folder holds replications, durations in the unit their
+//! size deserves, thin percentiles marked †. Output is deterministic, so the check is exact.
+
+use super::data::{read_summary, Results, SummaryRow, SUMMARY_FILE};
+use super::fmt;
+use super::schema::Col;
+use super::table::{self, THIN_NOTE};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Start of an opening marker: `<!-- results:FOLDER:KIND -->`.
+pub const OPEN: &str = "<!-- results:";
+/// The closing marker, on a line of its own.
+pub const CLOSE: &str = "<!-- /results -->";
+/// The folder name of a `key-figures` section: every folder of the results root.
+pub const ALL_FOLDERS: &str = "*";
+
+/// What a marked section shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A table of one folder: a row per consumer (and sweep point).
+    Headline,
+    /// A table of every folder: a row per scenario with each consumer's key figures.
+    KeyFigures,
+    /// One folder's figures as a sentence.
+    Sentence,
+}
+
+impl Kind {
+    /// Every kind, as written in markers.
+    pub const NAMES: [(&'static str, Kind); 3] = [
+        ("headline", Kind::Headline),
+        ("key-figures", Kind::KeyFigures),
+        ("sentence", Kind::Sentence),
+    ];
+}
+
+/// Why the README could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadmeError {
+    /// A marker is malformed, unclosed, of an unknown kind, or names a folder with no
+    /// results: `file:line:column: what was expected`. The user must fix the README (or run
+    /// the scenario).
+    #[error("{0}")]
+    Marker(String),
+    /// A results file could not be read.
+    #[error("{0:#}")]
+    Results(#[from] anyhow::Error),
+}
+
+/// A README with its marked sections regenerated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    /// The whole new text.
+    pub text: String,
+    /// The sections whose body changed, as `line N: results:FOLDER:KIND`.
+    pub changed: Vec<String>,
+    /// How many marked sections there are.
+    pub sections: usize,
+}
+
+/// Regenerates every marked section of `text` (the README, called `label` in errors) from
+/// the results folders under `results_root`.
+pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generated, ReadmeError> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(text.len());
+    let mut changed = Vec::new();
+    let mut sections = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let trimmed = line.trim();
+        let at =
+            |col: usize, msg: &str| ReadmeError::Marker(format!("{label}:{}:{col}: {msg}", i + 1));
+        if trimmed == CLOSE {
+            let col = line.find(CLOSE).unwrap_or(0) + 1;
+            return Err(at(
+                col,
+                &format!("`{CLOSE}` without an opening `{OPEN}FOLDER:KIND -->`"),
+            ));
+        }
+        let Some(start) = line.find(OPEN).filter(|_| trimmed.starts_with(OPEN)) else {
+            out.push_str(line);
+            i += 1;
+            continue;
+        };
+        let inner = trimmed[OPEN.len()..].strip_suffix("-->").map(str::trim);
+        let Some((folder, kind_name)) = inner.and_then(|s| s.rsplit_once(':')) else {
+            return Err(at(
+                start + 1,
+                &format!("expected `{OPEN}FOLDER:KIND -->` on a line of its own"),
+            ));
+        };
+        let kind_col = start + OPEN.len() + folder.len() + 2;
+        let Some(kind) = Kind::NAMES
+            .iter()
+            .find(|(n, _)| *n == kind_name)
+            .map(|(_, k)| *k)
+        else {
+            let names: Vec<&str> = Kind::NAMES.iter().map(|(n, _)| *n).collect();
+            return Err(at(
+                kind_col,
+                &format!(
+                    "unknown section kind `{kind_name}`: expected one of {}",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let folder_col = start + OPEN.len() + 1;
+        if (kind == Kind::KeyFigures) != (folder == ALL_FOLDERS) {
+            return Err(at(
+                folder_col,
+                &format!("`key-figures` takes the folder `{ALL_FOLDERS}`, the other kinds a results folder"),
+            ));
+        }
+        if kind != Kind::KeyFigures && !results_root.join(folder).join(SUMMARY_FILE).is_file() {
+            return Err(at(
+                folder_col,
+                &format!(
+                    "no results folder `{folder}` (expected {}; run the scenario first)",
+                    results_root.join(folder).join(SUMMARY_FILE).display()
+                ),
+            ));
+        }
+        let Some(end) = (i + 1..lines.len()).find(|&j| lines[j].trim() == CLOSE) else {
+            return Err(at(
+                start + 1,
+                &format!("section not closed: expected `{CLOSE}`"),
+            ));
+        };
+        if let Some(j) = (i + 1..end).find(|&j| lines[j].trim().starts_with(OPEN)) {
+            return Err(ReadmeError::Marker(format!(
+                "{label}:{}:1: a section opens inside the section of line {}: expected `{CLOSE}` first",
+                j + 1,
+                i + 1
+            )));
+        }
+        let body = render(kind, folder, results_root)?;
+        let old: String = lines[i + 1..end].concat();
+        if old != body {
+            changed.push(format!("line {}: results:{folder}:{kind_name}", i + 1));
+        }
+        sections += 1;
+        out.push_str(line);
+        out.push_str(&body);
+        out.push_str(lines[end]);
+        i = end + 1;
+    }
+    Ok(Generated {
+        text: out,
+        changed,
+        sections,
+    })
+}
+
+/// The body of one section: a blank line, the generated block, a blank line.
+pub fn render(kind: Kind, folder: &str, results_root: &Path) -> Result<String, ReadmeError> {
+    let block = match kind {
+        Kind::Headline => headline(&Results::load(&results_root.join(folder))?, folder),
+        Kind::Sentence => sentence(&Results::load(&results_root.join(folder))?, folder),
+        Kind::KeyFigures => key_figures(results_root)?,
+    };
+    Ok(format!("\n{}\n\n", block.trim_end_matches('\n')))
+}
+
+/// The consumer's label in a sweep: `poll @ interval = 1s` for a swept consumer.
+fn label(results: &Results, r: &SummaryRow) -> String {
+    if results.is_swept(&r.consumer) && !r.params.is_empty() {
+        let p: Vec<String> = r
+            .params
+            .iter()
+            .map(|(k, v)| format!("{} = {v}", results.param_label(k)))
+            .collect();
+        format!("`{}` @ {}", r.consumer, p.join(", "))
+    } else {
+        format!("`{}`", r.consumer)
+    }
+}
+
+/// The rows worth showing: every row of a plain run; in a sweep, the swept consumers at every
+/// point, then each consumer the sweep does not change once (its first point).
+fn shown_rows(results: &Results) -> Vec<&SummaryRow> {
+    let (swept, fixed): (Vec<&SummaryRow>, Vec<&SummaryRow>) = results
+        .summary
+        .iter()
+        .partition(|r| results.is_swept(&r.consumer));
+    let mut rows = swept;
+    let mut seen: Vec<&str> = Vec::new();
+    for r in fixed {
+        if !seen.contains(&r.consumer.as_str()) {
+            seen.push(&r.consumer);
+            rows.push(r);
+        }
+    }
+    rows
+}
+
+/// `_From results/x/summary.csv: engine sim, seed 1, 1h; one run._`
+fn provenance(results: &Results, folder: &str) -> String {
+    let Some(first) = results.summary.first() else {
+        return format!("_From `results/{folder}/{SUMMARY_FILE}`: no consumers._");
+    };
+    let reps = first.replications;
+    let runs = if reps > 1 {
+        format!(
+            "mean ± 95 % half-width over {reps} replications (seeds {}–{})",
+            first.seed,
+            first.seed + reps - 1
+        )
+    } else {
+        format!("seed {}, one run", first.seed)
+    };
+    format!(
+        "_From `results/{folder}/{SUMMARY_FILE}`: {} engine, {} per run, {runs}._",
+        first.engine,
+        fmt::duration_s(first.duration_s)
+    )
+}
+
+fn headline(results: &Results, folder: &str) -> String {
+    let rows = shown_rows(results);
+    let mut md = String::new();
+    md.push_str(
+        "| consumer | strategy | calls/min | wasted | p50 delay | p99 delay | max delay | lost |\n",
+    );
+    md.push_str("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for r in &rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            label(results, r),
+            r.strategy,
+            table::calls_per_min(r),
+            table::wasted_share(r),
+            table::latency(r, Col::P50Ms),
+            table::latency(r, Col::P99Ms),
+            table::latency(r, Col::MaxMs),
+            table::lost(r),
+        );
+    }
+    let _ = write!(md, "\n{}", provenance(results, folder));
+    if table::any_thin(rows.iter().copied()) {
+        let _ = write!(md, "\n{THIN_NOTE}");
+    }
+    md.push('\n');
+    md
+}
+
+/// One consumer's key figures: `6,000 calls/min, 98.9% wasted, p50 5.22 s, p99 9.91 s, 0 lost`.
+fn figures(r: &SummaryRow) -> String {
+    let mut parts = vec![
+        format!("{} calls/min", table::calls_per_min(r)),
+        format!("{} wasted", table::wasted_share(r)),
+    ];
+    if r.events_observed == 0 {
+        parts.push(table::NO_EVENT.to_string());
+    } else {
+        parts.push(format!("p50 {}", table::latency(r, Col::P50Ms)));
+        parts.push(format!("p99 {}", table::latency(r, Col::P99Ms)));
+    }
+    parts.push(format!("{} lost", table::lost(r)));
+    parts.join(", ")
+}
+
+fn sentence(results: &Results, folder: &str) -> String {
+    let rows = shown_rows(results);
+    let items: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}: {} requests, {}",
+                label(results, r),
+                fmt::thousands(r.requests),
+                figures(r)
+            )
+        })
+        .collect();
+    let mut s = format!("{}.\n{}", items.join("; "), provenance(results, folder));
+    if table::any_thin(rows.iter().copied()) {
+        let _ = write!(s, "\n{THIN_NOTE}");
+    }
+    s.push('\n');
+    s
+}
+
+fn key_figures(results_root: &Path) -> Result<String, ReadmeError> {
+    let mut folders: Vec<String> = std::fs::read_dir(results_root)
+        .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", results_root.display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(SUMMARY_FILE).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    let mut md =
+        String::from("| results | engine, runs | key figures per consumer |\n|---|---|---|\n");
+    let mut thin = false;
+    for folder in &folders {
+        let dir = results_root.join(folder);
+        let (summary, sweep) = read_summary(&dir.join(SUMMARY_FILE))?;
+        let results = Results {
+            dir: dir.clone(),
+            is_sweep: sweep.is_some(),
+            sweep_params: sweep.unwrap_or_default(),
+            summary,
+            timeseries: Vec::new(),
+            curves: Vec::new(),
+        };
+        let rows = shown_rows(&results);
+        thin |= table::any_thin(rows.iter().copied());
+        let cells: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}: {}", label(&results, r), figures(r)))
+            .collect();
+        let runs = results.summary.first().map_or(String::new(), |f| {
+            if f.replications > 1 {
+                format!(
+                    "{}, {} × {}",
+                    f.engine,
+                    f.replications,
+                    fmt::duration_s(f.duration_s)
+                )
+            } else {
+                format!("{}, {}", f.engine, fmt::duration_s(f.duration_s))
+            }
+        });
+        let _ = writeln!(
+            md,
+            "| [{folder}](results/{folder}/report.md) | {runs} | {} |",
+            cells.join("<br>")
+        );
+    }
+    if thin {
+        let _ = write!(md, "\n{THIN_NOTE}\n");
+    }
+    Ok(md)
+}
+
+/// Regenerates the marked sections of the file `readme` from `results_root`: rewrites it when
+/// `check` is false (only if something changed), and returns what changed.
+pub fn update(readme: &Path, results_root: &Path, check: bool) -> Result<Generated, ReadmeError> {
+    let text = std::fs::read_to_string(readme)
+        .map_err(|e| ReadmeError::Marker(format!("{}: {e}", readme.display())))?;
+    let generated = generate(&text, &readme.display().to_string(), results_root)?;
+    if !check && generated.text != text {
+        std::fs::write(readme, &generated.text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", readme.display()))?;
+    }
+    Ok(generated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_located() {
+        let root = Path::new("/nonexistent");
+        let e = generate(
+            "a\n<!-- results:x:nope -->\n<!-- /results -->\n",
+            "R.md",
+            root,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("R.md:2:16: unknown section kind `nope`"),
+            "{e}"
+        );
+        let e = generate("<!-- /results -->\n", "R.md", root)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("R.md:1:1: "), "{e}");
+        let e = generate("<!-- results:x:headline -->\n", "R.md", root)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no results folder `x`"), "{e}");
+        let e = generate("<!-- results:x:headline\n", "R.md", root)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("R.md:1:1: expected"), "{e}");
+        let e = generate("<!-- results:x:key-figures -->\n", "R.md", root)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`key-figures` takes the folder `*`"), "{e}");
+        // Text without markers passes through untouched.
+        let g = generate("plain\ntext", "R.md", root).unwrap();
+        assert_eq!(g.text, "plain\ntext");
+        assert_eq!(g.sections, 0);
+    }
+}

@@ -1,0 +1,309 @@
+//! The columns of `summary.csv` and `replications.csv`: one definition, used by the writer
+//! ([`super::csv`]) and the reader ([`super::data`]).
+//!
+//! Why one list: the writer and the reader used to keep a column list each, and they drifted
+//! apart (the reader did not know `requests_in_flight`). Here every column is a [`Col`] with
+//! its name, what it holds ([`ColumnKind`]), how many decimals it is written with, whether a
+//! reader may find it missing (columns added after the first published schema are optional, so
+//! older results folders stay readable) and how replications combine into it. The writer
+//! matches exhaustively on [`Col`], so a new column cannot be forgotten by one side.
+//!
+//! Layout of both files: the per-consumer columns [`Col::ALL`] in order, then
+//! - `summary.csv`: `replications` (how many runs the row averages) and one
+//!   `<metric>_ci95` column per metric of [`CI_METRICS`] (the Student-t 95 % half-width over
+//!   replications; empty when there is one);
+//! - `replications.csv`: `replication` (0-based; the seed column holds that run's seed);
+//!
+//! then, for sweeps, `point` and one column per swept parameter.
+
+/// What a column holds; used to parse it and to name it in parse errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Free text.
+    Text,
+    /// Non-negative integer. In a replicated `summary.csv` a count is the mean over
+    /// replications, written with 3 decimals.
+    Count,
+    /// Decimal number.
+    Number,
+    /// Decimal number, or empty / `NaN` / `-` / `n/a` for "no value".
+    OptNumber,
+}
+
+/// How the runs of several replications combine into one `summary.csv` cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// The same in every replication (names, the first replication's seed).
+    First,
+    /// The arithmetic mean; optional values average over the replications that have one.
+    Mean,
+}
+
+/// One per-consumer column of `summary.csv` / `replications.csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Col {
+    /// Consumer name.
+    Consumer,
+    /// Strategy name.
+    Strategy,
+    /// `sim` or `live`.
+    Engine,
+    /// Run length, s.
+    DurationS,
+    /// Requests issued.
+    Requests,
+    /// Requests that delivered something new.
+    Useful,
+    /// Requests that completed with nothing new.
+    Wasted,
+    /// Requests that failed.
+    Failed,
+    /// Thin-webhook notifications of a new event (neither useful nor wasted).
+    Notifications,
+    /// Requests per minute.
+    CallsPerMin,
+    /// Latency percentiles, ms.
+    P50Ms,
+    /// 90th percentile, ms.
+    P90Ms,
+    /// 99th percentile, ms.
+    P99Ms,
+    /// 99.9th percentile, ms.
+    P999Ms,
+    /// Exact maximum, ms.
+    MaxMs,
+    /// Exact mean, ms.
+    MeanMs,
+    /// Observed events with a latency sample (what the percentiles rest on).
+    LatencySamples,
+    /// Events emitted.
+    EventsEmitted,
+    /// Events observed.
+    EventsObserved,
+    /// Events lost.
+    EventsLost,
+    /// Events in flight at the end.
+    EventsInFlight,
+    /// Duplicate deliveries.
+    Duplicates,
+    /// Coalesced events.
+    Coalesced,
+    /// Out-of-order observations.
+    OutOfOrder,
+    /// Retried attempts.
+    Retries,
+    /// Bytes on the wire.
+    Bytes,
+    /// Time-average freshness, 0–1.
+    Freshness,
+    /// Time-average age, ms.
+    AgeMs,
+    /// Provider time on this consumer, ms.
+    ProviderBusyMs,
+    /// wasted / requests, 0–1.
+    WastedShare,
+    /// Requests sent, not answered at the end.
+    RequestsInFlight,
+    /// Scenario name.
+    Scenario,
+    /// Seed (of the first replication in `summary.csv`).
+    Seed,
+}
+
+/// The metrics that get a `<name>_ci95` column in `summary.csv`, in that order.
+pub const CI_METRICS: [Col; 7] = [
+    Col::CallsPerMin,
+    Col::WastedShare,
+    Col::P50Ms,
+    Col::P99Ms,
+    Col::MeanMs,
+    Col::Freshness,
+    Col::EventsLost,
+];
+
+/// `summary.csv`: how many replications a row averages.
+pub const REPLICATIONS_COLUMN: &str = "replications";
+/// `replications.csv`: the replication index (0-based).
+pub const REPLICATION_COLUMN: &str = "replication";
+/// Suffix of the confidence-interval columns.
+pub const CI_SUFFIX: &str = "_ci95";
+
+impl Col {
+    /// Every per-consumer column, in file order.
+    pub const ALL: [Col; 33] = [
+        Col::Consumer,
+        Col::Strategy,
+        Col::Engine,
+        Col::DurationS,
+        Col::Requests,
+        Col::Useful,
+        Col::Wasted,
+        Col::Failed,
+        Col::Notifications,
+        Col::CallsPerMin,
+        Col::P50Ms,
+        Col::P90Ms,
+        Col::P99Ms,
+        Col::P999Ms,
+        Col::MaxMs,
+        Col::MeanMs,
+        Col::LatencySamples,
+        Col::EventsEmitted,
+        Col::EventsObserved,
+        Col::EventsLost,
+        Col::EventsInFlight,
+        Col::Duplicates,
+        Col::Coalesced,
+        Col::OutOfOrder,
+        Col::Retries,
+        Col::Bytes,
+        Col::Freshness,
+        Col::AgeMs,
+        Col::ProviderBusyMs,
+        Col::WastedShare,
+        Col::RequestsInFlight,
+        Col::Scenario,
+        Col::Seed,
+    ];
+
+    /// The header name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Col::Consumer => "consumer",
+            Col::Strategy => "strategy",
+            Col::Engine => "engine",
+            Col::DurationS => "duration_s",
+            Col::Requests => "requests",
+            Col::Useful => "useful",
+            Col::Wasted => "wasted",
+            Col::Failed => "failed",
+            Col::Notifications => "notifications",
+            Col::CallsPerMin => "calls_per_min",
+            Col::P50Ms => "p50_ms",
+            Col::P90Ms => "p90_ms",
+            Col::P99Ms => "p99_ms",
+            Col::P999Ms => "p999_ms",
+            Col::MaxMs => "max_ms",
+            Col::MeanMs => "mean_ms",
+            Col::LatencySamples => "latency_samples",
+            Col::EventsEmitted => "events_emitted",
+            Col::EventsObserved => "events_observed",
+            Col::EventsLost => "events_lost",
+            Col::EventsInFlight => "events_in_flight",
+            Col::Duplicates => "duplicates",
+            Col::Coalesced => "coalesced",
+            Col::OutOfOrder => "out_of_order",
+            Col::Retries => "retries",
+            Col::Bytes => "bytes",
+            Col::Freshness => "freshness",
+            Col::AgeMs => "age_ms",
+            Col::ProviderBusyMs => "provider_busy_ms",
+            Col::WastedShare => "wasted_share",
+            Col::RequestsInFlight => "requests_in_flight",
+            Col::Scenario => "scenario",
+            Col::Seed => "seed",
+        }
+    }
+
+    /// What the column holds.
+    pub fn kind(self) -> ColumnKind {
+        use ColumnKind::*;
+        match self {
+            Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario => Text,
+            Col::DurationS | Col::CallsPerMin | Col::ProviderBusyMs | Col::WastedShare => Number,
+            Col::P50Ms
+            | Col::P90Ms
+            | Col::P99Ms
+            | Col::P999Ms
+            | Col::MaxMs
+            | Col::MeanMs
+            | Col::Freshness
+            | Col::AgeMs => OptNumber,
+            Col::Requests
+            | Col::Useful
+            | Col::Wasted
+            | Col::Failed
+            | Col::Notifications
+            | Col::LatencySamples
+            | Col::EventsEmitted
+            | Col::EventsObserved
+            | Col::EventsLost
+            | Col::EventsInFlight
+            | Col::Duplicates
+            | Col::Coalesced
+            | Col::OutOfOrder
+            | Col::Retries
+            | Col::Bytes
+            | Col::RequestsInFlight
+            | Col::Seed => Count,
+        }
+    }
+
+    /// Decimals a number is written with (counts of a single run: none).
+    pub fn decimals(self) -> usize {
+        match self {
+            Col::Freshness | Col::WastedShare => 6,
+            _ => 3,
+        }
+    }
+
+    /// Whether a reader may find the column missing: the columns added after the first
+    /// published schema, so older results folders stay readable.
+    pub fn optional(self) -> bool {
+        matches!(
+            self,
+            Col::Notifications | Col::LatencySamples | Col::RequestsInFlight
+        )
+    }
+
+    /// How replications combine into the column of `summary.csv`.
+    pub fn combine(self) -> Combine {
+        match self {
+            Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario | Col::Seed => {
+                Combine::First
+            }
+            _ => Combine::Mean,
+        }
+    }
+
+    /// The confidence-interval column of a metric of [`CI_METRICS`]: `p50_ms_ci95`.
+    pub fn ci_name(self) -> String {
+        format!("{}{CI_SUFFIX}", self.name())
+    }
+}
+
+/// The `summary.csv` header up to the sweep columns.
+pub fn summary_header() -> Vec<String> {
+    let mut h: Vec<String> = Col::ALL.iter().map(|c| c.name().to_string()).collect();
+    h.push(REPLICATIONS_COLUMN.to_string());
+    h.extend(CI_METRICS.iter().map(|c| c.ci_name()));
+    h
+}
+
+/// The `replications.csv` header up to the sweep columns.
+pub fn replications_header() -> Vec<String> {
+    let mut h: Vec<String> = Col::ALL.iter().map(|c| c.name().to_string()).collect();
+    h.push(REPLICATION_COLUMN.to_string());
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_ci_metrics_are_numeric_columns() {
+        let h = summary_header();
+        let mut sorted = h.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), h.len(), "{h:?}");
+        for c in CI_METRICS {
+            assert_eq!(c.combine(), Combine::Mean, "{c:?}");
+            assert_ne!(c.kind(), ColumnKind::Text);
+        }
+        // The lead's decisions: notifications right after failed.
+        let pos = |n: &str| h.iter().position(|x| x == n).unwrap();
+        assert_eq!(pos("notifications"), pos("failed") + 1);
+    }
+}
