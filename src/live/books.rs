@@ -87,12 +87,9 @@ impl Books {
         }
         let mut g = self.lock();
         let Inner { ledger, metrics } = &mut *g;
-        let obs = ledger.observe_state(resource, version, t, |lat| metrics.observed(t, lat));
-        let outcome = if obs.new > 0 {
-            Outcome::Useful
-        } else {
-            Outcome::Wasted
-        };
+        let outcome = ledger
+            .observe_state(resource, version, t, |lat| metrics.observed(t, lat))
+            .outcome();
         metrics.bytes(t, bytes);
         metrics.request_done(t, outcome);
         Some(outcome)
@@ -107,18 +104,18 @@ impl Books {
         }
     }
 
-    /// An events page listed `version` of `resource`, arriving at `t`: observes it (a page
-    /// listing an event already held is not a duplicate delivery). Returns whether it was new.
-    pub fn delivered_event(&self, resource: u32, version: u32, t: Nanos) -> bool {
+    /// An events page listing `events` (`(resource, version)`, `bytes` on the wire) arrived at
+    /// `t`: observes them (a page listing an event already held is not a duplicate delivery)
+    /// and counts the request with the ledger's outcome. Past the end nothing is counted.
+    pub fn page_done(&self, events: impl IntoIterator<Item = (u32, u32)>, t: Nanos, bytes: u64) {
         if t >= self.end {
-            return false;
+            return;
         }
         let mut g = self.lock();
         let Inner { ledger, metrics } = &mut *g;
-        ledger
-            .observe_event(resource, version, t, |lat| metrics.observed(t, lat))
-            .new
-            > 0
+        let outcome = ledger.observe_events(events, t, |lat| metrics.observed(t, lat));
+        metrics.bytes(t, bytes);
+        metrics.request_done(t, outcome);
     }
 
     /// Highest version of `resource` observed so far.
@@ -126,10 +123,14 @@ impl Books {
         self.lock().ledger.seen(resource)
     }
 
-    /// A delivery repeated a webhook id already received (thin webhooks: the duplicate is not
-    /// an observation, but it is counted).
-    pub fn count_duplicate(&self) {
-        self.lock().ledger.count_duplicate();
+    /// A thin notification of event `version` of `resource` was accepted at `t` (`repeated`:
+    /// its webhook id was accepted before). Returns what it was worth (the ledger's
+    /// [`notify`](Ledger::notify) rule); past the end of the run nothing is counted.
+    pub fn notify(&self, resource: u32, version: u32, repeated: bool, t: Nanos) -> Outcome {
+        if t >= self.end {
+            return Outcome::Wasted;
+        }
+        self.lock().ledger.notify(resource, version, repeated)
     }
 
     /// Delivery of `version` of `resource` gave up at `t`: the event is lost (if it was still
@@ -159,11 +160,8 @@ impl DeliverySink for Books {
         }
         let mut g = self.lock();
         let Inner { ledger, metrics } = &mut *g;
-        let obs = ledger.observe_event(resource, version, t, |lat| metrics.observed(t, lat));
-        if obs.duplicate {
-            ledger.count_duplicate();
-        }
-        obs.new > 0
+        ledger.deliver_event(resource, version, t, |lat| metrics.observed(t, lat))
+            == Outcome::Useful
     }
 }
 

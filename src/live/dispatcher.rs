@@ -9,33 +9,35 @@
 //! out, the `POST`, the network delay back — all within the per-attempt timeout, which runs
 //! from when the attempt leaves the provider, as in the simulation. What follows a failed
 //! attempt (timeout, connection error, any non-`2xx`) is not decided here: the shared
-//! [`RetryPolicy`] (Svix, Stripe, GitHub, Standard Webhooks presets or an explicit list, with
-//! jitter from the consumer's `retry` stream and `Retry-After` honoured) gives the next delay
-//! or gives up, and the shared [`EndpointHealth`] disables an endpoint that failed too long.
+//! [`Endpoint`] rules (the consumer's retry policy with jitter from its `retry` stream and
+//! `Retry-After` honoured, endpoint disabling, and whether a given-up event is lost or kept
+//! for the reconcile poll) decide it, exactly as in the simulation.
 //!
 //! Accounting follows the simulation: an attempt is sent at its scheduled time (not when a
 //! busy task got round to it), the event is observed when the delivery *arrives* — the
-//! built-in receiver records that itself, after checking the signature — and the attempt is
-//! useful when it brought an event the consumer had not seen. For an external receiver the
-//! arrival is not visible, so the event is observed when its `2xx` comes back (later by the
-//! receiver's processing time and one loopback round trip). A delivery that gives up loses
-//! its event in the ledger; one whose next attempt falls after the run stays in flight.
+//! built-in receiver records that itself, after checking the signature, and tells the
+//! dispatcher what the delivery was worth in its [`OUTCOME_HEADER`] — and the attempt
+//! completes with that outcome (useful, a thin notification, or wasted). For an external
+//! receiver the arrival is not visible, so the event is observed when its `2xx` comes back
+//! (later by the receiver's processing time and one loopback round trip). A delivery that
+//! gives up loses its event in the ledger (unless the consumer reconciles); one whose next
+//! attempt falls after the run stays in flight.
 
 use super::books::Books;
 use super::clock::Clock;
 use super::net::{self, HttpClient};
 use super::provider::{ProviderState, RequestKind};
-use super::receiver::NEW_HEADER;
+use super::receiver::OUTCOME_HEADER;
 use crate::metrics::Outcome;
-use crate::policy::{after_failure, EndpointHealth, Failure, FailureKind, RetryPolicy};
+use crate::policy::{worth, Endpoint, Failure, FailureKind, Fate, Next};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::signing::{self, ReceiverUrl, Scheme, Secret};
-use crate::time::{Nanos, SECOND};
+use crate::time::Nanos;
 use crate::workload::Event;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -98,18 +100,14 @@ pub struct Target {
     pub secret: Secret,
     /// The consumer's books.
     pub books: Arc<Books>,
-    /// Retry schedule and per-attempt timeout (the shared policy, as in the simulation).
-    pub retry: RetryPolicy,
     /// `webhook-thin`: deliveries name the event; the receiver fetches the object.
     pub thin: bool,
-    /// `webhook-reconcile`: a delivery that gives up leaves its event pending for the
-    /// safety-net poll instead of losing it.
-    pub reconcile: bool,
-    /// Deliver one event at a time in emission order (the dispatch loop awaits each delivery
-    /// before starting the next).
+    /// Deliver one event at a time in emission order (the shared
+    /// [`InOrder`](crate::policy::InOrder) rule, driven by the dispatch loop).
     pub ordered: bool,
-    /// The provider's view of the endpoint's health (disabled after failing too long).
-    pub health: Mutex<EndpointHealth>,
+    /// The shared delivery rules: retry schedule and per-attempt timeout, endpoint health,
+    /// and the fate of a given-up event (`webhook-reconcile` keeps it for the safety net).
+    pub endpoint: Mutex<Endpoint>,
     /// One-way network delay.
     pub network: Dist,
     /// The consumer's `network` stream.
@@ -122,6 +120,17 @@ impl Target {
     fn draw_net(&self) -> Nanos {
         let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
         self.network.sample(&mut *rng)
+    }
+
+    fn endpoint(&self) -> std::sync::MutexGuard<'_, Endpoint> {
+        self.endpoint.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Event `e` will not be delivered: it meets `fate` at `t`.
+    fn settle(&self, e: &Event, fate: Fate, t: Nanos) {
+        if fate == Fate::Lost {
+            self.books.lose(e.resource, e.version, t);
+        }
     }
 }
 
@@ -163,9 +172,9 @@ pub enum Delivered {
 }
 
 /// Delivers event `e` to `target`, first attempt at `start` (its own time, or later when it
-/// waited behind another in ordered delivery), until it is delivered, the retry policy gives
-/// up or the endpoint is disabled (then the event is lost), or the run ends (it stays in
-/// flight).
+/// waited behind another in ordered delivery), until it is delivered, the shared rules give up
+/// (the retry policy ran out or the endpoint is disabled: the event is lost, or kept for the
+/// reconcile poll), or the run ends (it stays in flight).
 pub async fn deliver(
     e: Event,
     start: Nanos,
@@ -178,14 +187,11 @@ pub async fn deliver(
     let mut attempt = 0u32;
     // Scheduled times, never "now": a late task does not move the timetable.
     let mut due = start.max(e.time);
+    let timeout = target.endpoint().timeout();
     loop {
-        if target
-            .health
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .disabled()
-        {
-            target.books.lose(e.resource, e.version, due);
+        let blocked = target.endpoint().blocked();
+        if let Some(fate) = blocked {
+            target.settle(&e, fate, due);
             return Delivered::Settled;
         }
         attempt += 1;
@@ -231,7 +237,7 @@ pub async fn deliver(
         // and covers both network legs, as in the simulation.
         let leave = due + service;
         clock.sleep_until(leave).await;
-        let deadline = clock.instant(leave + target.retry.timeout);
+        let deadline = clock.instant(leave + timeout);
         let d1 = target.draw_net();
         let d2 = target.draw_net();
         let exchange = async {
@@ -240,95 +246,89 @@ pub async fn deliver(
             clock.sleep(d2).await;
             answer
         };
-        let (result, new, resp_bytes) =
+        let (result, said, resp_bytes) =
             match tokio::time::timeout_at(deadline.into(), exchange).await {
                 Ok(answer) => answer,
-                Err(_) => (AttemptResult::Timeout, false, 0),
+                Err(_) => (AttemptResult::Timeout, None, 0),
             };
         let t = clock.now();
         if result.delivered() {
-            target
-                .health
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .success(t);
-            let useful = if target.builtin {
-                new
+            target.endpoint().delivered(t);
+            let outcome = if target.builtin {
+                // The built-in receiver asked the ledger when the delivery arrived.
+                said.unwrap_or(Outcome::Wasted)
             } else {
                 use super::books::DeliverySink;
-                target.books.delivered(e.resource, e.version, t)
-            };
-            let outcome = if useful {
-                Outcome::Useful
-            } else {
-                Outcome::Wasted
+                worth(u32::from(target.books.delivered(e.resource, e.version, t)))
             };
             target.books.done(t, outcome, resp_bytes);
             return Delivered::Settled;
         }
         target.books.done(t, Outcome::Failed, resp_bytes);
         let next = {
-            let mut health = target.health.lock().unwrap_or_else(|p| p.into_inner());
             let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
-            after_failure(
-                &mut health,
-                &target.retry,
-                attempt,
-                result.failure(),
-                t,
-                &mut rng,
-            )
+            target
+                .endpoint()
+                .failed(attempt, result.failure(), t, &mut rng)
         };
         match next {
-            Some(d) if t + d < end => due = t + d,
+            Next::Retry(d) if t + d < end => due = t + d,
             // The next attempt would come after the run: in flight, as in the simulation.
-            Some(_) => return Delivered::Pending,
-            None => {
-                if !target.reconcile {
-                    target.books.lose(e.resource, e.version, t);
-                }
+            Next::Retry(_) => return Delivered::Pending,
+            Next::GiveUp(fate) => {
+                target.settle(&e, fate, t);
                 return Delivered::Settled;
             }
         }
     }
 }
 
-/// One attempt: returns its result, whether the receiver said the event was new, and the
-/// response's bytes.
+/// One attempt: returns its result, the outcome the built-in receiver reported (if any), and
+/// the response's bytes.
 async fn attempt_once(
     client: &HttpClient,
     req: Request<Full<Bytes>>,
-) -> (AttemptResult, bool, u64) {
-    let exchange = async {
-        let resp = client.request(req).await?;
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
-    };
-    match exchange.await {
-        Err(_) => (AttemptResult::ConnectionError, false, 0),
+) -> (AttemptResult, Option<Outcome>, u64) {
+    match net::exchange(client, req).await {
+        Err(_) => (AttemptResult::ConnectionError, None, 0),
         Ok((parts, body)) => {
-            let retry_after = parts
+            let said = parts
                 .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(|s| s.saturating_mul(SECOND));
-            let new = parts
-                .headers
-                .get(NEW_HEADER)
-                .is_some_and(|v| v.as_bytes() == b"1");
+                .get(OUTCOME_HEADER)
+                .and_then(|v| outcome_from_header(v.as_bytes()));
             let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
             (
                 AttemptResult::Status {
                     code: parts.status.as_u16(),
-                    retry_after,
+                    retry_after: net::retry_after(&parts.headers),
                 },
-                new,
+                said,
                 bytes,
             )
         }
     }
+}
+
+/// The value of [`OUTCOME_HEADER`] for a delivery the receiver accepted.
+pub fn outcome_header(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Useful => "useful",
+        Outcome::Notification => "notification",
+        Outcome::Wasted => "wasted",
+        Outcome::Failed => "failed",
+    }
+}
+
+/// Reads [`OUTCOME_HEADER`] back (`None` for anything else).
+pub fn outcome_from_header(value: &[u8]) -> Option<Outcome> {
+    [
+        Outcome::Useful,
+        Outcome::Notification,
+        Outcome::Wasted,
+        Outcome::Failed,
+    ]
+    .into_iter()
+    .find(|o| outcome_header(*o).as_bytes() == value)
 }
 
 #[cfg(test)]
@@ -336,13 +336,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn outcome_header_round_trips() {
+        for o in [
+            Outcome::Useful,
+            Outcome::Notification,
+            Outcome::Wasted,
+            Outcome::Failed,
+        ] {
+            assert_eq!(outcome_from_header(outcome_header(o).as_bytes()), Some(o));
+        }
+        assert_eq!(outcome_from_header(b"1"), None);
+    }
+
+    #[test]
     fn attempt_results() {
         let fail = AttemptResult::Status {
             code: 503,
-            retry_after: Some(SECOND),
+            retry_after: Some(crate::time::SECOND),
         };
         assert!(!fail.delivered());
-        assert_eq!(fail.retry_after(), Some(SECOND));
+        assert_eq!(fail.retry_after(), Some(crate::time::SECOND));
         assert!(AttemptResult::Status {
             code: 204,
             retry_after: None

@@ -14,16 +14,15 @@
 use super::books::Books;
 use super::clock::Clock;
 use super::net::{self, HttpClient};
-use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
+use super::provider::CONSUMER_HEADER;
 use crate::metrics::Outcome;
-use crate::policy::next_cycle;
+use crate::policy::{back_off, first_cycle, next_cycle, resume_at};
 use crate::rng::Rng;
 use crate::scenario::{Dist, FeedPlan};
-use crate::time::{Nanos, MILLISECOND, SECOND};
+use crate::time::{Nanos, MILLISECOND};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use rand::Rng as _;
+use http_body_util::Full;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -82,13 +81,11 @@ pub async fn run(
 ) {
     let end = target.books.end();
     let plan = target.plan.clone();
-    let mut next = if plan.interval > 0 {
-        phase_rng.random_range(0..plan.interval)
-    } else {
-        0
-    };
+    let mut next = first_cycle(plan.interval, &mut phase_rng);
     let host = provider.to_string();
     let mut cursor = 0u64;
+    // No request before this time (a `429` asked to back off).
+    let mut blocked_until: Nanos = 0;
     while next < end {
         clock.sleep_until(next).await;
         let cycle_start = next;
@@ -102,17 +99,8 @@ pub async fn run(
                 page(&target, &client, &host, cursor, send_at, clock).await;
             match answer {
                 Answer::Page(p) => {
-                    let new = p
-                        .data
-                        .iter()
-                        .filter(|e| target.books.delivered_event(e.resource, e.version, arrived))
-                        .count();
-                    let outcome = if new > 0 {
-                        Outcome::Useful
-                    } else {
-                        Outcome::Wasted
-                    };
-                    target.books.done(arrived, outcome, bytes);
+                    let events = p.data.iter().map(|e| (e.resource, e.version));
+                    target.books.page_done(events, arrived, bytes);
                     cursor = cursor.max(p.next);
                     if p.has_more {
                         send_at = arrived;
@@ -121,8 +109,10 @@ pub async fn run(
                     break next_cycle(cycle_start, plan.interval, plan.hold, arrived);
                 }
                 Answer::Limited(wait) => {
+                    // The cycle starts again when the back-off ends.
                     target.books.done(arrived, Outcome::Failed, bytes);
-                    break arrived + wait;
+                    blocked_until = back_off(blocked_until, arrived, wait);
+                    break resume_at(blocked_until, arrived);
                 }
                 Answer::Failed => {
                     target.books.done(arrived, Outcome::Failed, bytes);
@@ -158,12 +148,7 @@ async fn page(
     };
     *req.headers_mut() = headers;
     clock.sleep_until(t + target.draw_net()).await;
-    let exchange = async {
-        let resp = client.request(req).await?;
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
-    };
+    let exchange = net::exchange(client, req);
     let limit = clock.to_real(plan.hold + target.timeout);
     let answer = tokio::time::timeout(limit, exchange).await;
     clock.sleep(target.draw_net()).await;
@@ -177,21 +162,7 @@ async fn page(
             .map(Answer::Page)
             .unwrap_or(Answer::Failed),
         StatusCode::TOO_MANY_REQUESTS => {
-            let exact = parts
-                .headers
-                .get(RETRY_AFTER_NS)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<Nanos>().ok());
-            let secs = parts
-                .headers
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<Nanos>().ok());
-            Answer::Limited(
-                exact
-                    .or(secs.map(|s| s.saturating_mul(SECOND)))
-                    .unwrap_or(0),
-            )
+            Answer::Limited(net::retry_after(&parts.headers).unwrap_or(0))
         }
         _ => Answer::Failed,
     };

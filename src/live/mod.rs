@@ -6,8 +6,9 @@
 //! built-in [receivers](mod@receiver) that verify those signatures, and [pollers](mod@poller) on the
 //! same client. It replays the *same* workload events (same seed, same stream) on the real
 //! clock, uses the same policies (poll timetable, the [`Ledger`](crate::policy::Ledger)'s
-//! useful/wasted/freshness decisions, retry policies) and the same random streams per
-//! consumer as the simulation, and produces the same [`RunReport`]. Only transport and clock
+//! useful/notification/wasted and freshness decisions, the webhook delivery rules, back-off
+//! after a `429`; see [`crate::policy`]) and the same random streams per consumer as the
+//! simulation, and produces the same [`RunReport`]. Only transport and clock
 //! differ — which is the point: whatever differs in the results is what the simulation
 //! leaves out (loopback round trips, scheduling delays, real handler cost).
 //!
@@ -53,7 +54,7 @@ pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
 
 use crate::metrics::{EngineKind, ProviderKind, RunReport};
-use crate::policy::{EndpointHealth, PollSchedule};
+use crate::policy::{Endpoint, InOrder};
 use crate::rng;
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
 use crate::signing::Secret;
@@ -276,7 +277,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
             ConsumerKind::Poll(pp) => Role::Poll(Arc::new(PollTarget {
                 index: i,
                 books: books[i].clone(),
-                schedule: PollSchedule::from_plan(pp),
+                schedule: pp.schedule(),
                 mode: PollMode::Resource {
                     conditional: pp.conditional,
                 },
@@ -350,11 +351,13 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         scheme: wp.signature,
                         secret,
                         books: books[i].clone(),
-                        retry: wp.retry.clone(),
                         thin: wp.thin,
-                        reconcile: wp.reconcile.is_some(),
                         ordered: wp.ordered,
-                        health: Mutex::new(EndpointHealth::new(wp.rules)),
+                        endpoint: Mutex::new(Endpoint::new(
+                            wp.retry.clone(),
+                            wp.rules,
+                            wp.reconcile.is_some(),
+                        )),
                         network: plan.network_delay,
                         net_rng: Mutex::new(stream("network")),
                         retry_rng: Mutex::new(stream("retry")),
@@ -559,8 +562,9 @@ fn emit(
 }
 
 /// Receives a webhook consumer's events and delivers each on its own task — or, for ordered
-/// delivery, one after the other: each starts when the previous one settled, and once one is
-/// still pending at the end of the run, everything behind it stays in flight too.
+/// delivery, one after the other by the shared [`InOrder`] rule: each starts when the
+/// previous one settled, and once one is still pending at the end of the run, everything
+/// behind it stays in flight too.
 async fn dispatch_loop(
     mut events: mpsc::UnboundedReceiver<Event>,
     target: Arc<Target>,
@@ -568,40 +572,53 @@ async fn dispatch_loop(
     client: net::HttpClient,
     clock: Clock,
 ) {
-    if target.ordered {
-        let mut start = 0;
-        let mut blocked = false;
-        while let Some(e) = events.recv().await {
-            if blocked {
-                continue;
-            }
-            let settled = dispatcher::deliver(
-                e,
-                start,
-                target.clone(),
-                provider.clone(),
-                client.clone(),
-                clock,
-            )
-            .await;
-            blocked = settled == dispatcher::Delivered::Pending;
-            start = clock.now();
-        }
-        return;
-    }
-    let mut tasks = JoinSet::new();
-    while let Some(e) = events.recv().await {
-        tasks.spawn(dispatcher::deliver(
+    let deliver = |e: Event, start: Nanos| {
+        dispatcher::deliver(
             e,
-            e.time,
+            start,
             target.clone(),
             provider.clone(),
             client.clone(),
             clock,
-        ));
-        while tasks.try_join_next().is_some() {}
+        )
+    };
+    let mut tasks = JoinSet::new();
+    if !target.ordered {
+        while let Some(e) = events.recv().await {
+            tasks.spawn(deliver(e, e.time));
+            while tasks.try_join_next().is_some() {}
+        }
+        while tasks.join_next().await.is_some() {}
+        return;
     }
-    while tasks.join_next().await.is_some() {}
+    // Ordered: at most one delivery task at a time.
+    let mut order = InOrder::new();
+    let mut open = true;
+    let mut stuck = false;
+    while open || !tasks.is_empty() {
+        tokio::select! {
+            e = events.recv(), if open => match e {
+                Some(e) if !stuck => {
+                    if let Some(e) = order.arrive(e) {
+                        tasks.spawn(deliver(e, e.time));
+                    }
+                }
+                Some(_) => {}
+                None => open = false,
+            },
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                match done {
+                    Ok(dispatcher::Delivered::Settled) => {
+                        if let Some(e) = order.settled() {
+                            tasks.spawn(deliver(e, clock.now()));
+                        }
+                    }
+                    // Pending at the end of the run (or the task failed): the rest wait.
+                    _ => stuck = true,
+                }
+            }
+        }
+    }
 }
 
 /// The smallest scenario span the live engine can time faithfully at `scale`: about one

@@ -197,7 +197,69 @@ pub fn error(status: u16, message: &str) -> Response<Full<Bytes>> {
     )
 }
 
+/// Any error of one client exchange (connect, send, or reading the body).
+pub type ExchangeError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Sends `req` on `client` and collects the whole response: its head and body. The one way
+/// every live client (pollers, events consumers, the dispatcher, the enricher) talks HTTP.
+pub async fn exchange(
+    client: &HttpClient,
+    req: Request<Full<Bytes>>,
+) -> Result<(http::response::Parts, Bytes), ExchangeError> {
+    use http_body_util::BodyExt;
+    let resp = client.request(req).await?;
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok((parts, body))
+}
+
+/// The wait an answer asks for, scenario ns: the provider's exact
+/// [`RETRY_AFTER_NS`](super::provider::RETRY_AFTER_NS) when present, else `Retry-After` in
+/// whole seconds (the only form hookbench sends; an HTTP date is not understood and counts
+/// as absent). `None` when neither is there.
+pub fn retry_after(headers: &HeaderMap) -> Option<crate::time::Nanos> {
+    let exact = headers
+        .get(super::provider::RETRY_AFTER_NS)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    exact.or_else(|| {
+        headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| s.saturating_mul(crate::time::SECOND))
+    })
+}
+
 /// Whether `addr` is where the live engine may listen or connect without the remote flag.
 pub fn is_loopback(addr: &SocketAddr) -> bool {
     addr.ip().is_loopback()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SECOND;
+
+    #[test]
+    fn retry_after_prefers_the_exact_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("3"),
+        );
+        assert_eq!(retry_after(&h), Some(3 * SECOND));
+        h.insert(
+            super::super::provider::RETRY_AFTER_NS,
+            http::HeaderValue::from_static("1500"),
+        );
+        assert_eq!(retry_after(&h), Some(1500));
+        let mut d = HeaderMap::new();
+        d.insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&d), None);
+    }
 }

@@ -19,15 +19,15 @@
 use super::books::Books;
 use super::clock::Clock;
 use super::net::{self, HttpClient};
-use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
+use super::provider::CONSUMER_HEADER;
 use crate::metrics::Outcome;
-use crate::policy::{AdaptiveInterval, PollSchedule};
+use crate::policy::{back_off, poll_due, AdaptiveInterval, PollDue, PollSchedule};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::time::Nanos;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
@@ -116,12 +116,13 @@ pub async fn run(
     let n = target.seen.len() as u32;
     let end = target.books.end();
     let s = target.schedule;
-    // Same draw order as the simulation: every first nominal time, then each first jitter.
-    let firsts: Vec<Nanos> = (0..n).map(|_| s.first_nominal(&mut phase_rng)).collect();
+    // The shared draw order: every first nominal time, then each first jitter.
+    let (firsts, actual) = s.first_polls(n, &mut phase_rng, &mut jitter_rng);
     let mut heap: BinaryHeap<Reverse<(Nanos, u32, Nanos)>> = firsts
         .iter()
+        .zip(&actual)
         .enumerate()
-        .map(|(r, &nominal)| Reverse((s.actual(nominal, &mut jitter_rng), r as u32, nominal)))
+        .map(|(r, (&nominal, &at))| Reverse((at, r as u32, nominal)))
         .collect();
     let host = provider.to_string();
     let mut tasks = JoinSet::new();
@@ -150,16 +151,19 @@ pub async fn run(
         let Some(Reverse((t, r, nominal))) = heap.pop() else {
             continue;
         };
-        let blocked = target.blocked_until.load(Relaxed);
-        let fire = t >= blocked;
-        match target.pace {
-            Pace::Fixed => {
-                let next = s.next_nominal(nominal);
-                heap.push(Reverse((s.actual(next, &mut jitter_rng), r, next)));
-            }
-            Pace::Adaptive(_) if !fire => heap.push(Reverse((blocked, r, blocked))),
-            Pace::Adaptive(_) => {}
+        if let Pace::Fixed = target.pace {
+            let next = s.next_nominal(nominal);
+            heap.push(Reverse((s.actual(next, &mut jitter_rng), r, next)));
         }
+        let adaptive = matches!(target.pace, Pace::Adaptive(_));
+        let fire = match poll_due(t, target.blocked_until.load(Relaxed), adaptive) {
+            PollDue::Send => true,
+            PollDue::Skip => false,
+            PollDue::Defer(at) => {
+                heap.push(Reverse((at, r, at)));
+                false
+            }
+        };
         if fire {
             let (target, host, client, tx) =
                 (target.clone(), host.clone(), client.clone(), tx.clone());
@@ -168,10 +172,11 @@ pub async fn run(
                 if let Pace::Adaptive(a) = target.pace {
                     let cur = &target.current[r as usize];
                     let at = match reply {
-                        Reply::Limited => target
-                            .blocked_until
-                            .load(Relaxed)
-                            .max(arrived + cur.load(Relaxed).min(a.max)),
+                        Reply::Limited => a.after_limited(
+                            cur.load(Relaxed),
+                            target.blocked_until.load(Relaxed),
+                            arrived,
+                        ),
                         Reply::Useful | Reply::Nothing => {
                             let next = a.next(cur.load(Relaxed), reply == Reply::Useful);
                             cur.store(next, Relaxed);
@@ -216,12 +221,7 @@ async fn poll_once(
     };
     *req.headers_mut() = headers;
     clock.sleep_until(t + target.draw_net()).await;
-    let exchange = async {
-        let resp = client.request(req).await?;
-        let (parts, body) = resp.into_parts();
-        let body = body.collect().await?.to_bytes();
-        Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
-    };
+    let exchange = net::exchange(client, req);
     let answer = tokio::time::timeout(clock.to_real(target.timeout), exchange).await;
     clock.sleep(target.draw_net()).await;
     let arrived = clock.now();
@@ -234,8 +234,10 @@ async fn poll_once(
     };
     let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
     if parts.status == StatusCode::TOO_MANY_REQUESTS {
-        let wait = retry_after_ns(&parts.headers);
-        target.blocked_until.fetch_max(arrived + wait, Relaxed);
+        let wait = net::retry_after(&parts.headers).unwrap_or(0);
+        let _ = target
+            .blocked_until
+            .fetch_update(Relaxed, Relaxed, |b| Some(back_off(b, arrived, wait)));
         target.books.done(arrived, Outcome::Failed, bytes);
         return (arrived, Reply::Limited);
     }
@@ -260,22 +262,6 @@ async fn poll_once(
             (arrived, Reply::Nothing)
         }
     }
-}
-
-/// The back-off a `429` asks for, scenario ns: the provider's exact value when present, else
-/// `Retry-After` seconds.
-fn retry_after_ns(headers: &HeaderMap) -> Nanos {
-    let exact = headers
-        .get(RETRY_AFTER_NS)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<Nanos>().ok());
-    exact.unwrap_or_else(|| {
-        headers
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<Nanos>().ok())
-            .map_or(0, |s| s.saturating_mul(crate::time::SECOND))
-    })
 }
 
 /// The version in an `ETag: "v<version>"` header.

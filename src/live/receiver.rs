@@ -14,23 +14,28 @@
 //!    MACs that do not match — compared in constant time — all give `401`);
 //! 4. the body must name the event (`400` otherwise).
 //!
-//! A delivery that passed all four fails with `500` at the scenario's `error_rate` (drawn
-//! from the consumer's `faults` stream, as in the simulation). Only a delivery that passed all
+//! A delivery that passed all four meets the shared receiver rule
+//! ([`policy::receive`](crate::policy::receive), the simulation's): it fails with `500` at the
+//! scenario's `error_rate` (drawn from the consumer's `faults` stream), and a repeated id is
+//! not processed again when dedupe is on. Only a delivery that passed all
 //! of this is handed to the [`DeliverySink`] (the consumer's ledger), at its arrival time: a
 //! rejected delivery is never counted as delivered. Then the receiver spends the scenario's
 //! processing time and answers `200` (or answers first, with `ack = "before"`). With dedupe on, a
 //! delivery whose (authenticated) id was already processed skips the processing — what an
 //! idempotent handler does — but is still recorded, as a duplicate. The answer carries
-//! `hookbench-new: 1` when the delivery brought an event the consumer had not seen, which the
-//! dispatcher uses to count the request useful or wasted.
+//! [`OUTCOME_HEADER`] with what the ledger said the delivery was worth — `useful` (a fat
+//! delivery of an event the consumer had not seen), `notification` (a thin one announcing such
+//! an event), or `wasted` — which the dispatcher counts.
 
 use super::books::{Books, DeliverySink};
 use super::clock::Clock;
 use super::net::HttpClient;
 use super::net::{self, Handler, Refused};
-use super::provider::{CONSUMER_HEADER, RETRY_AFTER_NS};
+use super::provider::CONSUMER_HEADER;
 use crate::metrics::Outcome;
-use crate::policy::{outage_at, Outage, OutageMode};
+use crate::policy::{
+    back_off, outage_at, receive, resume_at, worth, Backlog, Fetch, Outage, OutageMode,
+};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::signing::{self, Scheme, Secret, DEFAULT_TOLERANCE_S};
@@ -40,8 +45,7 @@ use http::HeaderMap;
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use rand::Rng as _;
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -50,8 +54,9 @@ use tokio::task::JoinSet;
 
 /// Default largest accepted body: 256 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
-/// Response header telling the dispatcher whether the delivery was new (`1`) or not (`0`).
-pub const NEW_HEADER: &str = "hookbench-new";
+/// Response header telling the dispatcher what an accepted delivery was worth (`useful`,
+/// `notification` or `wasted`; see [`outcome_header`](super::dispatcher::outcome_header)).
+pub const OUTCOME_HEADER: &str = "hookbench-outcome";
 
 /// Settings of a built-in receiver.
 pub struct ReceiverConfig {
@@ -106,8 +111,8 @@ pub struct Enricher {
     pub clock: Clock,
     /// No enrichment GET before this scenario time (a `429` asked to back off).
     pub blocked_until: AtomicU64,
-    /// Fetches queued behind a back-off.
-    pub queue: Mutex<Backlog>,
+    /// Fetches `(event seq, resource)` queued behind a back-off (the shared [`Backlog`] rule).
+    pub queue: Mutex<Backlog<(u64, u32)>>,
 }
 
 impl Enricher {
@@ -122,46 +127,36 @@ impl Enricher {
     /// and the queue is worked off one request at a time from the end of the back-off (each
     /// reply triggers the next) — never a thundering herd of retries.
     pub async fn fetch(self: Arc<Self>, seq: u64, r: u32, t: Nanos) {
-        let direct = {
+        let step = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            if q.draining || t < self.blocked_until.load(Relaxed) {
-                q.deferred.push_back((seq, r));
-                if q.draining {
+            q.fetch((seq, r), t, self.blocked_until.load(Relaxed))
+        };
+        match step {
+            Fetch::Queued => return,
+            Fetch::StartDrain => {}
+            Fetch::Send((seq, r)) => {
+                if self.send_one(seq, r, t).await != Sent::Limited {
                     return;
                 }
-                q.draining = true;
-                false
-            } else {
-                true
+                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                if !q.limited((seq, r), false) {
+                    // The task already draining will send it.
+                    return;
+                }
             }
-        };
-        if direct {
-            if self.send_one(seq, r, t).await != Sent::Limited {
-                return;
-            }
-            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            q.deferred.push_front((seq, r));
-            if q.draining {
-                // The task already draining will send it.
-                return;
-            }
-            q.draining = true;
         }
         // This task drains the backlog until it is empty.
         loop {
             self.clock
                 .sleep_until(self.blocked_until.load(Relaxed))
                 .await;
-            let next = {
-                let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-                let next = q.deferred.pop_front();
-                if next.is_none() {
-                    q.draining = false;
-                }
-                next
-            };
+            let next = self
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .drain_step();
             let Some((seq, r)) = next else { return };
-            let at = self.clock.now().max(self.blocked_until.load(Relaxed));
+            let at = resume_at(self.blocked_until.load(Relaxed), self.clock.now());
             if at >= self.books.end() {
                 return;
             }
@@ -169,8 +164,7 @@ impl Enricher {
                 self.queue
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .deferred
-                    .push_front((seq, r));
+                    .limited((seq, r), true);
             }
         }
     }
@@ -190,12 +184,7 @@ impl Enricher {
         };
         *req.headers_mut() = headers;
         clock.sleep_until(at + self.draw_net()).await;
-        let exchange = async {
-            let resp = self.client.request(req).await?;
-            let (parts, body) = resp.into_parts();
-            let body = body.collect().await?.to_bytes();
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((parts, body))
-        };
+        let exchange = net::exchange(&self.client, req);
         let answer = tokio::time::timeout(clock.to_real(self.timeout), exchange).await;
         clock.sleep(self.draw_net()).await;
         let arrived = clock.now();
@@ -206,13 +195,10 @@ impl Enricher {
         let bytes = net::response_bytes(parts.status, &parts.headers, body.len() as u64);
         if parts.status == http::StatusCode::TOO_MANY_REQUESTS {
             self.books.done(arrived, Outcome::Failed, bytes);
-            let wait = parts
-                .headers
-                .get(RETRY_AFTER_NS)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<Nanos>().ok())
-                .unwrap_or(crate::time::SECOND);
-            self.blocked_until.fetch_max(arrived + wait, Relaxed);
+            let wait = net::retry_after(&parts.headers).unwrap_or(0);
+            let _ = self
+                .blocked_until
+                .fetch_update(Relaxed, Relaxed, |b| Some(back_off(b, arrived, wait)));
             return Sent::Limited;
         }
         let version = serde_json::from_slice::<Enriched>(&body)
@@ -236,15 +222,6 @@ enum Sent {
     Done,
     /// `429`: to be sent again after the back-off.
     Limited,
-}
-
-/// The enrichment backlog of a consumer that was rate limited.
-#[derive(Debug, Default)]
-pub struct Backlog {
-    /// Fetches waiting, `(event seq, resource)`, oldest first.
-    deferred: VecDeque<(u64, u32)>,
-    /// A task is working the backlog off.
-    draining: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -467,24 +444,22 @@ impl Handler for Receiver {
             );
         };
         let t = self.clock.now();
-        let error = self.cfg.error_rate > 0.0 && {
-            let mut rng = self.fault_rng.lock().unwrap_or_else(|p| p.into_inner());
-            rng.random::<f64>() < self.cfg.error_rate
-        };
-        let duplicate_id = self
+        let repeated = self
             .seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains(&verified.id);
-        // As in the simulation: a failing receiver still does the work; a deduped id does not.
-        let process = error || !(duplicate_id && self.cfg.dedupe);
-        let p = if process {
+        let got = {
+            let mut rng = self.fault_rng.lock().unwrap_or_else(|p| p.into_inner());
+            receive(self.cfg.error_rate, &mut rng, repeated, self.cfg.dedupe)
+        };
+        let p = if got.process {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             self.cfg.processing.sample(&mut *rng)
         } else {
             0
         };
-        if error {
+        if !got.accepted() {
             if self.cfg.ack_after {
                 self.clock.sleep(p).await;
             }
@@ -495,30 +470,27 @@ impl Handler for Receiver {
             .unwrap_or_else(|p| p.into_inner())
             .insert(verified.id.clone());
         let (r, v) = (parsed.data.resource, parsed.data.version);
-        let new = match &self.cfg.thin {
+        let outcome = match &self.cfg.thin {
             // A thin notification is not the data: the receiver fetches the object (at
             // arrival, as in the simulation) and observes it when that returns.
             Some(en) => {
-                if duplicate_id {
-                    en.books.count_duplicate();
-                }
                 let seq = verified
                     .id
                     .strip_prefix("evt_")
                     .and_then(|x| x.parse().ok());
-                if let (true, Some(seq)) = (process, seq) {
+                if let (true, Some(seq)) = (got.process, seq) {
                     let fetch = en.clone().fetch(seq, r, t);
                     self.tasks
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .spawn(fetch);
                 }
-                !duplicate_id && en.books.seen(r) < v
+                en.books.notify(r, v, got.repeated, t)
             }
-            None => self.cfg.sink.delivered(r, v, t),
+            None => worth(u32::from(self.cfg.sink.delivered(r, v, t))),
         };
         c.accepted.fetch_add(1, Relaxed);
-        if duplicate_id && self.cfg.dedupe {
+        if got.repeated && self.cfg.dedupe {
             c.deduped.fetch_add(1, Relaxed);
         }
         if self.cfg.ack_after {
@@ -526,8 +498,8 @@ impl Handler for Receiver {
         }
         let mut resp = net::respond(200, "text/plain", Bytes::new());
         resp.headers_mut().insert(
-            NEW_HEADER,
-            http::HeaderValue::from_static(if new { "1" } else { "0" }),
+            OUTCOME_HEADER,
+            http::HeaderValue::from_static(super::dispatcher::outcome_header(outcome)),
         );
         Ok(resp)
     }

@@ -31,6 +31,14 @@ impl AdaptiveInterval {
             self.max
         }
     }
+
+    /// When to poll again after a `429` answered at `t`, with the poller's `current` interval
+    /// and its back-off running until `blocked_until`: not before the back-off ends, and not
+    /// sooner than the current interval (capped at `max`) after the refusal. The interval
+    /// itself does not change: a refusal says nothing about the resource.
+    pub fn after_limited(&self, current: Nanos, blocked_until: Nanos, t: Nanos) -> Nanos {
+        blocked_until.max(t + current.min(self.max))
+    }
 }
 
 #[cfg(test)]
@@ -48,5 +56,8 @@ mod tests {
         assert_eq!(a.next(80, false), 100);
         assert_eq!(a.next(100, false), 100);
         assert_eq!(a.next(100, true), 10);
+        assert_eq!(a.after_limited(40, 0, 1000), 1040);
+        assert_eq!(a.after_limited(400, 0, 1000), 1100);
+        assert_eq!(a.after_limited(40, 5000, 1000), 5000);
     }
 }

@@ -6,8 +6,8 @@
 //! when it disables the endpoint: after failing for days without a success (Svix), once one
 //! delivery has used up its retries (Shopify deletes the subscription), when most recent
 //! attempts failed (Slack), or on a `410 Gone` (Standard Webhooks). [`EndpointHealth`] applies
-//! them, and [`after_failure`] is the single decision both engines call after a failed
-//! attempt. The provider presets (`src/scenario/presets.rs`, `docs/providers.md`) fill them.
+//! them, and [`Endpoint::failed`](crate::policy::Endpoint::failed) is the single decision both
+//! engines call after a failed attempt. The provider presets (`src/scenario/presets.rs`, `docs/providers.md`) fill them.
 
 use crate::time::Nanos;
 
@@ -209,25 +209,6 @@ impl EndpointHealth {
     }
 }
 
-/// The one rule both engines apply after attempt `attempt` (1-based) of a delivery failed at
-/// `t`: record it against the endpoint's health, then the delay before the next attempt, or
-/// `None` to give up (the endpoint is disabled, this kind of failure is not retried, or the
-/// schedule is exhausted). Jitter comes from `rng`; a `Retry-After` is honoured.
-pub fn after_failure(
-    health: &mut EndpointHealth,
-    retry: &crate::policy::RetryPolicy,
-    attempt: u32,
-    failure: Failure,
-    t: Nanos,
-    rng: &mut crate::rng::Rng,
-) -> Option<Nanos> {
-    health.failure(t, attempt, failure);
-    if health.disabled() || !health.rules.retry_on.covers(failure.kind) {
-        return None;
-    }
-    retry.next_delay(attempt, failure.retry_after, rng)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,11 +328,16 @@ mod tests {
         assert!(RetryOn::Any.covers(FailureKind::Status(301)));
         let retry = crate::policy::RetryPolicy::preset("svix").unwrap();
         let mut rng = crate::rng::stream(1, "t");
-        let mut h = EndpointHealth::new(DeliveryRules {
+        let rules = DeliveryRules {
             retry_on: RetryOn::Connection,
             ..Default::default()
-        });
-        assert!(after_failure(&mut h, &retry, 1, status(503), 0, &mut rng).is_none());
-        assert!(after_failure(&mut h, &retry, 1, REFUSED, 0, &mut rng).is_some());
+        };
+        let mut e = crate::policy::Endpoint::new(retry, rules, false);
+        use crate::policy::Next;
+        assert!(matches!(
+            e.failed(1, status(503), 0, &mut rng),
+            Next::GiveUp(_)
+        ));
+        assert!(matches!(e.failed(1, REFUSED, 0, &mut rng), Next::Retry(_)));
     }
 }

@@ -5,7 +5,19 @@
 //! has paged past. A request returns the next events after the cursor, at most `page_size`,
 //! and says whether more are waiting so the consumer fetches the next page at once.
 
+use crate::rng::Rng;
 use crate::time::Nanos;
+use rand::Rng as _;
+
+/// When a consumer's first cycle starts: uniform in `[0, interval)` from its `phase` stream
+/// (one draw), or at 0 for a long poll (`interval` 0), which draws nothing.
+pub fn first_cycle(interval: Nanos, phase: &mut Rng) -> Nanos {
+    if interval > 0 {
+        phase.random_range(0..interval)
+    } else {
+        0
+    }
+}
 
 /// One page of the events list: events `from..to` (emission ids) and whether more wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +80,17 @@ mod tests {
         assert_eq!(page(200, 250, 100).to, 250);
         assert!(!page(200, 250, 100).more);
         assert!(page(250, 250, 100).is_empty());
+    }
+
+    #[test]
+    fn first_cycle_draws_once_within_the_interval() {
+        let mut r = crate::rng::stream(3, "phase");
+        let mut same = crate::rng::stream(3, "phase");
+        let t = first_cycle(100, &mut r);
+        assert!(t < 100);
+        assert_eq!(t, same.random_range(0..100u64));
+        assert_eq!(first_cycle(0, &mut r), 0);
+        assert_eq!(r.random::<u64>(), same.random::<u64>());
     }
 
     #[test]

@@ -17,22 +17,56 @@
 //! checkable: `emitted = observed + lost + pending`, where `pending` is counted from the lists
 //! themselves, not from a counter that could drift with the others.
 //!
+//! **Lost events stay in the list.** When delivery gives up on an event ([`Ledger::lose`]) it
+//! is counted lost, but the consumer's copy of that resource still misses that version: the
+//! entry stays, marked lost, so the resource stays stale and its age keeps counting from the
+//! first missed change, until a later version of the resource is observed and supersedes it
+//! (`docs/design.md`, "freshness / age"). Dropping it instead would make a consumer that loses
+//! everything look perfectly fresh. A consumer that never observes anything therefore comes
+//! out at the closed form for a copy that never updates, `F = (1 − e^(−λD))/(λD)`.
+//!
+//! **The ledger also says what a response was worth** ([`Outcome`]): every engine asks it
+//! ([`Observation::outcome`], [`Ledger::observe_events`], [`Ledger::deliver_event`],
+//! [`Ledger::notify`]) instead of writing `if new { Useful } else { Wasted }` itself.
+//!
 //! Memory: 8 bytes per resource (last observed version and a slot index) plus one small list per
 //! resource that is currently stale.
 
+use crate::metrics::Outcome;
 use crate::time::Nanos;
 use std::collections::VecDeque;
 
 /// Slot value meaning "no pending list".
 const NONE: u32 = u32::MAX;
 
-/// Pending (unobserved) events of one stale resource.
+/// One change the consumer's copy misses.
+#[derive(Debug, Clone, Copy)]
+struct Missed {
+    version: u32,
+    /// Delivery gave up on it: counted lost, no longer pending, but the copy still misses it.
+    lost: bool,
+    /// When the change happened, ns.
+    t: Nanos,
+}
+
+/// Missed changes of one stale resource.
 #[derive(Debug, Default, Clone)]
 struct Stale {
-    /// `(version, t_event)` in version order (which is also time order).
-    events: VecDeque<(u32, Nanos)>,
+    /// In version order (which is also time order).
+    events: VecDeque<Missed>,
     /// Time up to which staleness and age have been integrated.
     mark: Nanos,
+}
+
+/// What a completed response was worth, from how many events it brought that the consumer had
+/// not observed: useful when at least one, wasted otherwise (`docs/design.md`, "request").
+#[inline]
+pub fn worth(new: u32) -> Outcome {
+    if new > 0 {
+        Outcome::Useful
+    } else {
+        Outcome::Wasted
+    }
 }
 
 /// What one observation did.
@@ -46,6 +80,15 @@ pub struct Observation {
     pub duplicate: bool,
     /// A new event observed after a newer version of the same resource.
     pub out_of_order: bool,
+}
+
+impl Observation {
+    /// The outcome of the response that made this observation: useful if it brought anything
+    /// new, else wasted.
+    #[inline]
+    pub fn outcome(&self) -> Outcome {
+        worth(self.new)
+    }
 }
 
 /// Per-consumer event accounting. See the module docs.
@@ -106,9 +149,11 @@ impl Ledger {
             l.events.clear();
             l.mark = t;
         }
-        self.lists[self.slot[r] as usize]
-            .events
-            .push_back((version, t));
+        self.lists[self.slot[r] as usize].events.push_back(Missed {
+            version,
+            lost: false,
+            t,
+        });
     }
 
     /// Highest version of `resource` observed so far (cheap pre-check for wasted polls).
@@ -135,16 +180,20 @@ impl Ledger {
         let mut obs = Observation::default();
         self.integrate(idx, t);
         let l = &mut self.lists[idx];
-        while let Some(&(v, te)) = l.events.front() {
-            if v > version {
+        while let Some(&m) = l.events.front() {
+            if m.version > version {
                 break;
             }
             l.events.pop_front();
+            if m.lost {
+                // Superseded: the copy no longer misses it, but it was never observed.
+                continue;
+            }
             obs.new += 1;
-            if v < version {
+            if m.version < version {
                 obs.coalesced += 1;
             }
-            latency(t.saturating_sub(te));
+            latency(t.saturating_sub(m.t));
         }
         self.observed += u64::from(obs.new);
         self.coalesced += u64::from(obs.coalesced);
@@ -160,12 +209,70 @@ impl Ledger {
 
     /// Whether event `version` of `resource` is still unobserved (and not lost).
     pub fn is_pending(&self, resource: u32, version: u32) -> bool {
+        self.position(resource, version)
+            .is_some_and(|(idx, pos)| !self.lists[idx].events[pos].lost)
+    }
+
+    /// Where event `version` of `resource` sits in its missed list: `(list, position)`.
+    fn position(&self, resource: u32, version: u32) -> Option<(usize, usize)> {
         match self.slot[resource as usize] {
-            NONE => false,
+            NONE => None,
             idx => self.lists[idx as usize]
                 .events
                 .iter()
-                .any(|&(v, _)| v == version),
+                .position(|m| m.version == version)
+                .map(|pos| (idx as usize, pos)),
+        }
+    }
+
+    /// An events page listing `events` (`(resource, version)`) arrived at `t`: each is an
+    /// event observation (an event already held is not a duplicate delivery: the page only
+    /// lists it again). Returns the page's outcome.
+    pub fn observe_events(
+        &mut self,
+        events: impl IntoIterator<Item = (u32, u32)>,
+        t: Nanos,
+        mut latency: impl FnMut(Nanos),
+    ) -> Outcome {
+        let mut new = 0;
+        for (r, v) in events {
+            new += self.observe_event(r, v, t, &mut latency).new;
+        }
+        worth(new)
+    }
+
+    /// A fat webhook delivery of event `version` of `resource` reached the receiver at `t`:
+    /// observes it, counts a duplicate delivery when it was already observed, and returns the
+    /// delivery's outcome.
+    pub fn deliver_event(
+        &mut self,
+        resource: u32,
+        version: u32,
+        t: Nanos,
+        latency: impl FnMut(Nanos),
+    ) -> Outcome {
+        let obs = self.observe_event(resource, version, t, latency);
+        if obs.duplicate {
+            self.count_duplicate();
+        }
+        obs.outcome()
+    }
+
+    /// A thin webhook announcing event `version` of `resource` was accepted; `repeated`: the
+    /// receiver had already accepted this webhook id. A thin notification carries no data, so
+    /// it never observes anything: announcing an event the consumer has not observed yet is
+    /// a [`Outcome::Notification`] (the enrichment GET that follows is the useful request);
+    /// a repeated id is a duplicate delivery and, like a notification of an event already
+    /// observed, wasted.
+    pub fn notify(&mut self, resource: u32, version: u32, repeated: bool) -> Outcome {
+        if repeated {
+            self.count_duplicate();
+            return Outcome::Wasted;
+        }
+        if self.seen(resource) < version {
+            Outcome::Notification
+        } else {
+            Outcome::Wasted
         }
     }
 
@@ -180,29 +287,29 @@ impl Ledger {
     ) -> Observation {
         let r = resource as usize;
         let mut obs = Observation::default();
-        let pos = match self.slot[r] {
-            NONE => None,
-            idx => self.lists[idx as usize]
-                .events
-                .iter()
-                .position(|&(v, _)| v == version),
-        };
-        let Some(pos) = pos else {
+        let Some((idx, pos)) = self.position(resource, version) else {
             obs.duplicate = true;
             return obs;
         };
-        let idx = self.slot[r] as usize;
-        if pos == 0 {
-            self.integrate(idx, t);
+        if self.lists[idx].events[pos].lost {
+            // Delivery gave up on it, yet a copy got through (a timed-out attempt the receiver
+            // processed anyway): it stays counted lost.
+            return obs;
         }
-        let (_, te) = self.lists[idx].events.remove(pos).unwrap_or((version, t));
+        self.integrate(idx, t);
+        let te = self.lists[idx].events[pos].t;
         latency(t.saturating_sub(te));
         obs.new = 1;
         if version < self.seen[r] {
             obs.out_of_order = true;
             self.out_of_order += 1;
+            self.lists[idx].events.remove(pos);
         } else {
             self.seen[r] = version;
+            // The copy now holds `version`: lost changes before it are superseded.
+            let l = &mut self.lists[idx].events;
+            l.remove(pos);
+            l.retain(|m| !(m.lost && m.version < version));
         }
         self.observed += 1;
         self.release_if_empty(r);
@@ -210,33 +317,31 @@ impl Ledger {
     }
 
     /// Event `version` of `resource` will never reach this consumer (delivery gave up at `t`).
-    /// Returns false if it was not pending (already observed or already lost).
+    /// It is counted lost, and the resource stays stale (its age counting from its first missed
+    /// change) until a later version is observed. Returns false if it was not pending (already
+    /// observed or already lost).
     pub fn lose(&mut self, resource: u32, version: u32, t: Nanos) -> bool {
-        let r = resource as usize;
-        let idx = self.slot[r];
-        if idx == NONE {
-            return false;
-        }
-        let idx = idx as usize;
-        let Some(pos) = self.lists[idx]
-            .events
-            .iter()
-            .position(|&(v, _)| v == version)
-        else {
+        let Some((idx, pos)) = self.position(resource, version) else {
             return false;
         };
-        if pos == 0 {
-            self.integrate(idx, t);
+        if self.lists[idx].events[pos].lost {
+            return false;
         }
-        self.lists[idx].events.remove(pos);
         self.lost += 1;
-        self.release_if_empty(r);
+        self.integrate(idx, t);
+        if version < self.seen[resource as usize] {
+            // The copy already holds a later version: it does not miss this one.
+            self.lists[idx].events.remove(pos);
+            self.release_if_empty(resource as usize);
+        } else {
+            self.lists[idx].events[pos].lost = true;
+        }
         true
     }
 
     fn integrate(&mut self, idx: usize, t: Nanos) {
         let l = &mut self.lists[idx];
-        if let Some(&(_, front)) = l.events.front() {
+        if let Some(&Missed { t: front, .. }) = l.events.front() {
             if t > l.mark {
                 let a = u128::from(l.mark.max(front) - front);
                 let b = u128::from(t - front);
@@ -263,7 +368,11 @@ impl Ledger {
             let idx = self.slot[r];
             if idx != NONE {
                 self.integrate(idx as usize, end);
-                pending += self.lists[idx as usize].events.len() as u64;
+                pending += self.lists[idx as usize]
+                    .events
+                    .iter()
+                    .filter(|m| !m.lost)
+                    .count() as u64;
             }
         }
         let resources = self.seen.len() as f64;
@@ -401,5 +510,79 @@ mod tests {
         let t = l.close(10);
         assert_eq!(t.lost, 1);
         t.check_invariant().unwrap();
+    }
+
+    #[test]
+    fn a_lost_event_keeps_the_copy_stale_until_superseded() {
+        // Change at 10 lost at 20; a later change at 50 observed at 60; run ends at 100.
+        let mut l = Ledger::new(1);
+        l.emit(0, 1, 10);
+        assert!(l.lose(0, 1, 20));
+        assert!(!l.is_pending(0, 1));
+        l.emit(0, 2, 50);
+        assert_eq!(l.observe_event(0, 2, 60, |_| {}).new, 1);
+        let t = l.close(100);
+        assert_eq!((t.lost, t.observed, t.pending), (1, 1, 0));
+        t.check_invariant().unwrap();
+        // Stale from 10 to 60 (age from 10 throughout): 50 of 100, ∫ = 50²/2 = 1250.
+        assert!((t.freshness - 0.5).abs() < 1e-12, "{}", t.freshness);
+        assert!((t.age_ns - 12.5).abs() < 1e-12, "{}", t.age_ns);
+    }
+
+    #[test]
+    fn a_consumer_that_loses_everything_is_never_fresh_again() {
+        let mut l = Ledger::new(1);
+        l.emit(0, 1, 40);
+        l.lose(0, 1, 40);
+        l.emit(0, 2, 60);
+        l.lose(0, 2, 60);
+        let t = l.close(100);
+        assert_eq!((t.lost, t.pending), (2, 0));
+        assert!((t.freshness - 0.4).abs() < 1e-12);
+        // Age from the first missed change (40): ∫0^60 x dx = 1800, over 100.
+        assert!((t.age_ns - 18.0).abs() < 1e-12);
+        // A state observation supersedes the lost versions without observing them.
+        let mut l = Ledger::new(1);
+        l.emit(0, 1, 0);
+        l.lose(0, 1, 0);
+        l.emit(0, 2, 5);
+        let o = l.observe_state(0, 2, 10, |_| {});
+        assert_eq!((o.new, o.coalesced), (1, 0));
+        let t = l.close(10);
+        assert_eq!((t.observed, t.lost, t.pending), (1, 1, 0));
+    }
+
+    #[test]
+    fn losing_an_event_older_than_the_copy_leaves_it_fresh() {
+        let mut l = Ledger::new(1);
+        l.emit(0, 1, 0);
+        l.emit(0, 2, 10);
+        l.observe_event(0, 2, 20, |_| {});
+        assert!(l.lose(0, 1, 30));
+        let t = l.close(40);
+        // Stale from 0 to 30 only (v1 missed until its loss made the copy current).
+        assert!((t.freshness - 0.25).abs() < 1e-12, "{}", t.freshness);
+        assert_eq!((t.observed, t.lost, t.pending), (1, 1, 0));
+    }
+
+    #[test]
+    fn outcomes_come_from_the_ledger() {
+        let mut l = Ledger::new(2);
+        l.emit(0, 1, 0);
+        l.emit(1, 1, 0);
+        assert_eq!(l.notify(0, 1, false), Outcome::Notification);
+        assert_eq!(l.notify(0, 1, true), Outcome::Wasted);
+        assert_eq!(l.deliver_event(0, 1, 5, |_| {}), Outcome::Useful);
+        assert_eq!(l.deliver_event(0, 1, 6, |_| {}), Outcome::Wasted);
+        assert_eq!(l.notify(0, 1, false), Outcome::Wasted);
+        assert_eq!(
+            l.observe_events([(0, 1), (1, 1)], 7, |_| {}),
+            Outcome::Useful
+        );
+        assert_eq!(l.observe_events([(1, 1)], 8, |_| {}), Outcome::Wasted);
+        assert_eq!(l.observe_state(1, 1, 9, |_| {}).outcome(), Outcome::Wasted);
+        let t = l.close(10);
+        // One repeated id and one repeated fat delivery; a page listing an event again is not.
+        assert_eq!((t.duplicates, t.observed), (2, 2));
     }
 }

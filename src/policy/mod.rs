@@ -5,8 +5,19 @@
 //! engine make the *same* decisions — when to poll next, whether a response brought anything
 //! new, when to retry a delivery, whether a request is over its rate limit, how fresh a
 //! consumer's copy is — and differ only in how time passes and bytes travel.
+//!
+//! | module | the rule |
+//! |---|---|
+//! | [`schedule`], [`adaptive`] | when a resource is polled (first polls' draw order, next interval) |
+//! | [`feed`] | events-list paging, first cycle, next cycle |
+//! | [`ledger`] | which events a consumer holds; what a response was worth (useful, notification, wasted); freshness and age, lost events included |
+//! | [`delivery`] | after a failed webhook attempt (retry, give up, disable, keep for reconcile); the receiver's decision (error, process, dedupe); ordered delivery |
+//! | [`backlog`] | `429` back-off (skip or wait) and the thin receiver's one-at-a-time backlog |
+//! | [`retry`], [`endpoint`], [`ratelimit`], [`size`] | retry schedules, outage windows and endpoint health, the provider's token bucket, message sizes |
 
 pub mod adaptive;
+pub mod backlog;
+pub mod delivery;
 pub mod endpoint;
 pub mod feed;
 pub mod ledger;
@@ -16,12 +27,14 @@ pub mod schedule;
 pub mod size;
 
 pub use adaptive::AdaptiveInterval;
+pub use backlog::{back_off, poll_due, resume_at, Backlog, Fetch, PollDue};
+pub use delivery::{receive, Endpoint, Fate, InOrder, Next, Receipt};
 pub use endpoint::{
-    after_failure, outage_at, DeliveryRules, EndpointHealth, Failure, FailureKind, FailureShare,
-    Outage, OutageMode, RetryOn,
+    outage_at, DeliveryRules, EndpointHealth, Failure, FailureKind, FailureShare, Outage,
+    OutageMode, RetryOn,
 };
-pub use feed::{next_cycle, page, Page};
-pub use ledger::{Ledger, Observation};
+pub use feed::{first_cycle, next_cycle, page, Page};
+pub use ledger::{worth, Ledger, Observation};
 pub use ratelimit::{ApiLimit, FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;

@@ -6,9 +6,27 @@
 //! closed form N·60/T assumes) and never drifts.
 
 use crate::rng::Rng;
-use crate::scenario::{Phase, PollPlan};
 use crate::time::Nanos;
 use rand::Rng as _;
+
+/// When each resource's first poll happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Uniform in `[0, interval)`, independently per resource (the default).
+    Random,
+    /// Every resource at t = 0.
+    Aligned,
+}
+
+impl Phase {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Random => "random",
+            Phase::Aligned => "aligned",
+        }
+    }
+}
 
 /// The poll timetable of one consumer (the same for each of its resources).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,21 +40,27 @@ pub struct PollSchedule {
 }
 
 impl PollSchedule {
-    /// The schedule of a validated poll plan.
-    pub fn from_plan(p: &PollPlan) -> Self {
-        PollSchedule {
-            interval: p.interval,
-            jitter: p.jitter,
-            phase: p.phase,
-        }
-    }
-
     /// Nominal time of a resource's first poll (draws from `rng` only for a random phase).
     pub fn first_nominal(&self, rng: &mut Rng) -> Nanos {
         match self.phase {
             Phase::Random => rng.random_range(0..self.interval),
             Phase::Aligned => 0,
         }
+    }
+
+    /// The first polls of `n` resources, in the one draw order both engines follow: every
+    /// resource's first nominal time from `phase` (the consumer's `phase` stream), then each
+    /// one's jitter from `jitter` (its `jitter` stream). Returns `(nominal, actual)` per
+    /// resource.
+    pub fn first_polls(
+        &self,
+        n: u32,
+        phase: &mut Rng,
+        jitter: &mut Rng,
+    ) -> (Vec<Nanos>, Vec<Nanos>) {
+        let nominal: Vec<Nanos> = (0..n).map(|_| self.first_nominal(phase)).collect();
+        let actual = nominal.iter().map(|&t| self.actual(t, jitter)).collect();
+        (nominal, actual)
     }
 
     /// The nominal time after `nominal`.
@@ -85,6 +109,21 @@ mod tests {
             nominal = s.next_nominal(nominal);
         }
         assert_eq!(nominal - first, 1000 * 10 * SECOND);
+    }
+
+    #[test]
+    fn first_polls_draw_every_phase_then_every_jitter() {
+        let s = PollSchedule {
+            interval: 10 * SECOND,
+            jitter: SECOND,
+            phase: Phase::Random,
+        };
+        let (mut p, mut j) = (rng::stream(1, "phase"), rng::stream(1, "jitter"));
+        let (nominal, actual) = s.first_polls(3, &mut p, &mut j);
+        let (mut p2, mut j2) = (rng::stream(1, "phase"), rng::stream(1, "jitter"));
+        let n2: Vec<Nanos> = (0..3).map(|_| s.first_nominal(&mut p2)).collect();
+        let a2: Vec<Nanos> = n2.iter().map(|&t| s.actual(t, &mut j2)).collect();
+        assert_eq!((nominal, actual), (n2, a2));
     }
 
     #[test]

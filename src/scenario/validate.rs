@@ -138,24 +138,7 @@ impl fmt::Display for Strategy {
     }
 }
 
-/// When each resource's first poll happens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Uniform in `[0, interval)`, independently per resource (the default).
-    Random,
-    /// Every resource at t = 0.
-    Aligned,
-}
-
-impl Phase {
-    /// The name used in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Phase::Random => "random",
-            Phase::Aligned => "aligned",
-        }
-    }
-}
+pub use crate::policy::schedule::Phase;
 
 /// Resolved settings of a per-resource polling consumer (`poll`, `poll-conditional`,
 /// `adaptive-poll`).
@@ -171,6 +154,17 @@ pub struct PollPlan {
     pub conditional: bool,
     /// Back-off rule of an adaptive poller (`None`: fixed interval).
     pub adaptive: Option<AdaptiveInterval>,
+}
+
+impl PollPlan {
+    /// The poll timetable of this consumer (the shared policy both engines follow).
+    pub fn schedule(&self) -> crate::policy::PollSchedule {
+        crate::policy::PollSchedule {
+            interval: self.interval,
+            jitter: self.jitter,
+            phase: self.phase,
+        }
+    }
 }
 
 /// Resolved settings of an events-list consumer (`poll-events`, `long-poll`, and the safety

@@ -7,12 +7,10 @@
 //! arrives or the hold expires, and asked again as soon as it returns.
 
 use super::{Action, Resp, Sim};
-use crate::metrics::Outcome;
-use crate::policy::{next_cycle, page, Page};
+use crate::policy::{first_cycle, next_cycle, page, resume_at, Page};
 use crate::rng::Rng;
 use crate::scenario::FeedPlan;
 use crate::time::Nanos;
-use rand::Rng as _;
 
 pub(super) struct FeedState {
     plan: FeedPlan,
@@ -33,11 +31,7 @@ impl Sim<'_> {
         fp: &FeedPlan,
         stream: impl Fn(&str) -> Rng,
     ) -> FeedState {
-        let first = if fp.interval > 0 {
-            stream("phase").random_range(0..fp.interval)
-        } else {
-            0
-        };
+        let first = first_cycle(fp.interval, &mut stream("phase"));
         self.queue.push(first, Action::FeedIssue { c });
         FeedState {
             plan: fp.clone(),
@@ -114,22 +108,12 @@ impl Sim<'_> {
         let log = &self.log;
         let cs = &mut self.consumers[c as usize];
         let m = &mut cs.metrics;
-        let mut new = 0;
-        for id in p.from..p.to {
-            let (r, v) = log.get(id);
-            new += cs
-                .ledger
-                .observe_event(r, v, t, |lat| m.observed(t, lat))
-                .new;
-        }
-        m.request_done(
-            t,
-            if new > 0 {
-                Outcome::Useful
-            } else {
-                Outcome::Wasted
-            },
-        );
+        let outcome = cs
+            .ledger
+            .observe_events((p.from..p.to).map(|id| log.get(id)), t, |lat| {
+                m.observed(t, lat)
+            });
+        m.request_done(t, outcome);
         let f = cs
             .feed
             .as_mut()
@@ -145,7 +129,7 @@ impl Sim<'_> {
 
     /// A page request got a 429: start again when the back-off ends.
     pub(super) fn feed_limited(&mut self, c: u16, t: Nanos) {
-        let at = self.consumers[c as usize].blocked_until.max(t);
+        let at = resume_at(self.consumers[c as usize].blocked_until, t);
         self.queue.push(at, Action::FeedIssue { c });
     }
 }

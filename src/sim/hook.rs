@@ -8,20 +8,24 @@
 //! The provider learns the outcome when the response comes back — or at the per-attempt
 //! timeout, in which case the receiver may well have processed it and the retry becomes a
 //! duplicate. With `ordered = true` one delivery is in flight at a time and the others wait in
-//! emission order (the head-of-line blocking ordering costs). Failed attempts are retried on
-//! the consumer's schedule
-//! ([`RetryPolicy`](crate::policy::RetryPolicy)); when it runs out, or the endpoint is
+//! emission order (the head-of-line blocking ordering costs).
+//!
+//! Every decision is the shared policy's ([`crate::policy::delivery`]), the same the live
+//! engine makes: what follows a failed attempt and what becomes of a given-up event
+//! ([`Endpoint`]: retried on the consumer's schedule; when it runs out, or the endpoint is
 //! disabled, the event is lost — unless the consumer reconciles, in which case it stays
-//! pending until the safety-net poll finds it.
+//! pending until the safety-net poll finds it), what the receiver does ([`receive`]), which
+//! ordered delivery starts next ([`InOrder`]), and what the request was worth (the ledger).
 
-use super::{Action, Attempt, Kind, Req, Sim};
+use super::{Action, Attempt, Kind, Sim};
 use crate::metrics::Outcome;
-use crate::policy::{after_failure, outage_at, EndpointHealth, Failure, FailureKind, OutageMode};
+use crate::policy::{
+    outage_at, receive, Endpoint, Failure, FailureKind, Fate, InOrder, Next, OutageMode,
+};
 use crate::rng::Rng;
 use crate::scenario::WebhookPlan;
 use crate::time::Nanos;
 use crate::workload::Event;
-use rand::Rng as _;
 
 fn failed(kind: FailureKind, retry_after: Option<Nanos>) -> Attempt {
     Attempt::Failed(Failure { kind, retry_after })
@@ -44,11 +48,9 @@ pub(super) struct HookState {
     plan: WebhookPlan,
     deliveries: Vec<Delivery>,
     free: Vec<u32>,
-    /// Ordered delivery: events waiting for the one in progress, in emission order.
-    waiting: std::collections::VecDeque<(u32, u32)>,
-    /// Ordered delivery: a delivery is in progress.
-    busy: bool,
-    health: EndpointHealth,
+    /// Ordered delivery: the one in progress and those waiting, in emission order.
+    order: InOrder<(u32, u32)>,
+    endpoint: Endpoint,
     processing_rng: Rng,
     fault_rng: Rng,
     retry_rng: Rng,
@@ -60,9 +62,8 @@ impl HookState {
             plan: plan.clone(),
             deliveries: Vec::new(),
             free: Vec::new(),
-            waiting: std::collections::VecDeque::new(),
-            busy: false,
-            health: EndpointHealth::new(plan.rules),
+            order: InOrder::new(),
+            endpoint: Endpoint::new(plan.retry.clone(), plan.rules, plan.reconcile.is_some()),
             processing_rng: stream("processing"),
             fault_rng: stream("faults"),
             retry_rng: stream("retry"),
@@ -115,45 +116,47 @@ impl Sim<'_> {
     /// Event `e` happened at `t`: start its delivery to webhook consumer `c`.
     pub(super) fn hook_start(&mut self, c: u16, e: Event, t: Nanos) {
         let h = self.hook(c);
-        if h.health.disabled() {
-            let reconcile = h.plan.reconcile.is_some();
-            if !reconcile {
-                self.consumers[c as usize]
-                    .ledger
-                    .lose(e.resource, e.version, t);
-            }
-            return;
-        }
         if h.plan.ordered {
-            h.waiting.push_back((e.resource, e.version));
-            if !h.busy {
-                self.hook_next(c, t);
+            if let Some((r, v)) = h.order.arrive((e.resource, e.version)) {
+                if !self.hook_begin(c, r, v, t) {
+                    self.hook_next(c, t);
+                }
             }
             return;
         }
-        let (d, gen) = h.alloc(e.resource, e.version);
-        self.hook_attempt(c, d, gen, t);
+        self.hook_begin(c, e.resource, e.version, t);
     }
 
-    /// Ordered delivery: the previous delivery is over at `t`; start the next waiting one
-    /// (events that arrive while the endpoint is disabled are lost on the way).
+    /// Starts the delivery of event `v` of `r` at `t` and returns true — unless the endpoint
+    /// is disabled: then the event meets its fate at once and this returns false.
+    fn hook_begin(&mut self, c: u16, r: u32, v: u32, t: Nanos) -> bool {
+        let h = self.hook(c);
+        if let Some(fate) = h.endpoint.blocked() {
+            self.hook_fate(c, r, v, fate, t);
+            return false;
+        }
+        let (d, gen) = h.alloc(r, v);
+        self.hook_attempt(c, d, gen, t);
+        true
+    }
+
+    /// Event `v` of `r` will not be delivered: it meets `fate` at `t`.
+    fn hook_fate(&mut self, c: u16, r: u32, v: u32, fate: Fate, t: Nanos) {
+        if fate == Fate::Lost {
+            self.consumers[c as usize].ledger.lose(r, v, t);
+        }
+    }
+
+    /// A delivery is over at `t`: with ordered delivery, start the next waiting one (those
+    /// that reach a disabled endpoint meet their fate on the way).
     fn hook_next(&mut self, c: u16, t: Nanos) {
-        let cs = &mut self.consumers[c as usize];
-        let Kind::Hook(h) = &mut cs.kind else {
-            unreachable!("webhook action for a non-webhook consumer")
-        };
-        h.busy = false;
-        while let Some((r, v)) = h.waiting.pop_front() {
-            if h.health.disabled() {
-                if h.plan.reconcile.is_none() {
-                    cs.ledger.lose(r, v, t);
-                }
-                continue;
-            }
-            h.busy = true;
-            let (d, gen) = h.alloc(r, v);
-            self.hook_attempt(c, d, gen, t);
+        if !self.hook(c).plan.ordered {
             return;
+        }
+        while let Some((r, v)) = self.hook(c).order.settled() {
+            if self.hook_begin(c, r, v, t) {
+                return;
+            }
         }
     }
 
@@ -163,8 +166,8 @@ impl Sim<'_> {
         if !h.live(d, gen) {
             return;
         }
-        if h.health.disabled() {
-            self.hook_give_up(c, d, t);
+        if let Some(fate) = h.endpoint.blocked() {
+            self.hook_give_up(c, d, fate, t);
             return;
         }
         let thin = h.plan.thin;
@@ -219,40 +222,35 @@ impl Sim<'_> {
                 (t + d2, failed(FailureKind::Status(503), retry_after))
             }
             None => {
-                let error =
-                    h.plan.error_rate > 0.0 && h.fault_rng.random::<f64>() < h.plan.error_rate;
-                let duplicate_id = h.deliveries[d as usize].received;
-                let process = error || !(duplicate_id && h.plan.dedupe);
-                let p = if process {
+                let got = receive(
+                    h.plan.error_rate,
+                    &mut h.fault_rng,
+                    h.deliveries[d as usize].received,
+                    h.plan.dedupe,
+                );
+                let p = if got.process {
                     h.plan.processing.sample(&mut h.processing_rng)
                 } else {
                     0
                 };
                 let ack = if h.plan.ack_after { p } else { 0 };
                 cs.metrics.bytes(t + ack, sizes.empty_response());
-                if error {
+                if !got.accepted() {
                     (t + ack + d2, failed(FailureKind::Status(500), None))
                 } else {
                     h.deliveries[d as usize].received = true;
-                    let useful = if h.plan.thin {
-                        if duplicate_id {
-                            cs.ledger.count_duplicate();
-                        }
-                        enrich = process;
-                        !duplicate_id && cs.ledger.seen(r) < v
+                    let outcome = if h.plan.thin {
+                        enrich = got.process;
+                        cs.ledger.notify(r, v, got.repeated)
                     } else {
                         let m = &mut cs.metrics;
-                        let obs = cs.ledger.observe_event(r, v, t, |lat| m.observed(t, lat));
-                        if obs.duplicate {
-                            cs.ledger.count_duplicate();
-                        }
-                        obs.new > 0
+                        cs.ledger.deliver_event(r, v, t, |lat| m.observed(t, lat))
                     };
-                    (t + ack + d2, Attempt::Ok { useful })
+                    (t + ack + d2, Attempt::Ok { outcome })
                 }
             }
         };
-        let deadline = sent_at + h.plan.retry.timeout;
+        let deadline = sent_at + h.endpoint.timeout();
         let (at, result) = if respond_at <= deadline {
             (respond_at, result)
         } else {
@@ -263,7 +261,7 @@ impl Sim<'_> {
         self.queue
             .push(at, Action::HookResult { c, d, gen, result });
         if enrich {
-            self.fetch(c, Req::Enrich { r, queued: false }, t);
+            self.fetch(c, r, t);
         }
     }
 
@@ -277,56 +275,31 @@ impl Sim<'_> {
             return;
         }
         match result {
-            Attempt::Ok { useful } => {
-                cs.metrics.request_done(
-                    t,
-                    if useful {
-                        Outcome::Useful
-                    } else {
-                        Outcome::Wasted
-                    },
-                );
-                h.health.success(t);
+            Attempt::Ok { outcome } => {
+                cs.metrics.request_done(t, outcome);
+                h.endpoint.delivered(t);
                 h.release(d);
-                if h.plan.ordered {
-                    self.hook_next(c, t);
-                }
+                self.hook_next(c, t);
             }
             Attempt::Failed(failure) => {
                 cs.metrics.request_done(t, Outcome::Failed);
                 let attempts = h.deliveries[d as usize].attempts;
-                let next = after_failure(
-                    &mut h.health,
-                    &h.plan.retry,
-                    attempts,
-                    failure,
-                    t,
-                    &mut h.retry_rng,
-                );
-                match next {
-                    Some(delay) => self
+                match h.endpoint.failed(attempts, failure, t, &mut h.retry_rng) {
+                    Next::Retry(delay) => self
                         .queue
                         .push(t + delay, Action::HookAttempt { c, d, gen }),
-                    None => self.hook_give_up(c, d, t),
+                    Next::GiveUp(fate) => self.hook_give_up(c, d, fate, t),
                 }
             }
         }
     }
 
-    /// Delivery `d` will not be attempted again: its event is lost unless the consumer
-    /// reconciles.
-    fn hook_give_up(&mut self, c: u16, d: u32, t: Nanos) {
-        let cs = &mut self.consumers[c as usize];
-        let Kind::Hook(h) = &mut cs.kind else {
-            unreachable!("webhook action for a non-webhook consumer")
-        };
+    /// Delivery `d` will not be attempted again: its event meets `fate`.
+    fn hook_give_up(&mut self, c: u16, d: u32, fate: Fate, t: Nanos) {
+        let h = self.hook(c);
         let (r, v) = (h.deliveries[d as usize].r, h.deliveries[d as usize].v);
-        if h.plan.reconcile.is_none() {
-            cs.ledger.lose(r, v, t);
-        }
         h.release(d);
-        if h.plan.ordered {
-            self.hook_next(c, t);
-        }
+        self.hook_fate(c, r, v, fate, t);
+        self.hook_next(c, t);
     }
 }

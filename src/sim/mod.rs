@@ -15,9 +15,11 @@
 //! a change sees it. The heap orders by `(time, rank, push order)` with the rank from
 //! [`queue::Ranked`]; FIFO heads enter the same comparison with their class's rank.
 //!
-//! What happens to each message is decided by the shared policies ([`crate::policy`]): the
-//! poll timetable, adaptive back-off, events paging, retry schedules, rate limiting, outage
-//! windows, endpoint health, and the [`Ledger`] that says whether a response was useful and
+//! What happens to each message is decided by the shared policies ([`crate::policy`]), the
+//! same functions the live engine calls: the poll timetable and its first draws, adaptive
+//! back-off, events paging, the webhook delivery rules (retry, give up, disable, reconcile,
+//! the receiver's decision, ordered delivery), `429` back-off and the thin receiver's backlog,
+//! rate limiting, outage windows, and the [`Ledger`] that says what a response was worth and
 //! keeps freshness. This module and its children only move time and messages:
 //!
 //! - this file: the loop, resource changes, and the provider's request path (network delay →
@@ -58,7 +60,9 @@ mod poll;
 pub mod queue;
 
 use crate::metrics::{ConsumerMetrics, EngineKind, Outcome, RunReport};
-use crate::policy::{page, Ledger, Page, RateLimiter, SizeModel};
+use crate::policy::{
+    back_off, page, resume_at, Backlog, Fetch, Ledger, Page, RateLimiter, SizeModel,
+};
 use crate::rng::{self, Rng};
 use crate::scenario::{ConsumerKind, Plan};
 use crate::time::Nanos;
@@ -138,8 +142,8 @@ enum Resp {
 /// What the provider learns about one delivery attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Attempt {
-    /// 2xx; `useful`: it delivered something new.
-    Ok { useful: bool },
+    /// 2xx, worth `outcome` (useful, notification or wasted).
+    Ok { outcome: Outcome },
     /// Refused, non-2xx or timeout, with the receiver's `Retry-After` if any.
     Failed(crate::policy::Failure),
 }
@@ -241,10 +245,9 @@ struct ConsumerSim {
     limiter: Option<RateLimiter>,
     /// No API request before this time (a 429 told the consumer to back off), ns.
     blocked_until: Nanos,
-    /// Enrichment GETs waiting out a back-off, sent one at a time (see [`Sim::fetch`]).
-    deferred: VecDeque<Req>,
-    /// A queued request is in flight (or a drain is scheduled): the queue is being worked off.
-    draining: bool,
+    /// Enrichment GETs (by resource) waiting out a back-off, sent one at a time (the shared
+    /// [`Backlog`] rule; see [`Sim::fetch`]).
+    backlog: Backlog<u32>,
     /// The events-list part (`poll-events`, `long-poll`, reconcile safety net).
     feed: Option<feed::FeedState>,
     kind: Kind,
@@ -356,8 +359,7 @@ impl<'p> Sim<'p> {
                 service_rng: stream("service"),
                 limiter: cp.rate_limit.map(RateLimiter::new),
                 blocked_until: 0,
-                deferred: VecDeque::new(),
-                draining: false,
+                backlog: Backlog::default(),
                 feed,
                 kind,
             });
@@ -474,25 +476,24 @@ impl<'p> Sim<'p> {
         }
     }
 
-    /// A receiver's enrichment GET. After a 429 the consumer stops firing GETs in parallel:
-    /// they queue, and the queue is worked off one request at a time from the end of the
-    /// back-off (each reply triggers the next), so a client never answers a 429 with a
-    /// thundering herd of retries.
-    fn fetch(&mut self, c: u16, req: Req, t: Nanos) {
+    /// A thin receiver's enrichment GET of resource `r` at `t`. After a 429 the consumer stops
+    /// firing GETs in parallel: they queue, and the queue is worked off one request at a time
+    /// from the end of the back-off (each reply triggers the next) — the shared
+    /// [`Backlog`] rule.
+    fn fetch(&mut self, c: u16, r: u32, t: Nanos) {
         let cs = &mut self.consumers[c as usize];
-        if cs.draining || t < cs.blocked_until {
-            cs.deferred.push_back(req);
-            if !cs.draining {
-                cs.draining = true;
+        match cs.backlog.fetch(r, t, cs.blocked_until) {
+            Fetch::Send(r) => self.send(c, Req::Enrich { r, queued: false }, t),
+            Fetch::Queued => {}
+            Fetch::StartDrain => {
                 let at = cs.blocked_until;
                 self.queue.push(at, Action::Drain { c });
             }
-        } else {
-            self.send(c, req, t);
         }
     }
 
-    /// Sends the next queued request, or leaves draining mode when none is left.
+    /// A drain step: sends the next queued request, or leaves draining mode when none is
+    /// left.
     fn drain(&mut self, c: u16, t: Nanos) {
         let cs = &mut self.consumers[c as usize];
         if t < cs.blocked_until {
@@ -500,13 +501,8 @@ impl<'p> Sim<'p> {
             self.queue.push(at, Action::Drain { c });
             return;
         }
-        match cs.deferred.pop_front() {
-            Some(Req::Enrich { r, .. }) => {
-                cs.draining = true;
-                self.send(c, Req::Enrich { r, queued: true }, t);
-            }
-            Some(req) => self.send(c, req, t),
-            None => cs.draining = false,
+        if let Some(r) = cs.backlog.drain_step() {
+            self.send(c, Req::Enrich { r, queued: true }, t);
         }
     }
 
@@ -584,17 +580,13 @@ impl<'p> Sim<'p> {
             Resp::Limited { req, retry_after } => {
                 let cs = &mut self.consumers[c as usize];
                 cs.metrics.request_done(t, Outcome::Failed);
-                cs.blocked_until = cs.blocked_until.max(t + retry_after);
+                cs.blocked_until = back_off(cs.blocked_until, t, retry_after);
                 match req {
                     Req::Resource { r, .. } => self.poll_limited(c, r, t),
                     Req::Page { .. } => self.feed_limited(c, t),
                     Req::Enrich { r, queued } => {
                         let cs = &mut self.consumers[c as usize];
-                        cs.deferred.push_front(Req::Enrich { r, queued: true });
-                        // A queued request's reply continues the drain; the first 429 of a
-                        // direct request starts it.
-                        if queued || !cs.draining {
-                            cs.draining = true;
+                        if cs.backlog.limited(r, queued) {
                             let at = cs.blocked_until;
                             self.queue.push(at, Action::Drain { c });
                         }
@@ -604,20 +596,15 @@ impl<'p> Sim<'p> {
             Resp::State { r, v, queued } => {
                 let cs = &mut self.consumers[c as usize];
                 let m = &mut cs.metrics;
-                let obs = cs.ledger.observe_state(r, v, t, |lat| m.observed(t, lat));
-                let useful = obs.new > 0;
-                m.request_done(
-                    t,
-                    if useful {
-                        Outcome::Useful
-                    } else {
-                        Outcome::Wasted
-                    },
-                );
+                let outcome = cs
+                    .ledger
+                    .observe_state(r, v, t, |lat| m.observed(t, lat))
+                    .outcome();
+                m.request_done(t, outcome);
                 match cs.kind {
-                    Kind::Poll(_) => self.poll_replied(c, r, useful, t),
+                    Kind::Poll(_) => self.poll_replied(c, r, outcome == Outcome::Useful, t),
                     Kind::Hook(_) if queued => {
-                        let at = cs.blocked_until.max(t);
+                        let at = resume_at(cs.blocked_until, t);
                         self.queue.push(at, Action::Drain { c });
                     }
                     _ => {}

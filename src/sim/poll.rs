@@ -9,7 +9,7 @@
 use super::queue::PeriodicQueue;
 use super::{Action, Kind, Req, Resp, Sim};
 use crate::metrics::Outcome;
-use crate::policy::{AdaptiveInterval, PollSchedule};
+use crate::policy::{poll_due, AdaptiveInterval, PollDue, PollSchedule};
 use crate::rng::Rng;
 use crate::scenario::PollPlan;
 use crate::time::Nanos;
@@ -58,12 +58,9 @@ impl Sim<'_> {
         stream: impl Fn(&str) -> Rng,
     ) -> PollState {
         let n = self.plan.resources;
-        let schedule = PollSchedule::from_plan(pp);
-        let mut phase_rng = stream("phase");
-        let firsts: Vec<Nanos> = (0..n)
-            .map(|_| schedule.first_nominal(&mut phase_rng))
-            .collect();
+        let schedule = pp.schedule();
         let mut jitter_rng = stream("jitter");
+        let (firsts, actual) = schedule.first_polls(n, &mut stream("phase"), &mut jitter_rng);
         let timer_driven = pp.adaptive.is_none() && schedule.is_periodic();
         let constant_lead = (self.plan.network_delay.is_constant()
             && self.plan.service_time.is_constant()
@@ -86,9 +83,8 @@ impl Sim<'_> {
             (false, _) => Fifo::None,
         };
         let mut fifo = Vec::new();
-        for (r, &first) in firsts.iter().enumerate() {
+        for (r, &t) in actual.iter().enumerate() {
             let r = r as u32;
-            let t = schedule.actual(first, &mut jitter_rng);
             match fifo_kind {
                 Fifo::None => self.queue.push(t, Action::PollIssue { c, r }),
                 Fifo::Issue => fifo.push((t, r)),
@@ -242,13 +238,7 @@ impl Sim<'_> {
         let Kind::Poll(p) = &mut cs.kind else {
             unreachable!("poll action for a non-poll consumer")
         };
-        if p.adaptive.is_some() {
-            if t < cs.blocked_until {
-                let at = cs.blocked_until;
-                self.queue.push(at, Action::PollIssue { c, r });
-                return;
-            }
-        } else {
+        if p.adaptive.is_none() {
             match p.fifo_kind {
                 Fifo::Issue => p.fifo.push(p.schedule.next_nominal(t), r),
                 Fifo::None => {
@@ -265,7 +255,12 @@ impl Sim<'_> {
                     unreachable!("serve-keyed and analytic pollers never issue")
                 }
             }
-            if t < cs.blocked_until {
+        }
+        match poll_due(t, cs.blocked_until, p.adaptive.is_some()) {
+            PollDue::Send => {}
+            PollDue::Skip => return,
+            PollDue::Defer(at) => {
+                self.queue.push(at, Action::PollIssue { c, r });
                 return;
             }
         }
@@ -337,7 +332,7 @@ impl Sim<'_> {
         let cs = &self.consumers[c as usize];
         let Kind::Poll(p) = &cs.kind else { return };
         if let Some(a) = p.adaptive {
-            let at = cs.blocked_until.max(t + p.current[r as usize].min(a.max));
+            let at = a.after_limited(p.current[r as usize], cs.blocked_until, t);
             self.queue.push(at, Action::PollIssue { c, r });
         }
     }
