@@ -1,4 +1,4 @@
-//! The command line: `hookbench run | check | chart | readme | list`.
+//! The command line: `hookbench run | check | chart | readme | listen | replay | list`.
 //!
 //! Each subcommand is a variant of [`Command`] and an arm of [`dispatch`]; the work itself
 //! lives in the library (`runner`, `report`, `scenario`), so a new subcommand is a few lines
@@ -85,6 +85,10 @@ pub enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Receive webhooks on 127.0.0.1: verify, show in a web page, capture byte-exact.
+    Listen(crate::inspect::cli::ListenArgs),
+    /// Send a capture's requests to a receiver with their original spacing and measure it.
+    Replay(crate::inspect::cli::ReplayArgs),
     /// List the scenarios in a folder with their descriptions.
     List {
         /// Folder of scenario files.
@@ -245,6 +249,8 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             results,
             check,
         } => readme(&file, results, check, out),
+        Command::Listen(args) => crate::inspect::cli::listen(args, out),
+        Command::Replay(args) => crate::inspect::cli::replay(args, out),
         Command::List { dir } => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?

@@ -19,6 +19,7 @@
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
 //! | [`report`] | one writer per output format (CSV with its one column schema and replication statistics, `.hgrm`, terminal table, charts, Markdown, the README's generated sections) |
+//! | [`inspect`] | `hookbench listen` / `replay`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture) and capture replay |
 //! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
 //! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, the `cargo bench` batch (imports `engine`, never `cli`) |
 //! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes |
@@ -30,6 +31,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod inspect;
 pub mod live;
 pub mod metrics;
 pub mod policy;

@@ -129,8 +129,10 @@ pub struct LiveSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
-    /// Number of resources (payments, invoices, …) that can change. Required, at least 1.
-    pub resources: u32,
+    /// Number of resources (payments, invoices, …) that can change. Required, at least 1;
+    /// with `capture`, defaults to the number of distinct resource ids in the capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<u32>,
     /// Mean time between two changes of one resource; changes form a Poisson process.
     /// Required unless `trace` is given; above zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +147,16 @@ pub struct Workload {
     /// to the scenario file; `time` in seconds or as a duration string, rows in time order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// A capture written by `hookbench listen --capture` to replay as the events (path relative
+    /// to the scenario file): each `POST` is one change at its arrival time (from the first
+    /// one), of the resource whose id is at `resource_pointer` in its body; resends of one
+    /// event id count once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
+    /// JSON pointer of the resource id in a captured body. Default per provider recognised:
+    /// `/data/object/id` (Stripe), `/repository/id` (GitHub), `/id` (Shopify), else `/data/id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_pointer: Option<String>,
 }
 
 /// A window of higher (or lower) change rate.
@@ -493,6 +505,7 @@ impl Scenario {
     /// The scenario with every applicable default written out (what `hookbench check` shows).
     pub fn expanded(&self, plan: &Plan) -> Scenario {
         let mut s = self.clone();
+        s.workload.resources = Some(plan.resources);
         s.consumers = plan.consumers.iter().map(|c| c.expanded.clone()).collect();
         s
     }

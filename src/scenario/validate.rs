@@ -390,7 +390,7 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
         c.fail(&[key("replications")], format!("must be at most {max}"));
     }
     let wl = [key("workload")];
-    let resources = s.workload.resources;
+    let (workload, mean_change_interval, resources) = workload(&mut c, s, base_dir, duration);
     if resources == 0 {
         c.fail(&path(&wl, &["resources"]), "must be at least 1");
     } else if resources > MAX_RESOURCES {
@@ -399,7 +399,6 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
             format!("must be at most {MAX_RESOURCES}"),
         );
     }
-    let (workload, mean_change_interval) = workload(&mut c, s, base_dir, duration);
     let network_delay = c.dist(&[key("network"), key("delay")], &s.network.delay);
     let service_time = c.dist(
         &[key("provider"), key("service_time")],
@@ -513,9 +512,79 @@ fn workload(
     s: &Scenario,
     base_dir: &Path,
     duration: Nanos,
-) -> (WorkloadPlan, Nanos) {
+) -> (WorkloadPlan, Nanos, u32) {
     let wl = [key("workload")];
     let w = &s.workload;
+    if w.resource_pointer.is_some() && w.capture.is_none() {
+        c.fail(
+            &path(&wl, &["resource_pointer"]),
+            "`resource_pointer` applies only with `capture`",
+        );
+    }
+    if let Some(capture) = &w.capture {
+        for (set, k) in [
+            (w.mean_change_interval.is_some(), "mean_change_interval"),
+            (!w.bursts.is_empty(), "bursts"),
+            (w.skew.is_some(), "skew"),
+            (w.trace.is_some(), "trace"),
+        ] {
+            if set {
+                c.fail(
+                    &path(&wl, &[k]),
+                    format!("`{k}` does not apply with `capture`: the capture gives every change"),
+                );
+            }
+        }
+        if let Some(p) = &w.resource_pointer {
+            if !p.starts_with('/') {
+                c.fail(
+                    &path(&wl, &["resource_pointer"]),
+                    format!("`{p}` is not a JSON pointer; expected one like \"/data/object/id\""),
+                );
+            }
+        }
+        let file = base_dir.join(capture);
+        let events =
+            match crate::inspect::capture::events(&file, w.resource_pointer.as_deref(), duration) {
+                Ok(e) => e,
+                Err(m) => {
+                    c.fail(&path(&wl, &["capture"]), m);
+                    return (
+                        WorkloadPlan::Trace(Arc::new(Vec::new())),
+                        0,
+                        w.resources.unwrap_or(1),
+                    );
+                }
+            };
+        // More resources than the capture names is allowed (they never change); fewer is not.
+        let resources = match w.resources {
+            Some(r) if r < events.resources => {
+                c.fail(
+                    &path(&wl, &["resources"]),
+                    format!(
+                        "{r} is fewer than the {} distinct resources in the capture; leave it out to use the capture's count",
+                        events.resources
+                    ),
+                );
+                r
+            }
+            Some(r) => r,
+            None => events.resources.max(1),
+        };
+        let mean = if events.rows.is_empty() {
+            0
+        } else {
+            (u128::from(duration) * u128::from(resources) / events.rows.len() as u128) as Nanos
+        };
+        return (WorkloadPlan::Trace(Arc::new(events.rows)), mean, resources);
+    }
+    let Some(resources) = w.resources else {
+        c.fail(
+            &path(&wl, &["resources"]),
+            "missing field `resources`; expected the number of resources that change, at least 1 (or a `capture`)",
+        );
+        return (WorkloadPlan::Trace(Arc::new(Vec::new())), 0, 1);
+    };
     if let Some(trace) = &w.trace {
         for (set, k) in [
             (w.mean_change_interval.is_some(), "mean_change_interval"),
@@ -529,7 +598,7 @@ fn workload(
                 );
             }
         }
-        let rows = match read_trace(&base_dir.join(trace), w.resources, duration) {
+        let rows = match read_trace(&base_dir.join(trace), resources, duration) {
             Ok(rows) => rows,
             Err(m) => {
                 c.fail(&path(&wl, &["trace"]), m);
@@ -539,9 +608,9 @@ fn workload(
         let mean = if rows.is_empty() {
             0
         } else {
-            (u128::from(duration) * u128::from(w.resources) / rows.len() as u128) as Nanos
+            (u128::from(duration) * u128::from(resources) / rows.len() as u128) as Nanos
         };
-        return (WorkloadPlan::Trace(Arc::new(rows)), mean);
+        return (WorkloadPlan::Trace(Arc::new(rows)), mean, resources);
     }
     let Some(mci) = w.mean_change_interval else {
         c.fail(
@@ -555,6 +624,7 @@ fn workload(
                 zipf: None,
             },
             0,
+            resources,
         );
     };
     let mean = c.positive(&path(&wl, &["mean_change_interval"]), mci, "5m");
@@ -606,6 +676,7 @@ fn workload(
             zipf,
         },
         mean,
+        resources,
     )
 }
 

@@ -1,0 +1,231 @@
+// hookbench listen: the inspector page. Plain JS, no dependency, served by the binary.
+// Captured requests are untrusted input: everything is inserted with textContent, never as
+// HTML.
+"use strict";
+
+const PAGE = 100;
+const $ = (id) => document.getElementById(id);
+const state = { cursors: [], before: null, total: 0, selected: null, shown: [] };
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function clock(ns) {
+  const d = new Date(Number(BigInt(ns) / 1000000n));
+  const p = (n, w) => String(n).padStart(w || 2, "0");
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+function size(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1048576).toFixed(1)} MiB`;
+}
+
+function filters() {
+  return { path: $("f-path").value, status: $("f-status").value.trim(), verdict: $("f-verdict").value };
+}
+
+// The same rules as the server's `api/summaries` filters, for rows pushed live.
+function matches(s, f) {
+  if (f.path && !s.path.includes(f.path)) return false;
+  if (f.status) {
+    const m = /^(\d)xx$/i.exec(f.status);
+    if (m ? Math.floor(s.status / 100) !== Number(m[1]) : String(s.status) !== f.status) return false;
+  }
+  const vs = Object.values(s.verdicts || {});
+  if (f.verdict === "valid" && !(vs.length && vs.every((v) => v === "valid"))) return false;
+  if (f.verdict === "invalid" && !vs.some((v) => v !== "valid")) return false;
+  if (f.verdict === "none" && vs.length) return false;
+  return true;
+}
+
+function verdictSpans(verdicts) {
+  const td = el("td", null, "verdicts");
+  for (const [scheme, v] of Object.entries(verdicts || {})) {
+    const span = el("span", `${scheme}: ${v}`, `v ${v === "valid" ? "valid" : "invalid"}`);
+    td.appendChild(span);
+  }
+  return td;
+}
+
+function row(s, fresh) {
+  const tr = el("tr", null, "req" + (fresh ? " fresh" : ""));
+  tr.dataset.id = s.id;
+  tr.appendChild(el("td", s.id));
+  tr.appendChild(el("td", clock(s.received_unix_ns)));
+  tr.appendChild(el("td", s.method));
+  const path = el("td", s.path, "path");
+  path.title = s.path;
+  tr.appendChild(path);
+  tr.appendChild(el("td", size(s.size)));
+  tr.appendChild(el("td", s.status, `status status-${Math.floor(s.status / 100)}`));
+  tr.appendChild(el("td", s.provider || ""));
+  tr.appendChild(verdictSpans(s.verdicts));
+  if (state.selected === s.id) tr.classList.add("selected");
+  tr.addEventListener("click", () => openDetail(s.id));
+  return tr;
+}
+
+function renderInfo() {
+  $("empty").hidden = state.total > 0;
+  $("count").textContent = `${state.total.toLocaleString()} request${state.total === 1 ? "" : "s"}`;
+  const first = state.before === null;
+  $("newest").disabled = first;
+  const shown = state.shown.length;
+  $("older").disabled = shown === 0 || (first && state.total <= shown) || shown < PAGE;
+  $("page-info").textContent = first ? "live: newest first" : "older page (paused)";
+}
+
+async function load() {
+  const f = filters();
+  const q = new URLSearchParams({ limit: PAGE });
+  for (const [k, v] of Object.entries(f)) if (v) q.set(k, v);
+  if (state.before !== null) q.set("before", state.before);
+  const resp = await fetch(`api/summaries?${q}`);
+  const page = await resp.json();
+  state.total = page.total;
+  state.shown = page.items;
+  const body = $("rows");
+  body.replaceChildren(...page.items.map((s) => row(s, false)));
+  renderInfo();
+}
+
+function pushLive(s) {
+  if (!matches(s, filters())) return;
+  state.total += 1;
+  if (state.before !== null) return renderInfo(); // an older page stays still
+  state.shown.unshift(s);
+  const body = $("rows");
+  body.insertBefore(row(s, true), body.firstChild);
+  while (state.shown.length > PAGE) {
+    state.shown.pop();
+    body.removeChild(body.lastChild);
+  }
+  renderInfo();
+}
+
+function b64bytes(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+// A shell word: '…' when printable, else $'…' with \xNN escapes, so the body is byte-exact.
+function shellQuote(bytes) {
+  let printable = true;
+  for (const b of bytes) if (b < 0x20 && b !== 0x0a || b > 0x7e) { printable = false; break; }
+  if (printable) {
+    const s = new TextDecoder().decode(bytes);
+    return "'" + s.replace(/'/g, "'\\''") + "'";
+  }
+  let s = "$'";
+  for (const b of bytes) {
+    const c = String.fromCharCode(b);
+    if (b >= 0x20 && b <= 0x7e && c !== "'" && c !== "\\") s += c;
+    else s += "\\x" + b.toString(16).padStart(2, "0");
+  }
+  return s + "'";
+}
+
+function curl(r) {
+  const enc = new TextEncoder();
+  const skip = new Set(["host", "content-length", "connection", "transfer-encoding"]);
+  const parts = ["curl", "-X", r.method, shellQuote(enc.encode(location.origin + r.path))];
+  for (const [n, v] of r.headers) if (!skip.has(n.toLowerCase())) parts.push("-H", shellQuote(enc.encode(`${n}: ${v}`)));
+  const body = b64bytes(r.body_b64);
+  if (body.length) parts.push("--data-binary", shellQuote(body));
+  return parts.join(" ");
+}
+
+async function openDetail(id) {
+  state.selected = id;
+  for (const tr of document.querySelectorAll("#rows tr")) tr.classList.toggle("selected", Number(tr.dataset.id) === id);
+  const resp = await fetch(`api/requests/${id}`);
+  if (!resp.ok) return;
+  const r = await resp.json();
+  if (state.selected !== id) return;
+  $("detail").hidden = false;
+  $("d-title").textContent = `#${r.id} ${r.method} ${r.path}`;
+  const meta = $("d-meta");
+  meta.replaceChildren();
+  const body = b64bytes(r.body_b64);
+  for (const [k, v] of [["received", `${new Date(Number(BigInt(r.received_unix_ns) / 1000000n)).toISOString()}`],
+                        ["status answered", r.status], ["provider", r.provider || "not recognised"],
+                        ["size", size(body.length)]]) {
+    meta.appendChild(el("dt", k));
+    meta.appendChild(el("dd", v));
+  }
+  const vs = $("d-verdicts");
+  vs.replaceChildren();
+  const entries = Object.entries(r.verdicts || {});
+  if (!entries.length) vs.appendChild(el("li", "not verified (start listen with --verify SCHEME:SECRET)", "muted"));
+  for (const [scheme, v] of entries) vs.appendChild(el("li", `${scheme}: ${v}`, `verdict v ${v === "valid" ? "valid" : "invalid"}`));
+  const hb = $("d-headers").tBodies[0];
+  hb.replaceChildren(...r.headers.map(([n, v]) => {
+    const tr = el("tr");
+    tr.appendChild(el("td", n));
+    tr.appendChild(el("td", v));
+    return tr;
+  }));
+  $("d-size").textContent = size(body.length);
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(body);
+  $("d-raw").textContent = text;
+  let pretty = null;
+  try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch (_) { pretty = null; }
+  $("d-json").hidden = pretty === null;
+  $("d-json").textContent = pretty || "";
+  $("d-raw-box").open = pretty === null;
+  $("curl-text").value = curl(r);
+  $("copied").textContent = "";
+}
+
+async function copyCurl() {
+  const text = $("curl-text").value;
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch (_) {
+    const t = $("curl-text");
+    t.hidden = false;
+    t.select();
+    document.execCommand("copy");
+    t.hidden = true;
+  }
+  $("copied").textContent = "copied";
+}
+
+function connect() {
+  const es = new EventSource("events");
+  es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill on"; };
+  es.onerror = () => { $("conn").textContent = "disconnected"; $("conn").className = "pill off"; };
+  es.addEventListener("request", (e) => pushLive(JSON.parse(e.data)));
+  es.addEventListener("lagged", () => { if (state.before === null) load(); });
+}
+
+let debounce = null;
+function refilter() {
+  clearTimeout(debounce);
+  debounce = setTimeout(() => { state.before = null; state.cursors = []; load(); }, 150);
+}
+
+$("f-path").addEventListener("input", refilter);
+$("f-status").addEventListener("input", refilter);
+$("f-verdict").addEventListener("change", refilter);
+$("filters").addEventListener("submit", (e) => e.preventDefault());
+$("older").addEventListener("click", () => {
+  if (!state.shown.length) return;
+  state.cursors.push(state.before);
+  state.before = state.shown[state.shown.length - 1].id;
+  load();
+});
+$("newest").addEventListener("click", () => { state.before = null; state.cursors = []; load(); });
+$("copy-curl").addEventListener("click", copyCurl);
+$("endpoint").textContent = `send webhooks to ${location.origin}/ (any path)`;
+$("example").textContent = `curl -d '{"hello":"world"}' ${location.origin}/webhook`;
+load();
+connect();

@@ -1,0 +1,179 @@
+//! The `listen` and `replay` subcommands: their flags, and one call each into the module.
+//! Kept here so that `src/cli.rs` only holds two enum variants and two dispatch lines.
+
+use super::listen::{self, ListenError, ListenOptions};
+use super::replay::{self, Filter, ReplayOptions};
+use super::verify::{ReceiverUrl, SchemeSecret, Use};
+use crate::cli::CliError;
+use clap::Args;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags of `hookbench listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Port to listen on (0: a free one, printed at start).
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Address to bind. Anything but loopback needs --allow-remote.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub bind: IpAddr,
+    /// Allow --bind to name an address reachable from other machines.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Append every request to this JSON Lines file (flushed per request).
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
+    /// Verify every request in SCHEME with SECRET (everything after the first colon);
+    /// repeatable. Schemes: standard-webhooks, stripe, github.
+    #[arg(long, value_name = "SCHEME:SECRET")]
+    pub verify: Vec<String>,
+    /// Status to answer.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u16).range(100..=599))]
+    pub status: u16,
+    /// Wait this long before answering, like "2s" or "500ms" (rehearse sender timeouts).
+    #[arg(long, value_name = "DURATION")]
+    pub delay: Option<String>,
+    /// Answer 503 to the first N requests (rehearse sender retries).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fail_first: u64,
+    /// Largest accepted body in bytes; larger ones get 413 (captured without their body).
+    #[arg(long, value_name = "BYTES", default_value_t = listen::DEFAULT_BODY_LIMIT)]
+    pub max_body: usize,
+}
+
+/// Flags of `hookbench replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A capture written by `hookbench listen --capture`.
+    pub capture: PathBuf,
+    /// Receiver URL, http://HOST:PORT/path; captured paths are appended to its path.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Divide the captured spacing by K (K > 1 replays faster).
+    #[arg(long, value_name = "K", default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Re-sign each request at send time in SCHEME with SECRET; repeatable.
+    #[arg(long, value_name = "SCHEME:SECRET")]
+    pub resign: Vec<String>,
+    /// Send only requests matching KEY=VALUE (path, method, provider, verdict, status);
+    /// repeatable, all must match.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub filter: Vec<String>,
+    /// Allow --to to name a host outside loopback.
+    #[arg(long)]
+    pub allow_remote_receiver: bool,
+    /// Folder for summary.csv and latency.hgrm (default: results/replay_NAME/, NAME being the
+    /// capture's file stem).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn bad(m: impl Into<String>) -> CliError {
+    CliError::BadInput(m.into())
+}
+
+fn schemes(flag: &str, values: &[String]) -> Result<Vec<SchemeSecret>, CliError> {
+    let usage = if flag == "resign" {
+        Use::Sign
+    } else {
+        Use::Verify
+    };
+    values
+        .iter()
+        .map(|v| SchemeSecret::parse_for(v, usage).map_err(|e| bad(format!("--{flag}: {e}"))))
+        .collect()
+}
+
+/// Parses the flags of `listen` into options (bad input: exit code 2).
+pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
+    if !a.bind.is_loopback() && !a.allow_remote {
+        return Err(bad(format!(
+            "--bind {}: not a loopback address; pass --allow-remote to accept requests from other machines",
+            a.bind
+        )));
+    }
+    let delay = match &a.delay {
+        Some(d) => Duration::from_nanos(
+            crate::time::parse_duration(d).map_err(|e| bad(format!("--delay: {e}")))?,
+        ),
+        None => Duration::ZERO,
+    };
+    Ok(ListenOptions {
+        addr: SocketAddr::new(a.bind, a.port),
+        capture: a.capture.clone(),
+        verify: schemes("verify", &a.verify)?,
+        status: a.status,
+        delay,
+        fail_first: a.fail_first,
+        body_limit: a.max_body,
+        lines: None,
+    })
+}
+
+/// `hookbench listen`: serves until Ctrl-C.
+pub fn listen(a: ListenArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let opts = listen_options(&a)?;
+    match listen::run_until_ctrl_c(opts, out) {
+        Ok(_) => Ok(()),
+        Err(
+            e @ (ListenError::PortInUse(_) | ListenError::Capture(..) | ListenError::BadCapture(_)),
+        ) => Err(bad(e.to_string())),
+        Err(e) => Err(CliError::Other(e.into())),
+    }
+}
+
+/// `hookbench replay`: sends the capture, prints the table, writes summary.csv and
+/// latency.hgrm.
+pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let to = ReceiverUrl::parse(&a.to).map_err(|e| bad(format!("--to: {e}")))?;
+    if !to.is_loopback() && !a.allow_remote_receiver {
+        return Err(bad(format!(
+            "--to {}: not a loopback host; pass --allow-remote-receiver to send captured requests elsewhere",
+            a.to
+        )));
+    }
+    if !(a.time_scale.is_finite() && a.time_scale > 0.0 && a.time_scale <= 1e6) {
+        return Err(bad(format!(
+            "--time-scale {}: expected a number above 0 and at most 1e6",
+            a.time_scale
+        )));
+    }
+    let mut filter = Filter::default();
+    for f in &a.filter {
+        filter.add(f).map_err(bad)?;
+    }
+    let opts = ReplayOptions {
+        to,
+        time_scale: a.time_scale,
+        resign: schemes("resign", &a.resign)?,
+        filter,
+    };
+    let requests = super::capture::read(&a.capture).map_err(bad)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let report = rt.block_on(replay::replay(&requests, &opts)).map_err(bad)?;
+    let dir = a.out.clone().unwrap_or_else(|| {
+        let stem = a
+            .capture
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "capture".into());
+        PathBuf::from("results").join(format!("replay_{stem}"))
+    });
+    report.write(&dir, &a.capture, &a.to, a.time_scale)?;
+    writeln!(
+        out,
+        "replayed {} to {} at time scale {}",
+        a.capture.display(),
+        a.to,
+        a.time_scale
+    )?;
+    write!(out, "{}", report.table())?;
+    writeln!(out, "results written to {}", dir.display())?;
+    Ok(())
+}

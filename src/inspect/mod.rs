@@ -1,0 +1,31 @@
+//! The inspector: `hookbench listen` and `hookbench replay` (issue #10).
+//!
+//! Testing a poller is making a request; testing a webhook needs an endpoint that shows each
+//! delivery as it arrives. `listen` is that endpoint, offline and on 127.0.0.1: it verifies
+//! every request in the schemes hookbench signs, shows it in a live web page, and captures it
+//! byte-exact to JSON Lines. `replay` sends a capture to any receiver with its original
+//! spacing (optionally compressed and re-signed) and measures that receiver's latency. And a
+//! capture can be a scenario's workload (`[workload] capture = "FILE"`), so the user's own
+//! event traffic can be run under every strategy hookbench compares.
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | [`capture`] | the JSON Lines format, its reader with file:line errors |
+//! | [`verify`] | the one adapter to the signing module: `SCHEME:SECRET`, verdicts, provider recognition, re-signing |
+//! | [`listen`] | the server: deliveries, the page, the JSON API, server-sent events |
+//! | [`cli`] | the flags of `listen` and `replay` and their one call each |
+//! | [`replay`] | sending a capture to a receiver and measuring it |
+//! | `assets/` | the page's HTML, JS and CSS, compiled into the binary |
+//!
+//! The inspector is a tool beside the engines, not one of them: it decides nothing about
+//! useful or wasted requests, and the engines never import it.
+
+pub mod capture;
+pub mod cli;
+pub mod listen;
+pub mod replay;
+pub mod verify;
+
+pub use capture::Captured;
+pub use listen::{ListenError, ListenOptions, Listener};
+pub use verify::SchemeSecret;
