@@ -62,7 +62,7 @@ fn provider(rt: &Runtime) -> (Arc<ProviderState>, Server) {
             service_time: Dist::Constant(0),
             seed: 1,
             workers: None,
-            rate_limit: None,
+            rate_limits: Vec::new(),
         },
         Clock::start(1.0),
     );

@@ -10,10 +10,10 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`time`] | integer-nanosecond time and `"10s"`-style durations |
-//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`] |
+//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`], provider presets (`docs/providers.md`) |
 //! | [`rng`] | one seeded ChaCha stream per component (common random numbers) |
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
-//! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted, freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the receiver's decision; ordered delivery), 429 back-off and the thin receiver's backlog, sizes |
+//! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted, freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the provider presets' delivery rules; the receiver's decision; ordered delivery), rate-limit models (token bucket, leaky bucket, fixed window), 429 back-off and the thin receiver's backlog, sizes |
 //! | [`sim`] | the discrete-event engine |
 //! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |

@@ -27,7 +27,7 @@ async fn rig() -> Rig {
             service_time: Dist::Constant(0),
             seed: 1,
             workers: None,
-            rate_limit: None,
+            rate_limits: Vec::new(),
         },
         // Compressed 100×: a 1,000 ms (scenario) hold lasts 10 ms.
         Clock::start(100.0),

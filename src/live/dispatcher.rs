@@ -29,7 +29,7 @@ use super::net::{self, HttpClient};
 use super::provider::{ProviderState, RequestKind};
 use super::receiver::OUTCOME_HEADER;
 use crate::metrics::Outcome;
-use crate::policy::{worth, Endpoint, Fate, Next};
+use crate::policy::{worth, Endpoint, Failure, FailureKind, Fate, Next};
 use crate::rng::Rng;
 use crate::scenario::Dist;
 use crate::signing::{self, ReceiverUrl, Scheme, Secret};
@@ -61,6 +61,19 @@ impl AttemptResult {
     /// A `2xx` answer: delivered.
     pub fn delivered(&self) -> bool {
         matches!(self, AttemptResult::Status { code, .. } if (200..300).contains(code))
+    }
+
+    /// The failure as the shared delivery rules see it (meaningless for a `2xx`).
+    pub fn failure(&self) -> Failure {
+        let kind = match *self {
+            AttemptResult::Status { code, .. } => FailureKind::Status(code),
+            AttemptResult::Timeout => FailureKind::Timeout,
+            AttemptResult::ConnectionError => FailureKind::Connection,
+        };
+        Failure {
+            kind,
+            retry_after: self.retry_after(),
+        }
     }
 
     /// The `Retry-After` the receiver asked for, scenario ns.
@@ -240,7 +253,7 @@ pub async fn deliver(
             };
         let t = clock.now();
         if result.delivered() {
-            target.endpoint().delivered();
+            target.endpoint().delivered(t);
             let outcome = if target.builtin {
                 // The built-in receiver asked the ledger when the delivery arrived.
                 said.unwrap_or(Outcome::Wasted)
@@ -256,7 +269,7 @@ pub async fn deliver(
             let mut rng = target.retry_rng.lock().unwrap_or_else(|p| p.into_inner());
             target
                 .endpoint()
-                .failed(attempt, result.retry_after(), t, &mut rng)
+                .failed(attempt, result.failure(), t, &mut rng)
         };
         match next {
             Next::Retry(d) if t + d < end => due = t + d,

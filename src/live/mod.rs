@@ -355,7 +355,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                         ordered: wp.ordered,
                         endpoint: Mutex::new(Endpoint::new(
                             wp.retry.clone(),
-                            wp.disable_after,
+                            wp.rules,
                             wp.reconcile.is_some(),
                         )),
                         network: plan.network_delay,

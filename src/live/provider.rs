@@ -26,7 +26,7 @@
 
 use super::clock::Clock;
 use super::net::{self, Handler, Refused};
-use crate::policy::TokenBucket;
+use crate::policy::{ApiLimit, RateLimiter};
 use crate::rng::{self, Rng};
 use crate::scenario::Dist;
 use crate::time::{Nanos, MILLISECOND, SECOND};
@@ -185,10 +185,10 @@ pub struct ProviderConfig {
     pub seed: u64,
     /// Requests served at once; the rest wait in arrival order. `None` (default): unlimited.
     pub workers: Option<u32>,
-    /// Per-consumer rate limit `(requests, per ns, burst)` as a token bucket; refused requests
-    /// get `429` and `Retry-After`. `None` (default): no limit. Anonymous requests are never
-    /// limited.
-    pub rate_limit: Option<(u32, Nanos, u32)>,
+    /// Rate limit of each consumer (by index; token bucket, leaky bucket or fixed window);
+    /// refused requests get `429` and `Retry-After`. Missing or `None`: no limit. Anonymous
+    /// requests are never limited.
+    pub rate_limits: Vec<Option<ApiLimit>>,
 }
 
 impl ProviderConfig {
@@ -200,7 +200,7 @@ impl ProviderConfig {
             service_time: plan.service_time,
             seed: plan.seed,
             workers: plan.workers,
-            rate_limit: plan.rate_limit,
+            rate_limits: plan.consumers.iter().map(|c| c.rate_limit).collect(),
         }
     }
 }
@@ -217,7 +217,7 @@ pub struct ProviderState {
     /// Per consumer; the last entry counts anonymous requests.
     counters: Vec<Counters>,
     service_rngs: Vec<Mutex<Rng>>,
-    limiters: Vec<Option<Mutex<TokenBucket>>>,
+    limiters: Vec<Option<Mutex<RateLimiter>>>,
     workers: Option<Semaphore>,
     padding: String,
 }
@@ -244,9 +244,12 @@ impl ProviderState {
                 ))))
                 .collect(),
             limiters: (0..n)
-                .map(|_| {
-                    cfg.rate_limit
-                        .map(|(k, per, burst)| Mutex::new(TokenBucket::new(k, per, burst)))
+                .map(|i| {
+                    cfg.rate_limits
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .map(|m| Mutex::new(RateLimiter::new(m)))
                 })
                 .collect(),
             workers: cfg.workers.map(|w| Semaphore::new(w.max(1) as usize)),
@@ -498,6 +501,15 @@ impl Handler for ProviderState {
             let msg = "unknown path; expected /v1/resources/{id}, /v1/events or /v1/events/{seq}";
             (RequestKind::Other, net::error(404, msg))
         };
+        if kind == RequestKind::NotModified {
+            if let Some(limiter) = self.limiters.get(c).and_then(|l| l.as_ref()) {
+                let t = self.clock.now();
+                limiter
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .not_modified(t);
+            }
+        }
         let spent = started.elapsed().saturating_sub(held);
         self.counters(c).count(kind, spent.as_nanos() as u64);
         Ok(resp)

@@ -27,7 +27,7 @@
 //!   ledger's call ([`Ledger::deliver_event`](super::Ledger::deliver_event) for fat payloads,
 //!   [`Ledger::notify`](super::Ledger::notify) for thin notifications).
 
-use super::{EndpointHealth, RetryPolicy};
+use super::{DeliveryRules, EndpointHealth, Failure, RetryPolicy};
 use crate::rng::Rng;
 use crate::time::Nanos;
 use rand::Rng as _;
@@ -61,12 +61,12 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Rules from the consumer's retry policy, its `disable_after` (ns, `None`: never) and
-    /// whether it reconciles.
-    pub fn new(retry: RetryPolicy, disable_after: Option<Nanos>, reconcile: bool) -> Endpoint {
+    /// Rules from the consumer's retry policy, its delivery rules (which failures are retried,
+    /// when the endpoint is disabled) and whether it reconciles.
+    pub fn new(retry: RetryPolicy, rules: DeliveryRules, reconcile: bool) -> Endpoint {
         Endpoint {
             retry,
-            health: EndpointHealth::new(disable_after),
+            health: EndpointHealth::new(rules),
             reconcile,
         }
     }
@@ -91,26 +91,22 @@ impl Endpoint {
         self.health.disabled().then(|| self.fate())
     }
 
-    /// An attempt was answered `2xx`.
-    pub fn delivered(&mut self) {
-        self.health.success();
+    /// An attempt was answered `2xx` at `t`.
+    pub fn delivered(&mut self, t: Nanos) {
+        self.health.success(t);
     }
 
-    /// Attempt number `attempt` (1-based) failed at `t`, the receiver asking for
-    /// `retry_after` ns if it sent one; jitter is drawn from `rng` (the consumer's `retry`
-    /// stream) only when a retry follows.
-    pub fn failed(
-        &mut self,
-        attempt: u32,
-        retry_after: Option<Nanos>,
-        t: Nanos,
-        rng: &mut Rng,
-    ) -> Next {
-        self.health.failure(t);
-        if self.health.disabled() {
+    /// Attempt number `attempt` (1-based) failed at `t` as `failure` says (how, and the
+    /// receiver's `Retry-After`); jitter is drawn from `rng` (the consumer's `retry` stream)
+    /// only when a retry follows. Gives up when the failure disables the endpoint, when the
+    /// provider does not retry this kind of failure (Twilio: connection failures only), or
+    /// when the schedule is exhausted.
+    pub fn failed(&mut self, attempt: u32, failure: Failure, t: Nanos, rng: &mut Rng) -> Next {
+        self.health.failure(t, attempt, failure);
+        if self.health.disabled() || !self.health.rules.retry_on.covers(failure.kind) {
             return Next::GiveUp(self.fate());
         }
-        match self.retry.next_delay(attempt, retry_after, rng) {
+        match self.retry.next_delay(attempt, failure.retry_after, rng) {
             Some(d) => Next::Retry(d),
             None => Next::GiveUp(self.fate()),
         }
@@ -198,21 +194,38 @@ mod tests {
     use crate::rng;
     use crate::time::{MINUTE, SECOND};
 
+    /// A refused attempt without `Retry-After`, or with one.
+    fn refused(retry_after: Option<Nanos>) -> Failure {
+        Failure {
+            kind: crate::policy::FailureKind::Connection,
+            retry_after,
+        }
+    }
+
     #[test]
     fn gives_up_when_the_schedule_runs_out_and_reconcile_keeps_the_event() {
         let mut r = rng::stream(1, "t");
         let github = RetryPolicy::preset("github").unwrap();
-        let mut lost = Endpoint::new(github.clone(), None, false);
-        assert_eq!(lost.failed(1, None, 0, &mut r), Next::GiveUp(Fate::Lost));
-        let mut kept = Endpoint::new(github, None, true);
+        let mut lost = Endpoint::new(github.clone(), DeliveryRules::default(), false);
         assert_eq!(
-            kept.failed(1, None, 0, &mut r),
+            lost.failed(1, refused(None), 0, &mut r),
+            Next::GiveUp(Fate::Lost)
+        );
+        let mut kept = Endpoint::new(github, DeliveryRules::default(), true);
+        assert_eq!(
+            kept.failed(1, refused(None), 0, &mut r),
             Next::GiveUp(Fate::Reconcile)
         );
         let std = RetryPolicy::preset("standard-webhooks").unwrap();
-        let mut e = Endpoint::new(std, None, false);
-        assert_eq!(e.failed(1, None, 0, &mut r), Next::Retry(5 * SECOND));
-        assert_eq!(e.failed(1, Some(MINUTE), 0, &mut r), Next::Retry(MINUTE));
+        let mut e = Endpoint::new(std, DeliveryRules::default(), false);
+        assert_eq!(
+            e.failed(1, refused(None), 0, &mut r),
+            Next::Retry(5 * SECOND)
+        );
+        assert_eq!(
+            e.failed(1, refused(Some(MINUTE)), 0, &mut r),
+            Next::Retry(MINUTE)
+        );
         assert_eq!(e.blocked(), None);
     }
 
@@ -220,13 +233,26 @@ mod tests {
     fn a_disabled_endpoint_blocks_every_attempt_with_the_consumers_fate() {
         let mut r = rng::stream(1, "t");
         let svix = RetryPolicy::preset("svix").unwrap();
+        let rules = DeliveryRules {
+            disable_after: Some(2 * MINUTE),
+            ..Default::default()
+        };
         for (reconcile, fate) in [(false, Fate::Lost), (true, Fate::Reconcile)] {
-            let mut e = Endpoint::new(svix.clone(), Some(2 * MINUTE), reconcile);
-            assert!(matches!(e.failed(1, None, 0, &mut r), Next::Retry(_)));
-            e.delivered();
-            assert!(matches!(e.failed(1, None, MINUTE, &mut r), Next::Retry(_)));
+            let mut e = Endpoint::new(svix.clone(), rules, reconcile);
+            assert!(matches!(
+                e.failed(1, refused(None), 0, &mut r),
+                Next::Retry(_)
+            ));
+            e.delivered(SECOND);
+            assert!(matches!(
+                e.failed(1, refused(None), MINUTE, &mut r),
+                Next::Retry(_)
+            ));
             assert_eq!(e.blocked(), None);
-            assert_eq!(e.failed(2, None, 3 * MINUTE, &mut r), Next::GiveUp(fate));
+            assert_eq!(
+                e.failed(2, refused(None), 3 * MINUTE, &mut r),
+                Next::GiveUp(fate)
+            );
             assert_eq!(e.blocked(), Some(fate));
         }
     }

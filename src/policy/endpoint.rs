@@ -1,9 +1,13 @@
 //! Receiver-side conditions and the provider's view of endpoint health.
 //!
 //! [`Outage`] windows say when a receiver is down and how it looks from outside (connection
-//! refused, or `503` with an optional `Retry-After`). [`EndpointHealth`] is the provider's rule
-//! for disabling an endpoint that has failed without a single success for too long (Svix and
-//! Stripe both do this after days of failure); once disabled, nothing more is sent.
+//! refused, or `503` with an optional `Retry-After`). [`DeliveryRules`] are a provider's rules
+//! for failed deliveries — which failures it retries (Twilio: connection failures only) and
+//! when it disables the endpoint: after failing for days without a success (Svix), once one
+//! delivery has used up its retries (Shopify deletes the subscription), when most recent
+//! attempts failed (Slack), or on a `410 Gone` (Standard Webhooks). [`EndpointHealth`] applies
+//! them, and [`Endpoint::failed`](crate::policy::Endpoint::failed) is the single decision both
+//! engines call after a failed attempt. The provider presets (`src/scenario/presets.rs`, `docs/providers.md`) fill them.
 
 use crate::time::Nanos;
 
@@ -34,40 +38,169 @@ pub fn outage_at(outages: &[Outage], t: Nanos) -> Option<&Outage> {
         .find(|o| t >= o.start && t - o.start < o.duration)
 }
 
-/// Tracks a run of failures and decides when the endpoint is disabled.
+/// How one delivery attempt failed, as the provider sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The connection could not be made (refused, reset).
+    Connection,
+    /// No answer within the per-attempt timeout.
+    Timeout,
+    /// The receiver answered with a status outside `2xx` (a `3xx` is a failure too: no
+    /// provider preset follows redirects).
+    Status(u16),
+}
+
+/// A failed attempt: how it failed and the receiver's `Retry-After`, ns, if it sent one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failure {
+    /// How it failed.
+    pub kind: FailureKind,
+    /// `Retry-After` from the receiver, ns.
+    pub retry_after: Option<Nanos>,
+}
+
+/// Which failed attempts the provider retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct EndpointHealth {
-    /// Disable after failing for this long without a success, ns (`None`: never).
+pub enum RetryOn {
+    /// Every failure (timeouts, connection errors, any non-`2xx`). The default.
+    #[default]
+    Any,
+    /// Only attempts whose connection could not be made (Twilio's default retry policy).
+    Connection,
+}
+
+impl RetryOn {
+    /// The name scenario files use: `any` or `connection`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RetryOn::Any => "any",
+            RetryOn::Connection => "connection",
+        }
+    }
+
+    /// Whether a failure of this kind is retried.
+    pub fn covers(self, kind: FailureKind) -> bool {
+        match self {
+            RetryOn::Any => true,
+            RetryOn::Connection => kind == FailureKind::Connection,
+        }
+    }
+}
+
+/// Disable the endpoint when more than `share` of the attempts in the trailing `window` failed
+/// (Slack: more than 95 % within 60 minutes). Judged only once the endpoint has been tried for
+/// a whole window and the window holds at least `min_attempts` attempts, so one early failure
+/// is not "100 % failing".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FailureShare {
+    /// Share of failed attempts above which the endpoint is disabled, 0–1.
+    pub share: f64,
+    /// Trailing window, ns (> 0).
+    pub window: Nanos,
+    /// Fewest attempts in the window for the rule to apply.
+    pub min_attempts: u32,
+}
+
+/// A provider's rules for failed deliveries: which failures are retried and when the endpoint
+/// (subscription) is disabled. Every field defaults to "never".
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DeliveryRules {
+    /// Which failures are retried.
+    pub retry_on: RetryOn,
+    /// Disable after failing this long without a success, ns (Svix: 5 days).
     pub disable_after: Option<Nanos>,
+    /// Disable when one delivery has failed this many attempts in a row (Shopify deletes the
+    /// subscription once a webhook has failed its first attempt and all 8 retries: 9).
+    pub disable_after_attempts: Option<u32>,
+    /// Disable when too large a share of recent attempts failed (Slack).
+    pub disable_failure_share: Option<FailureShare>,
+    /// A `410 Gone` answer disables the endpoint at once (Standard Webhooks).
+    pub disable_on_gone: bool,
+}
+
+/// Buckets of the failure-share window (its resolution).
+const SHARE_BUCKETS: u64 = 60;
+
+/// The provider's view of one endpoint: applies [`DeliveryRules`] to the stream of attempt
+/// outcomes and decides when the endpoint is disabled. Once disabled, nothing more is sent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EndpointHealth {
+    /// The rules applied.
+    pub rules: DeliveryRules,
     failing_since: Option<Nanos>,
     disabled: bool,
+    first_attempt: Option<Nanos>,
+    /// Failure-share window: `(bucket index, attempts, failures)`, oldest first.
+    buckets: std::collections::VecDeque<(u64, u32, u32)>,
 }
 
 impl EndpointHealth {
-    /// A tracker with the given threshold.
-    pub fn new(disable_after: Option<Nanos>) -> Self {
+    /// A healthy endpoint under `rules`.
+    pub fn new(rules: DeliveryRules) -> Self {
         EndpointHealth {
-            disable_after,
-            failing_since: None,
-            disabled: false,
+            rules,
+            ..Default::default()
         }
+    }
+
+    fn count(&mut self, t: Nanos, failed: bool) {
+        let first = *self.first_attempt.get_or_insert(t);
+        let Some(rule) = self.rules.disable_failure_share else {
+            return;
+        };
+        let width = (rule.window / SHARE_BUCKETS).max(1);
+        let k = (t - first) / width;
+        match self.buckets.back_mut() {
+            Some(b) if b.0 == k => {
+                b.1 += 1;
+                b.2 += u32::from(failed);
+            }
+            _ => self.buckets.push_back((k, 1, u32::from(failed))),
+        }
+        while self
+            .buckets
+            .front()
+            .is_some_and(|b| b.0 + SHARE_BUCKETS <= k)
+        {
+            self.buckets.pop_front();
+        }
+    }
+
+    fn share_exceeded(&self, t: Nanos) -> bool {
+        let (Some(rule), Some(first)) = (self.rules.disable_failure_share, self.first_attempt)
+        else {
+            return false;
+        };
+        if t - first < rule.window {
+            return false;
+        }
+        let (n, f) = self.buckets.iter().fold((0u64, 0u64), |(n, f), b| {
+            (n + u64::from(b.1), f + u64::from(b.2))
+        });
+        n >= u64::from(rule.min_attempts) && f as f64 > rule.share * n as f64
     }
 
     /// An attempt succeeded at `t`.
-    pub fn success(&mut self) {
+    pub fn success(&mut self, t: Nanos) {
         self.failing_since = None;
+        self.count(t, false);
     }
 
-    /// An attempt failed at `t`; returns true if this disables the endpoint.
-    pub fn failure(&mut self, t: Nanos) -> bool {
+    /// Attempt number `attempt` (1-based) of one delivery failed at `t`; returns true if this
+    /// disables the endpoint.
+    pub fn failure(&mut self, t: Nanos, attempt: u32, failure: Failure) -> bool {
         let since = *self.failing_since.get_or_insert(t);
-        if let Some(limit) = self.disable_after {
-            if !self.disabled && t - since >= limit {
-                self.disabled = true;
-                return true;
-            }
+        self.count(t, true);
+        if self.disabled {
+            return false;
         }
-        false
+        let r = self.rules;
+        let disable = r.disable_after.is_some_and(|limit| t - since >= limit)
+            || r.disable_after_attempts.is_some_and(|n| attempt >= n)
+            || (r.disable_on_gone && failure.kind == FailureKind::Status(410))
+            || self.share_exceeded(t);
+        self.disabled = disable;
+        disable
     }
 
     /// Whether the endpoint has been disabled.
@@ -93,16 +226,118 @@ mod tests {
         assert!(outage_at(&o, 15).is_none());
     }
 
+    const REFUSED: Failure = Failure {
+        kind: FailureKind::Connection,
+        retry_after: None,
+    };
+
+    fn status(code: u16) -> Failure {
+        Failure {
+            kind: FailureKind::Status(code),
+            retry_after: None,
+        }
+    }
+
     #[test]
     fn disables_after_sustained_failure_only() {
-        let mut h = EndpointHealth::new(Some(100));
-        assert!(!h.failure(0));
-        assert!(!h.failure(50));
-        h.success();
-        assert!(!h.failure(120));
-        assert!(!h.failure(200));
-        assert!(h.failure(220));
+        let mut h = EndpointHealth::new(DeliveryRules {
+            disable_after: Some(100),
+            ..Default::default()
+        });
+        assert!(!h.failure(0, 1, REFUSED));
+        assert!(!h.failure(50, 1, REFUSED));
+        h.success(60);
+        assert!(!h.failure(120, 1, REFUSED));
+        assert!(!h.failure(200, 1, REFUSED));
+        assert!(h.failure(220, 1, REFUSED));
         assert!(h.disabled());
-        assert!(!EndpointHealth::new(None).failure(1 << 60));
+        assert!(!EndpointHealth::default().failure(1 << 60, 1000, REFUSED));
+    }
+
+    #[test]
+    fn shopify_deletes_after_one_delivery_fails_nine_attempts() {
+        let mut h = EndpointHealth::new(DeliveryRules {
+            disable_after_attempts: Some(9),
+            ..Default::default()
+        });
+        for k in 1..=8 {
+            assert!(!h.failure(k as Nanos, k, status(500)));
+        }
+        assert!(h.failure(9, 9, status(500)));
+    }
+
+    #[test]
+    fn gone_disables_only_with_the_rule() {
+        let mut plain = EndpointHealth::default();
+        assert!(!plain.failure(0, 1, status(410)));
+        let mut sw = EndpointHealth::new(DeliveryRules {
+            disable_on_gone: true,
+            ..Default::default()
+        });
+        assert!(!sw.failure(0, 1, status(404)));
+        assert!(sw.failure(1, 1, status(410)));
+    }
+
+    #[test]
+    fn slack_disables_when_95_percent_fail_over_an_hour() {
+        use crate::time::{MINUTE, SECOND};
+        let rules = DeliveryRules {
+            disable_failure_share: Some(FailureShare {
+                share: 0.95,
+                window: 60 * MINUTE,
+                min_attempts: 20,
+            }),
+            ..Default::default()
+        };
+        // One attempt every 10 s. Healthy for 30 min, then failing.
+        let mut h = EndpointHealth::new(rules);
+        let mut disabled_at = None;
+        for i in 0..(3 * 360u64) {
+            let t = i * 10 * SECOND;
+            if t < 30 * MINUTE {
+                h.success(t);
+            } else if h.failure(t, 1, REFUSED) {
+                disabled_at = Some(t);
+                break;
+            }
+        }
+        // 95 % of the trailing hour failing: about 57 min into the outage, not before.
+        let at = disabled_at.expect("disabled");
+        assert!(
+            at > 30 * MINUTE + 55 * MINUTE && at < 30 * MINUTE + 60 * MINUTE,
+            "{}",
+            at / MINUTE
+        );
+        // A 20-minute outage after a healthy hour never reaches 95 %.
+        let mut h = EndpointHealth::new(rules);
+        for i in 0..(3 * 360u64) {
+            let t = i * 10 * SECOND;
+            if (60 * MINUTE..80 * MINUTE).contains(&t) {
+                assert!(!h.failure(t, 1, REFUSED));
+            } else {
+                h.success(t);
+            }
+        }
+    }
+
+    #[test]
+    fn twilio_retries_connection_failures_only() {
+        assert!(RetryOn::Connection.covers(FailureKind::Connection));
+        assert!(!RetryOn::Connection.covers(FailureKind::Timeout));
+        assert!(!RetryOn::Connection.covers(FailureKind::Status(503)));
+        assert!(RetryOn::Any.covers(FailureKind::Status(301)));
+        let retry = crate::policy::RetryPolicy::preset("svix").unwrap();
+        let mut rng = crate::rng::stream(1, "t");
+        let rules = DeliveryRules {
+            retry_on: RetryOn::Connection,
+            ..Default::default()
+        };
+        let mut e = crate::policy::Endpoint::new(retry, rules, false);
+        use crate::policy::Next;
+        assert!(matches!(
+            e.failed(1, status(503), 0, &mut rng),
+            Next::GiveUp(_)
+        ));
+        assert!(matches!(e.failed(1, REFUSED, 0, &mut rng), Next::Retry(_)));
     }
 }

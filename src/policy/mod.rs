@@ -29,10 +29,13 @@ pub mod size;
 pub use adaptive::AdaptiveInterval;
 pub use backlog::{back_off, poll_due, resume_at, Backlog, Fetch, PollDue};
 pub use delivery::{receive, Endpoint, Fate, InOrder, Next, Receipt};
-pub use endpoint::{outage_at, EndpointHealth, Outage, OutageMode};
+pub use endpoint::{
+    outage_at, DeliveryRules, EndpointHealth, Failure, FailureKind, FailureShare, Outage,
+    OutageMode, RetryOn,
+};
 pub use feed::{first_cycle, next_cycle, page, Page};
 pub use ledger::{worth, Ledger, Observation};
-pub use ratelimit::TokenBucket;
+pub use ratelimit::{ApiLimit, FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;
 pub use size::SizeModel;

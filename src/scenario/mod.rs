@@ -6,7 +6,9 @@
 //! 1. [`load`] parses the text into the serde types below (unknown keys are rejected) and turns
 //!    every failure into a [`ScenarioError`] naming the file, line, column and key.
 //! 2. [`validate`] checks meaning (zero resources, p99 below median, duplicate names, fields
-//!    that do not apply to a strategy, …) and resolves defaults into a typed [`Plan`].
+//!    that do not apply to a strategy, …) and resolves defaults into a typed [`Plan`]. A
+//!    consumer's provider preset ([`presets`], `provider = "shopify"`) supplies documented
+//!    defaults between the fields written in the file and the built-in defaults.
 //! 3. [`Scenario::expanded`] writes the scenario back with every default filled in, which is
 //!    what `hookbench check` prints.
 //!
@@ -16,6 +18,7 @@
 
 pub mod dist;
 pub mod load;
+pub mod presets;
 pub mod retry_spec;
 pub mod sweep;
 pub mod validate;
@@ -84,7 +87,9 @@ pub struct Scenario {
     #[serde(default)]
     pub network: Network,
     /// The API provider. Default: constant 2 ms service time, unlimited workers, no rate limit.
-    #[serde(default)]
+    /// Also written `provider = "NAME"`: a provider preset (see [`presets`]) for every consumer,
+    /// the same as `[provider] preset = "NAME"`.
+    #[serde(default, deserialize_with = "provider_or_preset")]
     pub provider: Provider,
     /// Byte sizes used to count traffic (see [`SizeModel`] for each default).
     #[serde(default)]
@@ -214,24 +219,117 @@ pub struct Provider {
     /// Default: unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<u32>,
-    /// Per-consumer rate limit on API requests (429 with `Retry-After` beyond it).
+    /// Per-consumer rate limit on API requests (429 with `Retry-After` beyond it), for every
+    /// consumer; a consumer's own `rate_limit` wins over it, and it wins over a preset's.
     /// Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// The provider preset of every consumer that names none (see [`presets`]): its documented
+    /// delivery rules and API limits become defaults. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
 }
 
-/// A token-bucket rate limit, applied to each consumer separately.
+fn provider_or_preset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Provider, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Provider;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a provider preset name like \"shopify\" or a [provider] table")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Provider, E> {
+            Ok(Provider {
+                preset: Some(v.to_string()),
+                ..Provider::default()
+            })
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Provider, A::Error> {
+            Provider::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// A rate limit, applied to each consumer separately.
+///
+/// ```toml
+/// rate_limit = { requests = 25, per = "1s", burst = 25 }                      # token bucket
+/// rate_limit = { kind = "leaky-bucket", requests = 2, per = "1s", burst = 40 } # Shopify
+/// rate_limit = { kind = "fixed-window", requests = 5000, per = "1h", not_modified_free = true } # GitHub
+/// ```
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
-    /// Requests allowed per `per`. Required, at least 1.
+    /// `"token-bucket"` (the default), `"leaky-bucket"` or `"fixed-window"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Requests allowed per `per` (leaky bucket: the leak rate). Required, at least 1.
     pub requests: u32,
-    /// The window. Default 1 s.
+    /// The period (fixed window: the window). Default 1 s.
     #[serde(default = "default_per")]
     pub per: Duration,
-    /// Largest burst. Default: `requests`.
+    /// Largest burst (leaky bucket: the capacity). Default: `requests`. Not with
+    /// `fixed-window`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u32>,
+    /// A request answered `304 Not Modified` does not count against the limit (GitHub).
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_modified_free: Option<bool>,
+}
+
+impl RateLimit {
+    /// The limit as the engines apply it: [`RateLimit::model`] and the 304 rule.
+    pub fn limit(&self) -> Result<crate::policy::ApiLimit, (&'static str, String)> {
+        Ok(crate::policy::ApiLimit {
+            model: self.model()?,
+            not_modified_free: self.not_modified_free.unwrap_or(false),
+        })
+    }
+
+    /// The policy model; the error names the field at fault (`(key, message)` rendered as one
+    /// message).
+    pub fn model(&self) -> Result<crate::policy::RateLimitModel, (&'static str, String)> {
+        use crate::policy::RateLimitModel as M;
+        if self.requests == 0 {
+            return Err(("requests", "must be at least 1".into()));
+        }
+        if self.per.ns() == 0 {
+            return Err(("per", "must be above zero, like \"1s\"".into()));
+        }
+        let burst = self.burst.unwrap_or(self.requests);
+        if burst == 0 {
+            return Err(("burst", "must be at least 1".into()));
+        }
+        match self.kind.as_deref().unwrap_or("token-bucket") {
+            "token-bucket" => Ok(M::TokenBucket {
+                requests: self.requests,
+                per: self.per.ns(),
+                burst,
+            }),
+            "leaky-bucket" => Ok(M::LeakyBucket {
+                capacity: burst,
+                leak: self.requests,
+                per: self.per.ns(),
+            }),
+            "fixed-window" => match self.burst {
+                Some(_) => Err((
+                    "burst",
+                    "`burst` does not apply to a fixed window; leave it out".into(),
+                )),
+                None => Ok(M::FixedWindow {
+                    requests: self.requests,
+                    window: self.per.ns(),
+                }),
+            },
+            other => Err((
+                "kind",
+                format!(
+                    "unknown rate limit `{other}`; expected \"token-bucket\", \"leaky-bucket\" or \"fixed-window\""
+                ),
+            )),
+        }
+    }
 }
 
 fn default_per() -> Duration {
@@ -248,6 +346,7 @@ impl Default for Provider {
             service_time: default_service_time(),
             workers: None,
             rate_limit: None,
+            preset: None,
         }
     }
 }
@@ -353,11 +452,53 @@ pub struct Consumer {
     /// needs `--allow-remote-receiver`. Default: a built-in receiver on `127.0.0.1:0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// A provider preset (`stripe`, `github`, `shopify`, `twilio`, `slack`, `discord`, `svix`,
+    /// `standard-webhooks`; see `docs/providers.md`): its documented values become this
+    /// consumer's defaults — retry schedule, timeout, retried failures, disabling rules and
+    /// signature for webhooks; the API's rate limit and page size for everything that calls the
+    /// API. Any field written here still wins. Default: the top-level `provider` preset, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Strategies that call the API (all but `webhook`): this consumer's rate limit, overriding
+    /// `[provider] rate_limit` and the preset's. Default: `[provider] rate_limit`, else the
+    /// preset's, else none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// Webhook strategies: which failed attempts are retried, `"any"` (the default) or
+    /// `"connection"` (only when the connection could not be made, like Twilio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<String>,
+    /// Webhook strategies: disable the endpoint when one delivery has failed this many attempts
+    /// in a row (Shopify: 9, its first attempt and 8 retries). Default: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_after_attempts: Option<u32>,
+    /// Webhook strategies: disable the endpoint when more than `share` of the attempts within
+    /// `window` failed (Slack: 0.95 in 60 min), once `min_attempts` were made (default 20).
+    /// Default: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_failure_share: Option<FailureShareSpec>,
+    /// Webhook strategies: a `410 Gone` answer disables the endpoint at once (Standard
+    /// Webhooks). Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_on_gone: Option<bool>,
     /// Webhook strategies: deliver one event at a time, in emission order — the next waits
     /// until the previous succeeded or was given up (head-of-line blocking). Default false:
     /// no ordering guarantee, like Stripe and GitHub.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered: Option<bool>,
+}
+
+/// The failure-share disabling rule as written (see [`Consumer::disable_failure_share`]).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FailureShareSpec {
+    /// Share of failed attempts above which the endpoint is disabled, 0–1.
+    pub share: f64,
+    /// Trailing window.
+    pub window: Duration,
+    /// Fewest attempts in the window for the rule to apply. Default 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_attempts: Option<u32>,
 }
 
 impl Scenario {

@@ -7,12 +7,16 @@
 //! is collected with its key path, so a file with three mistakes gets three located errors.
 
 use super::load::Seg;
+use super::presets::{self, Preset};
 use super::{Consumer, Dist, DistSpec, RetrySpec, Scenario};
 use super::{
     DEFAULT_FACTOR, DEFAULT_HOLD, DEFAULT_MAX_INTERVAL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL,
     DEFAULT_PROCESSING_TIME, DEFAULT_RECONCILE_INTERVAL, DEFAULT_RETRY,
 };
-use crate::policy::{AdaptiveInterval, Outage, OutageMode, RetryPolicy, SizeModel};
+use crate::policy::{
+    AdaptiveInterval, ApiLimit, DeliveryRules, FailureShare, Outage, OutageMode, RetryOn,
+    RetryPolicy, SizeModel,
+};
 use crate::signing::{ReceiverUrl, Scheme, Secret};
 use crate::time::{parse_duration, Duration, Nanos, DAY, SECOND};
 use std::fmt;
@@ -83,6 +87,7 @@ impl Strategy {
     fn fields(self) -> &'static [&'static str] {
         // Every webhook field, then the two only `webhook-reconcile` takes.
         const RECONCILE: &[&str] = &[
+            "provider",
             "processing",
             "ack",
             "error_rate",
@@ -95,16 +100,33 @@ impl Strategy {
             "secret",
             "url",
             "ordered",
+            "retry_on",
+            "disable_after_attempts",
+            "disable_failure_share",
+            "disable_on_gone",
+            "rate_limit",
             "reconcile_interval",
             "page_size",
         ];
-        const HOOK: &[&str] = RECONCILE.split_at(RECONCILE.len() - 2).0;
+        // A fat webhook makes no API request, so no rate limit; a thin one fetches.
+        const HOOK: &[&str] = RECONCILE.split_at(RECONCILE.len() - 3).0;
+        const THIN: &[&str] = RECONCILE.split_at(RECONCILE.len() - 2).0;
         match self {
-            Strategy::Poll | Strategy::PollConditional => &["interval", "jitter", "phase"],
-            Strategy::AdaptivePoll => &["interval", "max_interval", "factor", "phase"],
-            Strategy::PollEvents => &["interval", "page_size"],
-            Strategy::LongPoll => &["hold", "page_size"],
-            Strategy::Webhook | Strategy::WebhookThin => HOOK,
+            Strategy::Poll | Strategy::PollConditional => {
+                &["provider", "rate_limit", "interval", "jitter", "phase"]
+            }
+            Strategy::AdaptivePoll => &[
+                "provider",
+                "rate_limit",
+                "interval",
+                "max_interval",
+                "factor",
+                "phase",
+            ],
+            Strategy::PollEvents => &["provider", "rate_limit", "interval", "page_size"],
+            Strategy::LongPoll => &["provider", "rate_limit", "hold", "page_size"],
+            Strategy::Webhook => HOOK,
+            Strategy::WebhookThin => THIN,
             Strategy::WebhookReconcile => RECONCILE,
         }
     }
@@ -175,8 +197,8 @@ pub struct WebhookPlan {
     pub outages: Vec<Outage>,
     /// Retry schedule and per-attempt timeout.
     pub retry: RetryPolicy,
-    /// Disable the endpoint after failing this long without a success, ns.
-    pub disable_after: Option<Nanos>,
+    /// Which failures are retried and when the endpoint is disabled.
+    pub rules: DeliveryRules,
     /// The safety-net events poll of `webhook-reconcile`.
     pub reconcile: Option<FeedPlan>,
     /// Deliver one event at a time in emission order (head-of-line blocking).
@@ -193,6 +215,8 @@ pub struct WebhookPlan {
 
 /// Strategy-specific resolved settings, by family.
 #[derive(Clone, Debug, PartialEq)]
+// Built once per run and never copied in a hot loop: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum ConsumerKind {
     /// Per-resource polling.
     Poll(PollPlan),
@@ -211,6 +235,9 @@ pub struct ConsumerPlan {
     pub strategy: Strategy,
     /// Its settings.
     pub kind: ConsumerKind,
+    /// Rate limit of this consumer's API requests (its own, else `[provider] rate_limit`, else
+    /// its provider preset's; `None`: unlimited).
+    pub rate_limit: Option<ApiLimit>,
     /// The consumer as written, with every applicable default filled in.
     pub expanded: Consumer,
 }
@@ -252,8 +279,9 @@ pub struct Plan {
     pub service_time: Dist,
     /// Provider workers (`None`: unlimited).
     pub workers: Option<u32>,
-    /// Per-consumer rate limit: `(requests, per ns, burst)`.
-    pub rate_limit: Option<(u32, Nanos, u32)>,
+    /// `[provider] rate_limit`, the default of every consumer that calls the API (each
+    /// consumer's resolved limit is [`ConsumerPlan::rate_limit`]).
+    pub rate_limit: Option<ApiLimit>,
     /// Byte sizes.
     pub sizes: SizeModel,
     /// Consumers in file order.
@@ -291,6 +319,26 @@ impl Checker {
                 Dist::Constant(0)
             }
         }
+    }
+
+    fn rate_limit(&mut self, at: &[Seg], rl: &super::RateLimit) -> Option<ApiLimit> {
+        rl.limit()
+            .map_err(|(k, m)| self.fail(&path(at, &[k]), m))
+            .ok()
+    }
+
+    fn preset(&mut self, at: &[Seg], name: &str) -> Option<&'static Preset> {
+        let p = presets::find(name);
+        if p.is_none() {
+            self.fail(
+                at,
+                format!(
+                    "unknown provider preset `{name}`; expected one of {}",
+                    presets::names()
+                ),
+            );
+        }
+        p
     }
 
     fn positive(&mut self, path: &[Seg], d: Duration, example: &str) -> Nanos {
@@ -362,18 +410,16 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
             "must be at least 1 (leave it out for unlimited)",
         );
     }
-    let rate_limit = s.provider.rate_limit.as_ref().map(|rl| {
-        let at = [key("provider"), key("rate_limit")];
-        if rl.requests == 0 {
-            c.fail(&path(&at, &["requests"]), "must be at least 1");
-        }
-        let per = c.positive(&path(&at, &["per"]), rl.per, "1s");
-        let burst = rl.burst.unwrap_or(rl.requests);
-        if burst == 0 {
-            c.fail(&path(&at, &["burst"]), "must be at least 1");
-        }
-        (rl.requests, per, burst)
-    });
+    let rate_limit = s
+        .provider
+        .rate_limit
+        .as_ref()
+        .and_then(|rl| c.rate_limit(&[key("provider"), key("rate_limit")], rl));
+    let default_preset = s
+        .provider
+        .preset
+        .as_deref()
+        .and_then(|n| c.preset(&[key("provider"), key("preset")], n));
 
     let live = s.live.as_ref().map(|l| {
         let at = [key("live")];
@@ -426,11 +472,18 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
             );
             continue;
         };
-        let (kind, expanded) = consumer(&mut c, strategy, raw, &base, duration);
+        let preset = match raw.provider.as_deref() {
+            Some(n) => c.preset(&path(&base, &["provider"]), n),
+            None => default_preset,
+        };
+        let defaults = Defaults { preset, rate_limit };
+        let (kind, rate_limit, expanded) =
+            consumer(&mut c, strategy, raw, &base, duration, defaults);
         consumers.push(ConsumerPlan {
             name: raw.name.clone(),
             strategy,
             kind,
+            rate_limit,
             expanded,
         });
     }
@@ -669,13 +722,23 @@ fn read_trace(file: &Path, resources: u32, end: Nanos) -> Result<Vec<(Nanos, u32
     Ok(rows)
 }
 
+/// What a consumer inherits when a field is left out: its provider preset and the scenario's
+/// `[provider] rate_limit`.
+#[derive(Clone, Copy)]
+struct Defaults {
+    preset: Option<&'static Preset>,
+    rate_limit: Option<ApiLimit>,
+}
+
 fn consumer(
     c: &mut Checker,
     strategy: Strategy,
     raw: &Consumer,
     base: &[Seg],
     duration: Nanos,
-) -> (ConsumerKind, Consumer) {
+    defaults: Defaults,
+) -> (ConsumerKind, Option<ApiLimit>, Consumer) {
+    let preset = defaults.preset;
     let at = |k: &str| path(base, &[k]);
     let present = [
         ("interval", raw.interval.is_some()),
@@ -698,6 +761,15 @@ fn consumer(
         ("secret", raw.secret.is_some()),
         ("url", raw.url.is_some()),
         ("ordered", raw.ordered.is_some()),
+        ("provider", raw.provider.is_some()),
+        ("rate_limit", raw.rate_limit.is_some()),
+        ("retry_on", raw.retry_on.is_some()),
+        (
+            "disable_after_attempts",
+            raw.disable_after_attempts.is_some(),
+        ),
+        ("disable_failure_share", raw.disable_failure_share.is_some()),
+        ("disable_on_gone", raw.disable_on_gone.is_some()),
     ];
     let ok = strategy.fields();
     for (field, set) in present {
@@ -717,10 +789,29 @@ fn consumer(
     let mut x = Consumer {
         name: raw.name.clone(),
         strategy: raw.strategy.clone(),
+        provider: preset.map(|p| p.name.to_string()),
         ..Default::default()
     };
+    // The API limit: the consumer's own, else `[provider] rate_limit`, else the preset's. A fat
+    // webhook makes no API request.
+    let rate_limit = if strategy == Strategy::Webhook {
+        None
+    } else if let Some(rl) = &raw.rate_limit {
+        x.rate_limit = Some(rl.clone());
+        c.rate_limit(&at("rate_limit"), rl)
+    } else if defaults.rate_limit.is_some() {
+        defaults.rate_limit
+    } else {
+        let m = preset.and_then(|p| p.api).map(|a| ApiLimit {
+            model: a.rate_limit,
+            not_modified_free: a.not_modified_free,
+        });
+        x.rate_limit = m.as_ref().map(presets::rate_limit_spec);
+        m
+    };
+    let preset_page = preset.and_then(|p| p.api).map(|a| a.page_size);
     let page_size = |c: &mut Checker, x: &mut Consumer| {
-        let p = raw.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        let p = raw.page_size.or(preset_page).unwrap_or(DEFAULT_PAGE_SIZE);
         if p == 0 || p > 10_000 {
             c.fail(&at("page_size"), "must be between 1 and 10000");
         }
@@ -881,11 +972,14 @@ fn consumer(
                 });
             }
             x.outages = raw.outages.clone();
-            let spec = raw
-                .retry
-                .clone()
-                .unwrap_or(RetrySpec::Preset(DEFAULT_RETRY.into()));
-            let retry = match spec.resolve(raw.timeout.map(|t| t.ns())) {
+            let delivery = preset.map(|p| p.delivery);
+            let spec = raw.retry.clone().unwrap_or_else(|| {
+                delivery
+                    .map(|d| d.retry.spec())
+                    .unwrap_or(RetrySpec::Preset(DEFAULT_RETRY.into()))
+            });
+            let timeout = raw.timeout.map(|t| t.ns()).or(delivery.map(|d| d.timeout));
+            let retry = match spec.resolve(timeout) {
                 Ok(p) => p,
                 Err(m) => {
                     let k = if m.contains("timeout") && raw.timeout.is_some() {
@@ -899,14 +993,7 @@ fn consumer(
             };
             x.retry = Some(spec);
             x.timeout = Some(Duration(retry.timeout));
-            let disable_after = raw.disable_after.map(|d| d.ns());
-            if disable_after == Some(0) {
-                c.fail(
-                    &at("disable_after"),
-                    "must be above zero (leave it out for never)",
-                );
-            }
-            x.disable_after = raw.disable_after;
+            let rules = delivery_rules(c, raw, &at, delivery.map(|d| d.rules), &mut x);
             let reconcile = (strategy == Strategy::WebhookReconcile).then(|| {
                 let interval = c.positive(
                     &at("reconcile_interval"),
@@ -922,7 +1009,9 @@ fn consumer(
                 }
             });
             let signature = match raw.signature.as_deref() {
-                None => Scheme::StandardWebhooks,
+                None => delivery
+                    .map(|d| d.signature)
+                    .unwrap_or(Scheme::StandardWebhooks),
                 Some(text) => text.parse().unwrap_or_else(|e| {
                     c.fail(&at("signature"), format!("{e}"));
                     Scheme::StandardWebhooks
@@ -965,11 +1054,92 @@ fn consumer(
                 dedupe,
                 outages,
                 retry,
-                disable_after,
+                rules,
                 reconcile,
                 ordered,
             })
         }
     };
-    (kind, x)
+    (kind, rate_limit, x)
+}
+
+/// Resolves the webhook delivery rules: each field as written, else the preset's, else never.
+/// Writes the resolved values into the expanded consumer `x`.
+fn delivery_rules(
+    c: &mut Checker,
+    raw: &Consumer,
+    at: &dyn Fn(&str) -> Vec<Seg>,
+    preset: Option<DeliveryRules>,
+    x: &mut Consumer,
+) -> DeliveryRules {
+    let p = preset.unwrap_or_default();
+    let disable_after = match raw.disable_after {
+        Some(d) => {
+            if d.ns() == 0 {
+                c.fail(
+                    &at("disable_after"),
+                    "must be above zero (leave it out for never)",
+                );
+            }
+            Some(d.ns())
+        }
+        None => p.disable_after,
+    };
+    x.disable_after = disable_after.map(Duration);
+    let retry_on = match raw.retry_on.as_deref() {
+        None => p.retry_on,
+        Some("any") => RetryOn::Any,
+        Some("connection") => RetryOn::Connection,
+        Some(other) => {
+            c.fail(
+                &at("retry_on"),
+                format!("unknown retry_on `{other}`; expected \"any\" or \"connection\""),
+            );
+            RetryOn::Any
+        }
+    };
+    x.retry_on = Some(retry_on.name().into());
+    let disable_after_attempts = raw.disable_after_attempts.or(p.disable_after_attempts);
+    if disable_after_attempts == Some(0) {
+        c.fail(
+            &at("disable_after_attempts"),
+            "must be at least 1 (leave it out for never)",
+        );
+    }
+    x.disable_after_attempts = disable_after_attempts;
+    let disable_failure_share = match &raw.disable_failure_share {
+        Some(f) => {
+            let mut base = at("disable_failure_share");
+            if !(f.share.is_finite() && (0.0..1.0).contains(&f.share)) {
+                base.push(key("share"));
+                c.fail(
+                    &base,
+                    format!("{} is out of range; expected 0 <= share < 1", f.share),
+                );
+            } else if f.window.ns() == 0 {
+                base.push(key("window"));
+                c.fail(&base, "must be above zero, like \"60m\"");
+            }
+            Some(FailureShare {
+                share: f.share,
+                window: f.window.ns(),
+                min_attempts: f.min_attempts.unwrap_or(20),
+            })
+        }
+        None => p.disable_failure_share,
+    };
+    x.disable_failure_share = disable_failure_share.map(|f| super::FailureShareSpec {
+        share: f.share,
+        window: Duration(f.window),
+        min_attempts: Some(f.min_attempts),
+    });
+    let disable_on_gone = raw.disable_on_gone.unwrap_or(p.disable_on_gone);
+    x.disable_on_gone = Some(disable_on_gone);
+    DeliveryRules {
+        retry_on,
+        disable_after,
+        disable_after_attempts,
+        disable_failure_share,
+        disable_on_gone,
+    }
 }

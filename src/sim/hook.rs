@@ -19,11 +19,17 @@
 
 use super::{Action, Attempt, Kind, Sim};
 use crate::metrics::Outcome;
-use crate::policy::{outage_at, receive, Endpoint, Fate, InOrder, Next, OutageMode};
+use crate::policy::{
+    outage_at, receive, Endpoint, Failure, FailureKind, Fate, InOrder, Next, OutageMode,
+};
 use crate::rng::Rng;
 use crate::scenario::WebhookPlan;
 use crate::time::Nanos;
 use crate::workload::Event;
+
+fn failed(kind: FailureKind, retry_after: Option<Nanos>) -> Attempt {
+    Attempt::Failed(Failure { kind, retry_after })
+}
 
 struct Delivery {
     r: u32,
@@ -57,11 +63,7 @@ impl HookState {
             deliveries: Vec::new(),
             free: Vec::new(),
             order: InOrder::new(),
-            endpoint: Endpoint::new(
-                plan.retry.clone(),
-                plan.disable_after,
-                plan.reconcile.is_some(),
-            ),
+            endpoint: Endpoint::new(plan.retry.clone(), plan.rules, plan.reconcile.is_some()),
             processing_rng: stream("processing"),
             fault_rng: stream("faults"),
             retry_rng: stream("retry"),
@@ -214,10 +216,10 @@ impl Sim<'_> {
         };
         let mut enrich = false;
         let (respond_at, result) = match outage_at(&h.plan.outages, t).map(|o| o.mode) {
-            Some(OutageMode::Refuse) => (t + d2, Attempt::Failed { retry_after: None }),
+            Some(OutageMode::Refuse) => (t + d2, failed(FailureKind::Connection, None)),
             Some(OutageMode::Unavailable(retry_after)) => {
                 cs.metrics.bytes(t, sizes.empty_response());
-                (t + d2, Attempt::Failed { retry_after })
+                (t + d2, failed(FailureKind::Status(503), retry_after))
             }
             None => {
                 let got = receive(
@@ -234,7 +236,7 @@ impl Sim<'_> {
                 let ack = if h.plan.ack_after { p } else { 0 };
                 cs.metrics.bytes(t + ack, sizes.empty_response());
                 if !got.accepted() {
-                    (t + ack + d2, Attempt::Failed { retry_after: None })
+                    (t + ack + d2, failed(FailureKind::Status(500), None))
                 } else {
                     h.deliveries[d as usize].received = true;
                     let outcome = if h.plan.thin {
@@ -254,7 +256,7 @@ impl Sim<'_> {
         } else {
             // The provider gave up waiting (the receiver may still have processed it). If the
             // one-way delay alone exceeded the timeout, the failure is recorded on arrival.
-            (deadline.max(t), Attempt::Failed { retry_after: None })
+            (deadline.max(t), failed(FailureKind::Timeout, None))
         };
         self.queue
             .push(at, Action::HookResult { c, d, gen, result });
@@ -275,17 +277,14 @@ impl Sim<'_> {
         match result {
             Attempt::Ok { outcome } => {
                 cs.metrics.request_done(t, outcome);
-                h.endpoint.delivered();
+                h.endpoint.delivered(t);
                 h.release(d);
                 self.hook_next(c, t);
             }
-            Attempt::Failed { retry_after } => {
+            Attempt::Failed(failure) => {
                 cs.metrics.request_done(t, Outcome::Failed);
                 let attempts = h.deliveries[d as usize].attempts;
-                match h
-                    .endpoint
-                    .failed(attempts, retry_after, t, &mut h.retry_rng)
-                {
+                match h.endpoint.failed(attempts, failure, t, &mut h.retry_rng) {
                     Next::Retry(delay) => self
                         .queue
                         .push(t + delay, Action::HookAttempt { c, d, gen }),

@@ -61,7 +61,7 @@ pub mod queue;
 
 use crate::metrics::{ConsumerMetrics, EngineKind, Outcome, RunReport};
 use crate::policy::{
-    back_off, page, resume_at, Backlog, Fetch, Ledger, Page, SizeModel, TokenBucket,
+    back_off, page, resume_at, Backlog, Fetch, Ledger, Page, RateLimiter, SizeModel,
 };
 use crate::rng::{self, Rng};
 use crate::scenario::{ConsumerKind, Plan};
@@ -144,8 +144,8 @@ enum Resp {
 enum Attempt {
     /// 2xx, worth `outcome` (useful, notification or wasted).
     Ok { outcome: Outcome },
-    /// Refused, 5xx or timeout; with the receiver's `Retry-After` if any.
-    Failed { retry_after: Option<Nanos> },
+    /// Refused, non-2xx or timeout, with the receiver's `Retry-After` if any.
+    Failed(crate::policy::Failure),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -242,7 +242,7 @@ struct ConsumerSim {
     net_rng: Rng,
     service_rng: Rng,
     /// Per-consumer rate limit at the provider.
-    limiter: Option<TokenBucket>,
+    limiter: Option<RateLimiter>,
     /// No API request before this time (a 429 told the consumer to back off), ns.
     blocked_until: Nanos,
     /// Enrichment GETs (by resource) waiting out a back-off, sent one at a time (the shared
@@ -319,7 +319,8 @@ struct Sim<'p> {
 
 impl<'p> Sim<'p> {
     fn new(plan: &'p Plan, opts: SimOptions) -> Sim<'p> {
-        let coupled = plan.workers.is_some() || plan.rate_limit.is_some();
+        let coupled =
+            plan.workers.is_some() || plan.consumers.iter().any(|c| c.rate_limit.is_some());
         let mut sim = Sim {
             plan,
             opts,
@@ -356,9 +357,7 @@ impl<'p> Sim<'p> {
                 ledger: Ledger::new(plan.resources),
                 net_rng: stream("network"),
                 service_rng: stream("service"),
-                limiter: plan
-                    .rate_limit
-                    .map(|(n, per, burst)| TokenBucket::new(n, per, burst)),
+                limiter: cp.rate_limit.map(RateLimiter::new),
                 blocked_until: 0,
                 backlog: Backlog::default(),
                 feed,

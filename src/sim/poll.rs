@@ -281,6 +281,9 @@ impl Sim<'_> {
             _ => (false, false),
         };
         let bytes = if conditional && v == etag {
+            if let Some(limiter) = &mut cs.limiter {
+                limiter.not_modified(t);
+            }
             sizes.not_modified()
         } else {
             sizes.resource_response()
