@@ -47,10 +47,11 @@ pub const VALUE_OPEN: &str = "<!-- v:";
 /// End of an inline value: `<!-- /v -->`, on the same line.
 pub const VALUE_CLOSE: &str = "<!-- /v -->";
 /// Figures derived from a row that inline values may quote besides the CSV columns:
-/// `busy_per_min` (provider time per minute of run), `coalesced_share` and `lost_share` (of
-/// the events emitted), `observed_share`.
-pub const DERIVED: [&str; 4] = [
+/// `busy_per_min` (provider time per minute of run), `calls_per_hour`, `coalesced_share` and
+/// `lost_share` (of the events emitted), `observed_share`.
+pub const DERIVED: [&str; 5] = [
     "busy_per_min",
+    "calls_per_hour",
     "coalesced_share",
     "lost_share",
     "observed_share",
@@ -272,6 +273,10 @@ fn value(results: &Results, consumer: &str, column: &str) -> Result<String, Stri
         "busy_per_min" => fmt::duration_ms(Some(
             r.provider_busy_ms / (r.duration_s / 60.0).max(f64::MIN_POSITIVE),
         )),
+        "calls_per_hour" => fmt::human_ci(
+            r.calls_per_min * 60.0,
+            r.ci(Col::CallsPerMin.name()).map(|c| c * 60.0),
+        ),
         "coalesced_share" => share(r.coalesced),
         "lost_share" => share(r.events_lost),
         "observed_share" => share(r.events_observed),
