@@ -1,10 +1,14 @@
-//! `hookbench listen` over real HTTP: verdicts for requests signed in each scheme, forged,
-//! stale and unsigned; the JSON API; the capture file byte-exact; status, delay, fail-first.
+//! `hookbench listen` over real HTTP: verdicts for requests signed in every scheme the signing
+//! module has (valid, forged, stale, future, tampered, unsigned; Twilio's signed URL), the
+//! provider recognised from each; the JSON API; the capture file byte-exact; status, delay,
+//! fail-first.
 
 use bytes::Bytes;
 use hookbench::inspect::capture::{self, Captured};
+use hookbench::inspect::verify::Use;
 use hookbench::inspect::{ListenOptions, Listener, SchemeSecret};
 use hookbench::live::net;
+use hookbench::signing::{self, Scheme};
 use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Full};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -12,6 +16,18 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const STRIPE_SECRET: &str = "whsec_stripe_test_secret";
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+const SHOPIFY_SECRET: &str = "shpss_shopify_app_secret";
+const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const TWILIO_SECRET: &str = "12345";
+/// RFC 8032 section 7.1, TEST 1: an Ed25519 private-key seed and its public key. Discord
+/// deliveries are signed with the seed; `listen` verifies with the public key.
+const DISCORD_SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const DISCORD_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+/// RFC 8032 section 7.1, TEST 2's seed: another application's key (forged signatures).
+const DISCORD_OTHER_SEED: &str = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+
+/// Where the signed requests are posted; Twilio signs it, query string included.
+const HOOK_PATH: &str = "/hooks/in?source=test&x=%20y";
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -28,27 +44,52 @@ fn now_s() -> i64 {
         .as_secs() as i64
 }
 
-/// The schemes hookbench signs, by name.
-const SCHEMES: [&str; 3] = ["standard-webhooks", "stripe", "github"];
+/// The secret `listen` verifies `scheme` with (for Discord, the public key).
+fn verify_secret(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::StandardWebhooks => SW_SECRET,
+        Scheme::Stripe => STRIPE_SECRET,
+        Scheme::Github => GITHUB_SECRET,
+        Scheme::Shopify => SHOPIFY_SECRET,
+        Scheme::Slack => SLACK_SECRET,
+        Scheme::Twilio => TWILIO_SECRET,
+        Scheme::Discord => DISCORD_PUBLIC,
+    }
+}
 
-/// The scheme with the secret `listen` verifies with, or with another (forged).
-fn signer(scheme: &str, forged: bool) -> SchemeSecret {
+/// The scheme with the key matching what `listen` verifies with, or with another (forged).
+fn signer(scheme: Scheme, forged: bool) -> SchemeSecret {
     let secret = match (scheme, forged) {
-        ("standard-webhooks", false) => SW_SECRET,
-        ("standard-webhooks", true) => "whsec_AAAAAAAAAAAAAAAAAAAAAAAA",
-        ("stripe", false) => STRIPE_SECRET,
-        ("github", false) => GITHUB_SECRET,
-        _ => "not the secret",
+        (Scheme::StandardWebhooks, true) => "whsec_AAAAAAAAAAAAAAAAAAAAAAAA",
+        (Scheme::Discord, false) => DISCORD_SEED,
+        (Scheme::Discord, true) => DISCORD_OTHER_SEED,
+        (_, true) => "not the secret",
+        (s, false) => verify_secret(s),
     };
-    SchemeSecret::parse(&format!("{scheme}:{secret}")).unwrap()
+    SchemeSecret::parse_for(&format!("{scheme}:{secret}"), Use::Sign).unwrap()
 }
 
 fn verify_all() -> Vec<SchemeSecret> {
-    vec![
-        SchemeSecret::parse(&format!("standard-webhooks:{SW_SECRET}")).unwrap(),
-        SchemeSecret::parse(&format!("stripe:{STRIPE_SECRET}")).unwrap(),
-        SchemeSecret::parse(&format!("github:{GITHUB_SECRET}")).unwrap(),
-    ]
+    Scheme::ALL
+        .iter()
+        .map(|&s| SchemeSecret::parse(&format!("{s}:{}", verify_secret(s))).unwrap())
+        .collect()
+}
+
+/// A delivery body in `scheme` (Twilio's is form-encoded) carrying `json`, with its type.
+fn body_of(scheme: Scheme, id: &str, json: &str) -> (http::HeaderValue, Vec<u8>) {
+    signing::encode_body(scheme, id, json.to_string())
+}
+
+/// Headers of a request to `url` signed in `scheme` at `ts` (unix seconds).
+fn signed(scheme: Scheme, forged: bool, ts: i64, id: &str, url: &str, body: &[u8]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    let (content_type, _) = body_of(scheme, id, "{}");
+    h.insert("content-type", content_type);
+    signer(scheme, forged)
+        .sign(&mut h, body, url, ts, id)
+        .unwrap();
+    h
 }
 
 async fn send(
@@ -75,15 +116,6 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, serde_json::Value)
     (status, v)
 }
 
-fn signed(scheme: &str, forged: bool, ts: i64, id: &str, body: &[u8]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert("content-type", "application/json".parse().unwrap());
-    signer(scheme, forged)
-        .sign(&mut h, body, "http://127.0.0.1/", ts, id)
-        .unwrap();
-    h
-}
-
 #[test]
 fn verdicts_api_and_capture_are_exact() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,73 +130,73 @@ fn verdicts_api_and_capture_are_exact() {
         .unwrap();
         let addr = l.addr();
         let now = now_s();
-        // (scheme, forged, timestamp) → expected verdict in that scheme.
-        let mut cases: Vec<(HeaderMap, Vec<u8>, &str, &str)> = Vec::new();
-        for scheme in SCHEMES {
-            let body = format!("{{\"scheme\":\"{scheme}\",\"n\":1}}").into_bytes();
+        let url = format!("http://{addr}{HOOK_PATH}");
+        // (headers, body, scheme, expected verdict in that scheme).
+        let mut cases: Vec<(HeaderMap, Vec<u8>, Scheme, &str)> = Vec::new();
+        for scheme in Scheme::ALL {
+            let json = format!("{{\"scheme\":\"{scheme}\",\"n\":1}}");
+            let (_, body) = body_of(scheme, "msg_ok", &json);
+            let sign = |forged, ts, id| signed(scheme, forged, ts, id, &url, &body);
+            cases.push((sign(false, now, "msg_ok"), body.clone(), scheme, "valid"));
             cases.push((
-                signed(scheme, false, now, "msg_ok", &body),
-                body.clone(),
-                scheme,
-                "valid",
-            ));
-            cases.push((
-                signed(scheme, true, now, "msg_forged", &body),
+                sign(true, now, "msg_forged"),
                 body.clone(),
                 scheme,
                 "invalid signature",
             ));
-            // GitHub signs no timestamp: an old delivery still verifies.
-            let stale = if scheme == "github" {
-                "valid"
+            // Ten minutes old, and ten minutes ahead: refused by the schemes that sign a
+            // timestamp (5 minutes either way); the others cannot tell, and accept.
+            let (stale, future) = if scheme.has_timestamp() {
+                ("stale timestamp", "future timestamp")
             } else {
-                "stale timestamp"
+                ("valid", "valid")
             };
             cases.push((
-                signed(scheme, false, now - 600, "msg_stale", &body),
+                sign(false, now - 600, "msg_stale"),
                 body.clone(),
                 scheme,
                 stale,
             ));
-            // Signed ten minutes ahead: refused too (GitHub has no timestamp).
-            let future = if scheme == "github" {
-                "valid"
-            } else {
-                "future timestamp"
-            };
             cases.push((
-                signed(scheme, false, now + 600, "msg_future", &body),
+                sign(false, now + 600, "msg_future"),
                 body.clone(),
                 scheme,
                 future,
             ));
-            // Tampered body.
-            let mut h = signed(scheme, false, now, "msg_tampered", &body);
+            // Tampered body (for Twilio, a changed form field).
+            let (_, tampered) = body_of(scheme, "msg_ok", "{\"amount\":1000000}");
+            let mut h = sign(false, now, "msg_tampered");
             h.insert("x-note", "tampered".parse().unwrap());
+            cases.push((h, tampered, scheme, "invalid signature"));
+        }
+        // Twilio signs the URL: the same body signed for another path (or host) is refused.
+        let (_, body) = body_of(Scheme::Twilio, "msg_url", "{}");
+        for other in [
+            format!("http://{addr}/hooks/other?source=test&x=%20y"),
+            format!("http://localhost:{}{HOOK_PATH}", addr.port()),
+        ] {
             cases.push((
-                h,
-                b"{\"amount\":1000000}".to_vec(),
-                scheme,
+                signed(Scheme::Twilio, false, now, "msg_url", &other, &body),
+                body.clone(),
+                Scheme::Twilio,
                 "invalid signature",
             ));
         }
         let unsigned_expect = [
-            ("standard-webhooks", "missing header webhook-id"),
-            ("stripe", "missing header Stripe-Signature"),
-            ("github", "missing header X-Hub-Signature-256"),
+            (Scheme::StandardWebhooks, "missing header webhook-id"),
+            (Scheme::Stripe, "missing header Stripe-Signature"),
+            (Scheme::Github, "missing header X-Hub-Signature-256"),
+            (Scheme::Shopify, "missing header X-Shopify-Hmac-Sha256"),
+            (Scheme::Slack, "missing header X-Slack-Request-Timestamp"),
+            (Scheme::Twilio, "missing header X-Twilio-Signature"),
+            (Scheme::Discord, "missing header X-Signature-Timestamp"),
         ];
+        assert_eq!(unsigned_expect.len(), Scheme::ALL.len());
         // Every byte value, so that a non-UTF-8 body must survive byte for byte.
         let binary: Vec<u8> = (0..=255u8).rev().chain(0..=255u8).collect();
         let mut sent = Vec::new();
         for (h, body, scheme, want) in &cases {
-            let (status, _) = send(
-                addr,
-                "POST",
-                "/hooks/in?source=test&x=%20y",
-                h.clone(),
-                body.clone(),
-            )
-            .await;
+            let (status, _) = send(addr, "POST", HOOK_PATH, h.clone(), body.clone()).await;
             assert_eq!(status, 200);
             sent.push((body.clone(), Some((*scheme, *want))));
         }
@@ -181,8 +213,29 @@ fn verdicts_api_and_capture_are_exact() {
             assert_eq!(c.id, i as u64 + 1);
             assert_eq!(&c.body().unwrap(), body, "request {}", c.id);
             if let Some((scheme, want)) = expect {
-                assert_eq!(c.verdicts[*scheme], *want, "request {} ({scheme})", c.id);
-                assert_eq!(c.path, "/hooks/in?source=test&x=%20y");
+                assert_eq!(
+                    c.verdicts[scheme.name()],
+                    *want,
+                    "request {} ({scheme})",
+                    c.id
+                );
+                // No other scheme accepts it: each finds its own headers missing.
+                for other in Scheme::ALL.iter().filter(|&o| o != scheme) {
+                    let v = &c.verdicts[other.name()];
+                    assert!(
+                        v.starts_with("missing header"),
+                        "request {} ({other}): {v}",
+                        c.id
+                    );
+                }
+                // The provider is recognised from the scheme's signature header.
+                assert_eq!(
+                    c.provider.as_deref(),
+                    Some(scheme.name()),
+                    "request {}",
+                    c.id
+                );
+                assert_eq!(c.path, HOOK_PATH);
                 assert_eq!(c.method, "POST");
             }
             let (status, one) = get(addr, &format!("/_hookbench/api/requests/{}", c.id)).await;
@@ -192,12 +245,9 @@ fn verdicts_api_and_capture_are_exact() {
         let last = all.last().unwrap();
         assert_eq!(last.method, "PUT");
         for (scheme, want) in unsigned_expect {
-            assert_eq!(last.verdicts[scheme], want);
+            assert_eq!(last.verdicts[scheme.name()], want);
         }
         assert_eq!(last.provider, None);
-        assert_eq!(all[0].provider.as_deref(), Some("standard-webhooks"));
-        assert_eq!(all[5].provider.as_deref(), Some("stripe"));
-        assert_eq!(all[10].provider.as_deref(), Some("github"));
         // Headers in arrival order, names as sent (lower case in HTTP/1).
         assert_eq!(all[0].header("content-type"), Some("application/json"));
         assert!(all[0].headers.iter().any(|(n, _)| n == "webhook-signature"));
@@ -219,16 +269,24 @@ fn verdicts_api_and_capture_are_exact() {
             .iter()
             .map(|s| s["id"].as_u64().unwrap())
             .collect();
-        assert_eq!(ids, [16, 15]);
-        let (_, page) = get(addr, "/_hookbench/api/summaries?before=15&limit=1").await;
-        assert_eq!(page["items"][0]["id"], 14);
+        let n = sent.len() as u64;
+        assert_eq!(ids, [n, n - 1]);
+        let (_, page) = get(
+            addr,
+            &format!("/_hookbench/api/summaries?before={}&limit=1", n - 1),
+        )
+        .await;
+        assert_eq!(page["items"][0]["id"], n - 2);
         let (_, page) = get(addr, "/_hookbench/api/summaries?path=%2Fraw").await;
         assert_eq!(page["total"], 1);
         assert_eq!(page["items"][0]["size"], 512);
+        // One stale request per scheme that signs a timestamp.
+        let stale = Scheme::ALL.iter().filter(|s| s.has_timestamp()).count();
+        assert_eq!(stale, 4);
         let (_, page) = get(addr, "/_hookbench/api/summaries?verdict=stale").await;
-        assert_eq!(page["total"], 2);
+        assert_eq!(page["total"], stale);
         let (_, page) = get(addr, "/_hookbench/api/summaries?status=2xx").await;
-        assert_eq!(page["total"], 16);
+        assert_eq!(page["total"], sent.len());
         let (_, page) = get(addr, "/_hookbench/api/summaries?status=503").await;
         assert_eq!(page["total"], 0);
 

@@ -3,7 +3,11 @@
 //! The live engine runs the shared policies over real HTTP; its counts must match the
 //! simulation's closely (faults are drawn from the same per-consumer streams, but concurrent
 //! arrivals can draw in a slightly different order, so the bounds are a little looser than in
-//! `live_agreement.rs`). Time scale 4: 40 s of scenario in about 10 s.
+//! `live_agreement.rs`). Time scale 2: 40 s of scenario in about 20 s. At 4 the comparison
+//! failed on a loaded 2-core machine (load average 7-13): the live engine fell behind scenario
+//! time and every consumer drifted (webhook `errors`: live 664 useful of sim 780), while at 2
+//! under the same load every count but the thin consumer's 429s (see below) stays within its
+//! bound.
 
 use hookbench::live::{self, LiveOptions, RequestKind};
 use hookbench::metrics::ConsumerMetrics;
@@ -60,12 +64,20 @@ interval = "30s"
 name = "limited"
 strategy = "poll"
 interval = "10s"
+# Without jitter, polls every 50 ms against a token every 100 ms lock into a resonance in the
+# simulation's exact timetable: every other poll is refused, the same half of the resources
+# every cycle, and those starve (sim 348 events observed); the live engine's timer noise breaks
+# the lock (live 390-440). Jitter puts both engines in the same, unlocked regime.
+jitter = "2s"
 
 [[consumer]]
 name = "thin-limited"
 strategy = "webhook-thin"
 retry = "github"
 "#;
+
+/// Time compression of the comparison run: 40 s of scenario in about 20 s.
+const TIME_SCALE: f64 = 2.0;
 
 fn close(a: u64, b: u64, rel: f64, abs: f64) -> bool {
     let (a, b) = (a as f64, b as f64);
@@ -75,8 +87,16 @@ fn close(a: u64, b: u64, rel: f64, abs: f64) -> bool {
 fn line(m: &ConsumerMetrics) -> String {
     let ev = m.events.unwrap();
     format!(
-        "req {} useful {} wasted {} failed {} retries {} lost {} dup {}",
-        m.requests, m.useful, m.wasted, m.failed, m.retries, ev.lost, ev.duplicates
+        "req {} useful {} notif {} wasted {} failed {} retries {} observed {} lost {} dup {}",
+        m.requests,
+        m.useful,
+        m.notifications,
+        m.wasted,
+        m.failed,
+        m.retries,
+        ev.observed,
+        ev.lost,
+        ev.duplicates
     )
 }
 
@@ -85,7 +105,7 @@ fn faults_agree_between_engines() {
     let (_, plan) = load_str(SCENARIO, Path::new("faults.toml")).unwrap();
     let sim = sim::run(&plan, SimOptions::default()).unwrap();
     let opts = LiveOptions {
-        time_scale: 4.0,
+        time_scale: TIME_SCALE,
         ..LiveOptions::default()
     };
     let run = live::run(&plan, &opts).unwrap();
@@ -107,16 +127,44 @@ fn faults_agree_between_engines() {
         let (se, le) = (s.events.unwrap(), l.events.unwrap());
         let name = &s.name;
         // Which request meets an empty token bucket depends on arrival times to the
-        // millisecond, and at K = 4 the live timer moves them by a few: looser for the
-        // rate-limited poller (see the README on time compression).
+        // millisecond, and the live timer moves them by a few: looser for the rate-limited
+        // consumers (see the README on time compression).
         let k = if name.contains("limited") { 3.0 } else { 1.0 };
-        assert!(
-            close(s.requests, l.requests, 0.03 * k, 3.0),
-            "{name} requests"
-        );
+        if name == "thin-limited" {
+            // Its 429s are not a sample but a threshold on real time. Demand (20 GETs/s) is
+            // twice the bucket (10/s), so the backlog drains all run long, one GET at a time:
+            // a refusal waits out its exact back-off and the next GET takes the new token
+            // (arriving ~20 ms after it: the back-off ends at the consumer, a trip away); a
+            // success sends the next GET at once, which arrives ~21 ms later (a round trip and
+            // the service time), some 60 ms before the next token: refused, unless the live
+            // round trip is late by more than that (30 ms of real time at K = 2), which a
+            // loaded 2-core machine does for a share of them. Measured: sim 397 429s; live 397
+            // on a quiet machine at K = 2, 169-357 under load (or at K = 4), with every other
+            // count agreeing. So compare what the bucket fixes, the completed requests
+            // (notifications and accepted GETs), and check the backlog rule on both engines:
+            // at most one refusal per accepted GET, plus the direct GETs already in flight
+            // when a drain starts (at most a burst's worth, 5).
+            assert!(
+                close(s.requests - s.failed, l.requests - l.failed, 0.03, 3.0),
+                "{name} completed requests"
+            );
+            for (engine, m) in [("sim", s), ("live", l)] {
+                assert!(
+                    m.failed > 0 && m.failed <= m.useful + m.wasted + 5,
+                    "{name} ({engine}): {} 429s for {} accepted GETs",
+                    m.failed,
+                    m.useful + m.wasted
+                );
+            }
+        } else {
+            assert!(
+                close(s.requests, l.requests, 0.03 * k, 3.0),
+                "{name} requests"
+            );
+            assert!(close(s.failed, l.failed, 0.10 * k, 5.0), "{name} failed");
+        }
         assert!(close(s.useful, l.useful, 0.03 * k, 3.0), "{name} useful");
         assert!(close(s.wasted, l.wasted, 0.05 * k, 3.0), "{name} wasted");
-        assert!(close(s.failed, l.failed, 0.10 * k, 5.0), "{name} failed");
         assert!(close(s.retries, l.retries, 0.10, 5.0), "{name} retries");
         // Losses are rare (errors: 4 failures in a row, 0.3⁴ ≈ 0.8 % of ~800 events) and
         // depend on which event meets which fault draw, which concurrency reorders: allow

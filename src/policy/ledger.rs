@@ -560,9 +560,20 @@ mod tests {
         l.observe_event(0, 2, 20, |_| {});
         assert!(l.lose(0, 1, 30));
         let t = l.close(40);
-        // Stale from 0 to 30 only (v1 missed until its loss made the copy current).
+        // Stale from 0 to 30 only: v1 is pending until then; once it is lost, the copy holds
+        // v2, a later version, and misses nothing. Age from 0: ∫0^30 x dx = 450, over 40.
         assert!((t.freshness - 0.25).abs() < 1e-12, "{}", t.freshness);
+        assert!((t.age_ns - 450.0 / 40.0).abs() < 1e-12, "{}", t.age_ns);
         assert_eq!((t.observed, t.lost, t.pending), (1, 1, 0));
+        // The other order, same rule: v1 lost at 15, superseded when v2 arrives at 20.
+        let mut l = Ledger::new(1);
+        l.emit(0, 1, 0);
+        l.emit(0, 2, 10);
+        assert!(l.lose(0, 1, 15));
+        l.observe_event(0, 2, 20, |_| {});
+        let t = l.close(40);
+        assert!((t.freshness - 0.5).abs() < 1e-12, "{}", t.freshness);
+        assert!((t.age_ns - 200.0 / 40.0).abs() < 1e-12, "{}", t.age_ns);
     }
 
     #[test]

@@ -21,11 +21,10 @@
 //! service time drawn when it is sent (or when a worker takes it, with workers or a rate limit),
 //! a webhook attempt's service time before its network delay.
 //!
-//! Semantics that branch `rules` is changing are implemented here the *new* way
-//! (`docs/design.md`): a thin webhook's POST announcing an unobserved event is a
-//! *notification*; a lost event keeps its resource stale (and ageing from the first missed
-//! change) until a later version is observed. The comparisons that differ until that branch is
-//! merged are listed in one place, [`pending_rules_merge`].
+//! Outcomes and freshness follow `docs/design.md`: a thin webhook's POST announcing an
+//! unobserved event is a *notification*; a lost event keeps its resource stale (and ageing from
+//! the first missed change) until a later version is observed, whether that later version
+//! arrived before the loss or after it.
 
 use hookbench::rng::{self, Rng};
 use hookbench::scenario::{ConsumerKind, ConsumerPlan, Plan, Strategy};
@@ -33,28 +32,6 @@ use hookbench::time::{Nanos, MINUTE};
 use hookbench::workload::Workload;
 use rand::Rng as _;
 use std::collections::{BTreeMap, VecDeque};
-
-/// What the engine and the reference may disagree on until branch `rules` is merged, for one
-/// consumer. The lead deletes this (and its uses) after merging `rules`: from then on every
-/// metric must agree.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Excluded {
-    /// Useful / notification / wasted counts (totals and per minute): thin webhooks' POSTs
-    /// are notifications under the new rule, useful or wasted in the engine today.
-    pub outcomes: bool,
-    /// Freshness and age: with lost events, the new rule keeps the resource stale; the
-    /// engine today makes it fresh again when the event is declared lost.
-    pub freshness: bool,
-}
-
-/// PENDING_RULES_MERGE: the one place that says which metrics the differential tests skip
-/// until branch `rules` lands (see [`Excluded`]).
-pub fn pending_rules_merge(c: &ConsumerPlan, reference: &RefConsumer) -> Excluded {
-    Excluded {
-        outcomes: c.strategy == Strategy::WebhookThin,
-        freshness: reference.lost > 0,
-    }
-}
 
 /// Counters of one simulated minute (index = minute of the run; times at or past the end
 /// count in the last minute, as the engine books late bytes).
@@ -243,6 +220,61 @@ impl Books {
             }
         }
         self.mark[r] = self.mark[r].max(t);
+    }
+
+    /// The provider emitted version `v` of `r` at `t`.
+    fn change(&mut self, r: u32, v: u32, t: Nanos) {
+        self.integrate(r as usize, t);
+        self.missing[r as usize].push((v, t, false));
+    }
+
+    /// Exactly change `v` of `r` arrived at `t`: `Some((time of the change, out of order))`
+    /// when it was pending, `None` for a duplicate (or a change already lost).
+    fn take_event(&mut self, r: u32, v: u32, t: Nanos) -> Option<(Nanos, bool)> {
+        let ri = r as usize;
+        let pos = self.missing[ri].iter().position(|m| m.0 == v && !m.2)?;
+        self.integrate(ri, t);
+        let (_, te, _) = self.missing[ri].remove(pos);
+        let out_of_order = v < self.seen[ri];
+        if !out_of_order {
+            self.seen[ri] = v;
+        }
+        // A later version observed: earlier lost changes are superseded.
+        self.missing[ri].retain(|m| !(m.2 && m.0 < v));
+        Some((te, out_of_order))
+    }
+
+    /// Delivery gave up on change `v` of `r` at `t`. Returns false when it was not pending.
+    fn lose(&mut self, r: u32, v: u32, t: Nanos) -> bool {
+        let ri = r as usize;
+        let Some(pos) = self.missing[ri].iter().position(|m| m.0 == v && !m.2) else {
+            return false;
+        };
+        self.integrate(ri, t);
+        if v < self.seen[ri] {
+            // A later version already arrived (out of order): the copy no longer misses this
+            // change, so losing it leaves nothing stale.
+            self.missing[ri].remove(pos);
+        } else {
+            self.missing[ri][pos].2 = true;
+        }
+        true
+    }
+
+    /// Integrates every resource up to `end`: `(freshness, age in ns)`, time averages.
+    fn close(&mut self, end: Nanos) -> (f64, f64) {
+        for r in 0..self.missing.len() {
+            self.integrate(r, end);
+        }
+        let span = self.missing.len() as f64 * end as f64;
+        if span > 0.0 {
+            (
+                1.0 - self.stale_ns as f64 / span,
+                self.age2 as f64 / 2.0 / span,
+            )
+        } else {
+            (1.0, 0.0)
+        }
     }
 
     fn pending(&self, r: u32, v: u32) -> bool {
@@ -515,32 +547,19 @@ impl<'p> Model<'p> {
     /// An event response: exactly change `v` of `r` reached consumer `c` at `t`. Returns
     /// true when it was new, false for a duplicate.
     fn observe_event(&mut self, c: usize, r: u32, v: u32, t: Nanos) -> bool {
-        let x = &mut self.cs[c];
-        let b = &mut x.books;
-        let ri = r as usize;
-        let Some(pos) = b.missing[ri].iter().position(|m| m.0 == v && !m.2) else {
+        let Some((te, out_of_order)) = self.cs[c].books.take_event(r, v, t) else {
             return false;
         };
-        b.integrate(ri, t);
-        let (_, te, _) = b.missing[ri].remove(pos);
-        if v < b.seen[ri] {
-            x.out.out_of_order += 1;
-        } else {
-            b.seen[ri] = v;
+        if out_of_order {
+            self.cs[c].out.out_of_order += 1;
         }
-        // A later version observed: earlier lost changes are superseded.
-        b.missing[ri].retain(|m| !(m.2 && m.0 < v));
         self.saw(c, t, te);
         true
     }
 
     fn lose(&mut self, c: usize, r: u32, v: u32, t: Nanos) {
-        let x = &mut self.cs[c];
-        let b = &mut x.books;
-        if let Some(pos) = b.missing[r as usize].iter().position(|m| m.0 == v && !m.2) {
-            b.integrate(r as usize, t);
-            b.missing[r as usize][pos].2 = true;
-            x.out.lost += 1;
+        if self.cs[c].books.lose(r, v, t) {
+            self.cs[c].out.lost += 1;
         }
     }
 
@@ -584,9 +603,7 @@ impl<'p> Model<'p> {
         self.versions[r as usize] = v;
         self.log.push((r, v));
         for c in 0..self.cs.len() {
-            let b = &mut self.cs[c].books;
-            b.integrate(r as usize, t);
-            b.missing[r as usize].push((v, t, false));
+            self.cs[c].books.change(r, v, t);
             self.cs[c].out.emitted += 1;
             if self.cs[c].holding {
                 let x = &mut self.cs[c];
@@ -1128,23 +1145,9 @@ impl<'p> Model<'p> {
 
     fn close(mut self) -> RefRun {
         let end = self.end;
-        let n = self.plan.resources as usize;
-        let span = n as f64 * end as f64;
         for x in &mut self.cs {
-            for r in 0..n {
-                x.books.integrate(r, end);
-                x.out.in_flight += x.books.missing[r].iter().filter(|m| !m.2).count() as u64;
-            }
-            x.out.freshness = if span > 0.0 {
-                1.0 - x.books.stale_ns as f64 / span
-            } else {
-                1.0
-            };
-            x.out.age_ns = if span > 0.0 {
-                x.books.age2 as f64 / 2.0 / span
-            } else {
-                0.0
-            };
+            (x.out.freshness, x.out.age_ns) = x.books.close(end);
+            x.out.in_flight = x.books.missing.iter().flatten().filter(|m| !m.2).count() as u64;
         }
         RefRun {
             emitted: self.emitted,
@@ -1184,4 +1187,40 @@ fn reconciles(c: &ConsumerPlan) -> bool {
 
 fn ordered(c: &ConsumerPlan) -> bool {
     matches!(&c.kind, ConsumerKind::Webhook(w) if w.ordered)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Books;
+
+    /// The reference's freshness bookkeeping alone, by hand (one resource over [0, 40)).
+    #[test]
+    fn losing_a_change_older_than_the_copy_leaves_it_fresh() {
+        // v1 at 0, v2 at 10; v2 delivered first (at 20), then delivery of v1 gives up (at 30).
+        let mut b = Books::new(1);
+        b.change(0, 1, 0);
+        b.change(0, 2, 10);
+        assert_eq!(b.take_event(0, 2, 20), Some((10, false)));
+        assert!(b.lose(0, 1, 30));
+        let (f, age) = b.close(40);
+        // v1 is pending (missed) from 0 to 30; after that the copy holds v2, a later version:
+        // fresh. Stale 30 of 40; age from 0 throughout: ∫0^30 x dx = 450, over 40.
+        assert!((f - 0.25).abs() < 1e-12, "{f}");
+        assert!((age - 450.0 / 40.0).abs() < 1e-12, "{age}");
+    }
+
+    /// The same changes lost in the other order: the later version supersedes the lost one
+    /// when it arrives, so the copy is fresh from then on, the same rule.
+    #[test]
+    fn a_lost_change_is_superseded_by_a_later_version() {
+        let mut b = Books::new(1);
+        b.change(0, 1, 0);
+        b.change(0, 2, 10);
+        assert!(b.lose(0, 1, 15));
+        assert_eq!(b.take_event(0, 2, 20), Some((10, false)));
+        let (f, age) = b.close(40);
+        // Stale from 0 to 20, age from 0: ∫0^20 x dx = 200, over 40.
+        assert!((f - 0.5).abs() < 1e-12, "{f}");
+        assert!((age - 200.0 / 40.0).abs() < 1e-12, "{age}");
+    }
 }
