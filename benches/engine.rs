@@ -3,7 +3,8 @@
 //! The figure that matters is simulated requests per second on one core, at provider scale:
 //! 100,000 resources polled every 10 s. Variants show what each fast path buys (counting
 //! uncoupled polls arithmetically; a serve-keyed FIFO when every poll is simulated; random
-//! delays that need the heap; the plain path that is the oracle), and a mixed scenario
+//! delays that need the heap, alone and with a lognormal service time at 100,000 and
+//! 1,000,000 resources; the plain path that is the oracle), and a mixed scenario
 //! exercises every strategy and fault together.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -19,15 +20,24 @@ fn plan(text: &str) -> Plan {
 }
 
 fn poll_100k(network: &str) -> String {
+    poll_n(100_000, network, None)
+}
+
+/// `resources` polled every 10 s for 2 minutes, with the given network delay and service time
+/// (the default when `None`).
+fn poll_n(resources: u32, network: &str, service: Option<&str>) -> String {
+    let provider = service
+        .map(|s| format!("[provider]\nservice_time = {s}\n"))
+        .unwrap_or_default();
     format!(
         r#"name = "bench"
 duration = "2m"
 [workload]
-resources = 100000
+resources = {resources}
 mean_change_interval = "5m"
 [network]
 delay = {network}
-[[consumer]]
+{provider}[[consumer]]
 name = "poll"
 strategy = "poll"
 interval = "10s"
@@ -50,6 +60,7 @@ fn engine(c: &mut Criterion) {
         ..Default::default()
     };
     let lognormal = r#"{ kind = "lognormal", median = "20ms", p99 = "60ms" }"#;
+    let service = r#"{ kind = "lognormal", median = "2ms", p99 = "10ms" }"#;
     let cases = [
         // Polls counted arithmetically, only the read after each change simulated.
         ("poll_100k_constant_counted", poll_100k("\"20ms\""), fast),
@@ -61,6 +72,18 @@ fn engine(c: &mut Criterion) {
         ),
         // Random delays: every poll simulated, issue-keyed FIFO plus the heap.
         ("poll_100k_lognormal", poll_100k(lognormal), fast),
+        // The shipped realistic model: lognormal network delay and service time (issue #11's
+        // provider-scale target), at 100,000 and 1,000,000 resources.
+        (
+            "poll_100k_lognormal_service",
+            poll_n(100_000, lognormal, Some(service)),
+            fast,
+        ),
+        (
+            "poll_1m_lognormal_service",
+            poll_n(1_000_000, lognormal, Some(service)),
+            fast,
+        ),
         // The plain all-heap path the others are tested against.
         ("poll_100k_plain_oracle", poll_100k("\"20ms\""), plain),
     ];
