@@ -259,21 +259,7 @@ pub fn write_part(
         anyhow::bail!(e);
     }
     let old = parent.join(format!(".{base}.old-{}", std::process::id()));
-    let had_old = dir.exists();
-    if had_old {
-        fs::rename(dir, &old).with_context(|| format!("moving aside {}", dir.display()))?;
-    }
-    if let Err(e) = fs::rename(&tmp, dir) {
-        if had_old {
-            let _ = fs::rename(&old, dir);
-        }
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e).with_context(|| format!("moving {} into place", dir.display()));
-    }
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
-    }
-    Ok(())
+    crate::report::swap_into_place(&tmp, dir, &old)
 }
 
 /// Whether a partial folder may be written at `dir`: it does not exist, or is an empty folder,

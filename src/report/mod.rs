@@ -153,19 +153,26 @@ pub fn write_results(
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
+    swap_into_place(&tmp, dir, &old)
+}
+
+/// Moves the finished folder `tmp` to `dir`, replacing what was there: the old folder is moved
+/// aside to `old` first and put back if the move fails, so `dir` is never left half written
+/// (results folders here, partial folders in [`crate::shard`]). `tmp` is removed on failure.
+pub fn swap_into_place(tmp: &Path, dir: &Path, old: &Path) -> anyhow::Result<()> {
     let had_old = dir.exists();
     if had_old {
-        fs::rename(dir, &old).with_context(|| format!("moving aside {}", dir.display()))?;
+        fs::rename(dir, old).with_context(|| format!("moving aside {}", dir.display()))?;
     }
-    if let Err(e) = fs::rename(&tmp, dir) {
+    if let Err(e) = fs::rename(tmp, dir) {
         if had_old {
-            let _ = fs::rename(&old, dir);
+            let _ = fs::rename(old, dir);
         }
-        let _ = fs::remove_dir_all(&tmp);
+        let _ = fs::remove_dir_all(tmp);
         return Err(e).with_context(|| format!("replacing {}", dir.display()));
     }
     if had_old {
-        let _ = fs::remove_dir_all(&old);
+        let _ = fs::remove_dir_all(old);
     }
     Ok(())
 }
