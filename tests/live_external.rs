@@ -3,11 +3,11 @@
 //! and the report says so. Addresses outside loopback are refused without the flag.
 
 use hookbench::live::net::{self, Server};
-use hookbench::live::signing::{Scheme, Secret};
 use hookbench::live::{
     self, Clock, DeliverySink, LiveError, LiveOptions, Receiver, ReceiverConfig,
 };
 use hookbench::scenario::load_str;
+use hookbench::signing::{Scheme, Secret};
 use hookbench::time::Nanos;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};

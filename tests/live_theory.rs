@@ -39,11 +39,11 @@ use hookbench::live::dispatcher::delivery_body;
 use hookbench::live::net::{self, Server};
 use hookbench::live::{
     self, Clock, DeliverySink, LiveOptions, ProviderConfig, ProviderState, Receiver,
-    ReceiverConfig, ReceiverUrl, RequestKind,
+    ReceiverConfig, RequestKind,
 };
 use hookbench::metrics::{ConsumerMetrics, RunReport};
 use hookbench::scenario::{load_str, Plan};
-use hookbench::signing::{self, Scheme, Secret};
+use hookbench::signing::{self, ReceiverUrl, Scheme, Secret};
 use hookbench::sim::{self, SimOptions};
 use hookbench::time::{Nanos, MILLISECOND, SECOND};
 use hookbench::workload::Event;

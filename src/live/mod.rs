@@ -44,10 +44,7 @@ pub mod net;
 pub mod poller;
 pub mod provider;
 pub mod receiver;
-/// Signatures moved to the top-level [`crate::signing`]; this alias keeps the old path.
-pub use crate::signing;
-
-pub use crate::signing::ReceiverUrl;
+use crate::signing::ReceiverUrl;
 pub use books::{Books, DeliverySink};
 pub use clock::Clock;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
