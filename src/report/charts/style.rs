@@ -184,8 +184,20 @@ fn draw_dashed<DB: Canvas>(
     Ok(())
 }
 
+/// The colour of a consumer's line and bars: the palette in consumer order; past its ten
+/// colours, the same hues darkened (a scenario comparing eight providers has fourteen
+/// consumers, and two lines in one colour read as one).
 pub(super) fn consumer_color(results: &Results, consumer: &str) -> RGBColor {
-    PALETTE[results.consumer_rank(consumer) % PALETTE.len()]
+    rank_color(results.consumer_rank(consumer))
+}
+
+/// The colour of the consumer of rank `rank` (0-based, scenario order).
+fn rank_color(rank: usize) -> RGBColor {
+    let base = PALETTE[rank % PALETTE.len()];
+    match rank / PALETTE.len() {
+        0 => base,
+        cycle => shade(base, -(0.45f64 * cycle as f64).min(0.8)),
+    }
 }
 
 /// Mixes `c` towards black (`t < 0`) or white (`t > 0`), `t` in -1..=1.
@@ -374,5 +386,16 @@ mod tests {
         assert_eq!(shade(c, 0.0), c);
         assert_eq!(shade(c, -1.0), RGBColor(0, 0, 0));
         assert_eq!(shade(c, 1.0), RGBColor(255, 255, 255));
+    }
+
+    #[test]
+    fn twenty_consumers_get_twenty_colours() {
+        let colours: Vec<RGBColor> = (0..20).map(rank_color).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(rank_color(0), PALETTE[0]);
     }
 }
