@@ -214,19 +214,7 @@ pub fn write_part(
     shard: Shard,
     reports: &[(usize, &RunReport)],
 ) -> anyhow::Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "part".into());
-    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let written = (|| -> anyhow::Result<()> {
+    crate::report::replace_dir(dir, "part", |tmp| {
         for (id, report) in reports {
             let (point, replication) = study.job(*id);
             let record = JobRecord {
@@ -248,18 +236,9 @@ pub fn write_part(
         let path = tmp.join(MANIFEST_FILE);
         fs::write(&path, serde_json::to_vec_pretty(&manifest)?)
             .with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if let Err(e) = replaceable(dir) {
-        let _ = fs::remove_dir_all(&tmp);
-        anyhow::bail!(e);
-    }
-    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
-    crate::report::swap_into_place(&tmp, dir, &old)
+        // Checked last, right before the swap: a slice replaces only an empty or partial folder.
+        replaceable(dir).map_err(|e| anyhow::anyhow!(e))
+    })
 }
 
 /// Whether a partial folder may be written at `dir`: it does not exist, or is an empty folder,

@@ -135,6 +135,21 @@ pub fn write_results(
     runs: &[PointRuns<'_>],
     extra: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    replace_dir(dir, "results", |tmp| {
+        write_files(tmp, runs)?;
+        extra(tmp)
+    })
+}
+
+/// Replaces the folder `dir` atomically with one that `fill` writes into a temporary sibling
+/// (`.NAME.tmp-PID`; `fallback_name` when `dir` has no name): if `fill` fails, the temporary
+/// folder is removed and `dir` is untouched. Results folders here and partial folders in
+/// [`crate::shard`] are written this way, so a failed run never leaves half a folder.
+pub fn replace_dir(
+    dir: &Path,
+    fallback_name: &str,
+    fill: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let parent = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -143,13 +158,12 @@ pub fn write_results(
     let base = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "results".into());
+        .unwrap_or_else(|| fallback_name.into());
     let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
     let old = parent.join(format!(".{base}.old-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let result = write_files(&tmp, runs).and_then(|_| extra(&tmp));
-    if let Err(e) = result {
+    if let Err(e) = fill(&tmp) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
@@ -157,9 +171,9 @@ pub fn write_results(
 }
 
 /// Moves the finished folder `tmp` to `dir`, replacing what was there: the old folder is moved
-/// aside to `old` first and put back if the move fails, so `dir` is never left half written
-/// (results folders here, partial folders in [`crate::shard`]). `tmp` is removed on failure.
-pub fn swap_into_place(tmp: &Path, dir: &Path, old: &Path) -> anyhow::Result<()> {
+/// aside to `old` first and put back if the move fails, so `dir` is never left half written.
+/// `tmp` is removed on failure.
+fn swap_into_place(tmp: &Path, dir: &Path, old: &Path) -> anyhow::Result<()> {
     let had_old = dir.exists();
     if had_old {
         fs::rename(dir, old).with_context(|| format!("moving aside {}", dir.display()))?;
