@@ -5,6 +5,13 @@
 //! component (the workload, each consumer's phase, jitter, network and service draws) gets its
 //! own ChaCha stream, selected by a hash of a stable label such as `consumer/poll-10s/network`.
 //! ChaCha is specified bit for bit, so a seed means the same numbers on every machine.
+//!
+//! The network and service draws of per-resource polls are different: they are *addressed*,
+//! not consumed in order. [`Keyed`] gives the word for (resource, poll index, leg) as a pure
+//! function of the seed and label, so any path can draw poll *k* of resource *r* without
+//! drawing polls 0…k−1 first, in any order, on any thread, and get what the plain one-event-
+//! at-a-time path gets. That is what lets the simulator skip polls that cannot see a change
+//! and still sum their service time exactly (`docs/design.md`, "Counter-based draws").
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -34,6 +41,79 @@ pub fn consumer_stream(seed: u64, consumer: &str, part: &str) -> Rng {
     stream(seed, &format!("consumer/{consumer}/{part}"))
 }
 
+/// A counter-based random stream: [`Keyed::at`] is a keyed hash of its arguments.
+///
+/// Construction: two 64-bit keys come from the ChaCha stream of `label` (so keys are as
+/// portable as every other stream); the word for `(a, b, leg)` is two rounds of the SplitMix64
+/// finaliser (Stafford's "mix13", a bijection of 64-bit words), each round keyed by one of them.
+/// Distinct arguments give distinct inputs to the first round, and equidistributed,
+/// independent-looking outputs are what the mixer is for; it is the same construction as
+/// SplitMix64, which passes BigCrush.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keyed {
+    k0: u64,
+    k1: u64,
+}
+
+/// SplitMix64's output function (Stafford variant 13).
+#[inline]
+fn mix13(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Keyed {
+    /// The keyed stream `label` under the scenario seed `seed`.
+    pub fn new(seed: u64, label: &str) -> Keyed {
+        use rand::RngCore;
+        let mut rng = stream(seed, &format!("keyed/{label}"));
+        Keyed {
+            k0: rng.next_u64(),
+            k1: rng.next_u64(),
+        }
+    }
+
+    /// The word for `(a, b, leg)`: for poll draws `a` is the resource, `b` the poll's index
+    /// among that resource's polls, and `leg` which draw of the poll (0 = request trip or
+    /// service, 1 = reply trip).
+    #[inline]
+    pub fn at(&self, a: u32, b: u32, leg: u32) -> u64 {
+        self.leg(self.first(a, b), leg)
+    }
+
+    /// The first round, shared by every leg of `(a, b)`.
+    #[inline]
+    pub fn first(&self, a: u32, b: u32) -> u64 {
+        mix13(((u64::from(a) << 32) | u64::from(b)) ^ self.k0)
+    }
+
+    /// The second round: the word of leg `leg` from [`Keyed::first`]`(a, b)`, so that
+    /// `at(a, b, leg) == leg(first(a, b), leg)` and a caller drawing several legs of one poll
+    /// pays for the first round once.
+    #[inline]
+    pub fn leg(&self, first: u64, leg: u32) -> u64 {
+        mix13(
+            first
+                ^ self
+                    .k1
+                    .wrapping_add(u64::from(leg).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        )
+    }
+}
+
+/// Leg of a poll's keyed draws: the request's trip to the provider (network delay).
+pub const LEG_REQUEST: u32 = 0;
+/// Leg of a poll's keyed draws: the provider's service time.
+pub const LEG_SERVICE: u32 = 1;
+/// Leg of a poll's keyed draws: the reply's trip back (network delay), also for a `429`.
+pub const LEG_REPLY: u32 = 2;
+
+/// The keyed stream `part` of consumer `consumer` (`poll`: the legs of each poll).
+pub fn consumer_keyed(seed: u64, consumer: &str, part: &str) -> Keyed {
+    Keyed::new(seed, &format!("consumer/{consumer}/{part}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +137,34 @@ mod tests {
         assert_eq!(v, stream(1, "workload").random::<u64>());
         assert_eq!(label_hash(""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(label_hash("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn keyed_words_are_addressed_and_look_uniform() {
+        let k = Keyed::new(1, "x");
+        assert_eq!(k.at(3, 4, 0), Keyed::new(1, "x").at(3, 4, 0));
+        assert_ne!(k.at(3, 4, 0), k.at(3, 4, 1));
+        assert_ne!(k.at(3, 4, 0), k.at(4, 3, 0));
+        assert_ne!(k, Keyed::new(2, "x"));
+        // Each output bit is set about half the time over consecutive indices, and
+        // neighbouring words are uncorrelated (bit by bit).
+        let n = 100_000u32;
+        let mut ones = [0u32; 64];
+        let mut same = 0u64;
+        let mut prev = 0u64;
+        for i in 0..n {
+            let w = k.at(7, i, 0);
+            for (b, c) in ones.iter_mut().enumerate() {
+                *c += ((w >> b) & 1) as u32;
+            }
+            same += u64::from((!(w ^ prev)).count_ones());
+            prev = w;
+        }
+        for c in ones {
+            // 5 standard deviations of a binomial(n, ½).
+            assert!((f64::from(c) - 50_000.0).abs() < 5.0 * 158.2, "{c}");
+        }
+        let expect = 32.0 * f64::from(n);
+        assert!((same as f64 - expect).abs() < 5.0 * (16.0 * f64::from(n)).sqrt());
     }
 }

@@ -348,9 +348,16 @@ fn the_providers_scenario_separates_the_providers() {
         hookbench::scenario::load_file(std::path::Path::new("scenarios/providers.toml")).unwrap();
     let report = sim::run(&plan, SimOptions::default()).unwrap();
     let lost = |n: &str| common::row(&report, n).events_lost;
-    // No retry outlasts the outage: every event in it is lost, the same ones.
+    // No retry outlasts the outage: every event in it is lost, the same ones but for the
+    // events at its edges, where each consumer's own network draw decides whether the attempt
+    // lands before the outage starts (or after it ends).
     assert!(lost("github-webhook") > 0);
-    assert_eq!(lost("twilio-webhook"), lost("github-webhook"));
+    assert!(
+        lost("twilio-webhook").abs_diff(lost("github-webhook")) <= 2,
+        "twilio {} github {}",
+        lost("twilio-webhook"),
+        lost("github-webhook")
+    );
     // Minutes of retries: the outage's start is lost, Slack's shorter window loses more.
     assert!(lost("slack-webhook") > lost("discord-webhook"));
     assert!(lost("discord-webhook") > 0);

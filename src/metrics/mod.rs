@@ -153,6 +153,20 @@ impl ConsumerMetrics {
         }
     }
 
+    /// `polls` requests sent and completed wasted in minute `minute`, with `bytes` bytes in
+    /// all (the by-resource fast path adds up a minute's quiet polls and reports them at once).
+    #[inline]
+    pub fn wasted_polls(&mut self, minute: usize, polls: u64, bytes: u64) {
+        self.requests += polls;
+        self.wasted += polls;
+        self.bytes += bytes;
+        let i = minute.min(self.minutes.len() - 1);
+        let m = &mut self.minutes[i];
+        m.requests += polls;
+        m.wasted += polls;
+        m.bytes += bytes;
+    }
+
     /// An event was observed at `t` after `latency` ns.
     #[inline]
     pub fn observed(&mut self, t: Nanos, latency: Nanos) {
@@ -164,6 +178,33 @@ impl ConsumerMetrics {
         let m = self.minute(t);
         m.observed += 1;
         m.latency_sum_ns += u128::from(latency);
+    }
+
+    /// Adds what `o` counted (the same consumer over other resources, or a skipped stretch):
+    /// every field is a count, a sum or a maximum, so the order of additions never matters.
+    pub fn absorb(&mut self, o: &ConsumerMetrics) {
+        self.requests += o.requests;
+        self.useful += o.useful;
+        self.wasted += o.wasted;
+        self.failed += o.failed;
+        self.notifications += o.notifications;
+        self.retries += o.retries;
+        self.bytes += o.bytes;
+        self.provider_busy_ns += o.provider_busy_ns;
+        // Same bounds and precision, so adding cannot fail.
+        let _ = self.latency.add(&o.latency);
+        self.latency_sum_ns += o.latency_sum_ns;
+        self.latency_max_ns = self.latency_max_ns.max(o.latency_max_ns);
+        for (m, x) in self.minutes.iter_mut().zip(&o.minutes) {
+            m.requests += x.requests;
+            m.useful += x.useful;
+            m.wasted += x.wasted;
+            m.failed += x.failed;
+            m.notifications += x.notifications;
+            m.observed += x.observed;
+            m.bytes += x.bytes;
+            m.latency_sum_ns += x.latency_sum_ns;
+        }
     }
 
     /// Requests sent but not completed when the run ended.

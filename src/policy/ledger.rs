@@ -363,6 +363,13 @@ impl Ledger {
     /// Closes the books at the end of the run (`end`, ns): integrates every stale resource up
     /// to `end` and returns the totals.
     pub fn close(&mut self, end: Nanos) -> LedgerTotals {
+        self.close_raw(end).finish(self.seen.len() as u64, end)
+    }
+
+    /// [`Ledger::close`] before the two averages are formed: integer totals that ledgers of
+    /// disjoint resource slices can add up exactly ([`RawTotals::add`]) before
+    /// [`RawTotals::finish`] divides once.
+    pub fn close_raw(&mut self, end: Nanos) -> RawTotals {
         let mut pending = 0u64;
         for r in 0..self.slot.len() {
             let idx = self.slot[r];
@@ -375,13 +382,58 @@ impl Ledger {
                     .count() as u64;
             }
         }
-        let resources = self.seen.len() as f64;
-        let span = resources * end as f64;
-        LedgerTotals {
+        RawTotals {
             emitted: self.emitted,
             observed: self.observed,
             lost: self.lost,
             pending,
+            coalesced: self.coalesced,
+            duplicates: self.duplicates,
+            out_of_order: self.out_of_order,
+            stale_ns: self.stale_ns,
+            age2: self.age2,
+        }
+    }
+}
+
+/// A ledger's integer totals (see [`Ledger::close_raw`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawTotals {
+    emitted: u64,
+    observed: u64,
+    lost: u64,
+    pending: u64,
+    coalesced: u64,
+    duplicates: u64,
+    out_of_order: u64,
+    /// ∫ staleness dt, summed over resources, ns.
+    stale_ns: u128,
+    /// 2·∫ age dt, summed over resources, ns².
+    age2: u128,
+}
+
+impl RawTotals {
+    /// Adds the totals of a ledger over other resources.
+    pub fn add(&mut self, o: &RawTotals) {
+        self.emitted += o.emitted;
+        self.observed += o.observed;
+        self.lost += o.lost;
+        self.pending += o.pending;
+        self.coalesced += o.coalesced;
+        self.duplicates += o.duplicates;
+        self.out_of_order += o.out_of_order;
+        self.stale_ns += o.stale_ns;
+        self.age2 += o.age2;
+    }
+
+    /// The totals of `resources` resources over a run of `end` ns.
+    pub fn finish(&self, resources: u64, end: Nanos) -> LedgerTotals {
+        let span = resources as f64 * end as f64;
+        LedgerTotals {
+            emitted: self.emitted,
+            observed: self.observed,
+            lost: self.lost,
+            pending: self.pending,
             coalesced: self.coalesced,
             duplicates: self.duplicates,
             out_of_order: self.out_of_order,

@@ -13,12 +13,14 @@
 //!
 //! Lognormal is given by its median and 99th percentile because those are what people know
 //! about their latency ("p50 20 ms, p99 120 ms"); μ = ln(median), σ = ln(p99/median)/z₀.₉₉.
-//! Samples are integer nanoseconds drawn from the caller's seeded RNG, so every engine that
-//! draws from the same stream gets the same values.
+//! Samples are integer nanoseconds, each the inverse distribution function of one 64-bit
+//! uniform word (`scenario::quantile` explains why): from the caller's seeded RNG, or addressed
+//! by (resource, poll index) through [`crate::rng::Keyed`], so every engine and path that
+//! draws the same word gets the same value.
 
+use super::quantile;
 use crate::time::{Duration, Nanos};
 use rand::Rng;
-use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 /// z-score of the 99th percentile of the standard normal distribution.
@@ -43,6 +45,8 @@ pub enum Dist {
         p99: Nanos,
         /// Shape parameter σ of the underlying normal.
         sigma: f64,
+        /// The quantile function, tabulated once per distinct (median, p99) in the process.
+        table: &'static LogTable,
     },
 }
 
@@ -60,7 +64,12 @@ impl Dist {
         } else {
             0.0
         };
-        Dist::LogNormal { median, p99, sigma }
+        Dist::LogNormal {
+            median,
+            p99,
+            sigma,
+            table: LogTable::get(median, sigma),
+        }
     }
 
     /// True when every sample is the same value (no RNG draw is made).
@@ -84,34 +93,121 @@ impl Dist {
         }
     }
 
-    /// Draws one sample in nanoseconds. Constant distributions never touch the RNG, so adding
-    /// randomness to one parameter does not shift the draws of another.
+    /// Draws one sample in nanoseconds from one word of `rng` (see [`Dist::at`]). Constant
+    /// distributions never touch the RNG, so adding randomness to one parameter does not shift
+    /// the draws of another.
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
+        if self.is_constant() {
+            return self.at(0);
+        }
+        self.at(rng.next_u64())
+    }
+
+    /// The sample that the 64-bit uniform word `u` gives: the inverse distribution function
+    /// `F⁻¹(u)` in nanoseconds, rounded to the nearest integer. Non-decreasing in `u`, which is
+    /// what lets a fast path bound a draw from its word alone ([`Dist::below`]).
+    #[inline]
+    pub fn at(&self, u: u64) -> Nanos {
         match *self {
             Dist::Constant(v) => v,
             Dist::Uniform { min, max } => {
-                if min == max {
-                    min
-                } else {
-                    rng.random_range(min..=max)
-                }
+                let span = u128::from(max - min) + 1;
+                min + ((u128::from(u) * span) >> 64) as Nanos
             }
             Dist::Exponential { mean } => {
                 if mean == 0 {
                     return 0;
                 }
-                let e: f64 = Exp1.sample(rng);
+                // −ln(1 − p), increasing in p.
+                let e = -(-quantile::open01(u)).ln_1p();
                 to_nanos(e * mean as f64)
             }
-            Dist::LogNormal { median, p99, sigma } => {
+            Dist::LogNormal {
+                median,
+                p99,
+                sigma,
+                table,
+            } => {
                 if median == p99 || median == 0 {
                     return median;
                 }
-                let z: f64 = StandardNormal.sample(rng);
-                to_nanos(median as f64 * (sigma * z).exp())
+                let x = table.0.get(u).unwrap_or_else(|| {
+                    median as f64 * (sigma * quantile::normal(quantile::open01(u))).exp()
+                });
+                to_nanos(x)
             }
         }
+    }
+
+    /// Thresholds on the uniform word: `below()[i]` is a word `u₀` such that every `u < u₀`
+    /// gives [`Dist::at`]`(u) < 2ⁱ` ns (`i` in 0..64; 0 when no word qualifies). Found by
+    /// bisection for a sample below 2ⁱ⁻¹, so the claim keeps a factor-two margin even if the
+    /// floating-point quantile were off by an ulp somewhere; `tests` check it on a dense grid.
+    pub fn below(&self) -> [u64; 64] {
+        let mut out = [0u64; 64];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let half: Nanos = if i == 0 { 0 } else { 1 << (i - 1) };
+            if self.at(0) >= half {
+                continue;
+            }
+            if self.at(u64::MAX) < half {
+                // Every word but the last, which is as good as every word.
+                *slot = u64::MAX;
+                continue;
+            }
+            // Invariant: at(lo) < half <= at(hi).
+            let (mut lo, mut hi) = (0u64, u64::MAX);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if self.at(mid) < half {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            *slot = lo + 1;
+        }
+        out
+    }
+}
+
+/// A lognormal quantile function tabulated for fast draws (`scenario::quantile`). Tables are
+/// built once per distinct (median, σ) and live for the rest of the process (128 KiB each; a
+/// run uses a handful), so a [`Dist`] stays a small `Copy` value.
+pub struct LogTable(quantile::Table);
+
+impl LogTable {
+    fn get(median: Nanos, sigma: f64) -> &'static LogTable {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static TABLES: OnceLock<Mutex<HashMap<(Nanos, u64), &'static LogTable>>> = OnceLock::new();
+        let mut tables = TABLES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        tables.entry((median, sigma.to_bits())).or_insert_with(|| {
+            let m = median as f64;
+            Box::leak(Box::new(LogTable(quantile::Table::new(|p| {
+                let z = quantile::normal(p);
+                let x = m * (sigma * z).exp();
+                // dx/dp = x·σ / φ(z).
+                (x, x * sigma / quantile::normal_density(z))
+            }))))
+        })
+    }
+}
+
+impl PartialEq for LogTable {
+    /// A table is a function of the parameters it sits beside, which are compared anyway.
+    fn eq(&self, _: &LogTable) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for LogTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogTable")
     }
 }
 
@@ -120,8 +216,12 @@ fn sigma(median: Nanos, p99: Nanos) -> f64 {
 }
 
 /// Rounds a non-negative float of nanoseconds to an integer, saturating.
+#[inline]
 fn to_nanos(x: f64) -> Nanos {
-    if x.is_finite() && x > 0.0 {
+    if x > 0.0 && x < 4.6e18 {
+        // Below 2⁶² the signed conversion (one instruction) gives what the unsigned one does.
+        (x + 0.5) as i64 as Nanos
+    } else if x.is_finite() && x > 0.0 {
         // `as` saturates at u64::MAX; adding 0.5 rounds to nearest without a libm call.
         (x + 0.5) as Nanos
     } else {
@@ -346,6 +446,75 @@ mod tests {
             .resolve()
             .unwrap_err()
             .contains("needs `min`"));
+    }
+
+    #[test]
+    fn at_is_monotone_and_below_is_a_true_bound() {
+        for d in [
+            Dist::lognormal(20 * MILLISECOND, 60 * MILLISECOND),
+            Dist::lognormal(2 * MILLISECOND, 10 * MILLISECOND),
+            Dist::Exponential { mean: 5_000_000 },
+            Dist::Uniform { min: 3, max: 9 },
+            Dist::Uniform {
+                min: 0,
+                max: u64::MAX - 1,
+            },
+            Dist::Constant(12),
+        ] {
+            let below = d.below();
+            let n = 400_000u64;
+            let mut prev = 0;
+            for j in 0..=n {
+                let u = j.wrapping_mul(u64::MAX / n);
+                let x = d.at(u);
+                assert!(x >= prev, "{d:?} not monotone at {u}");
+                prev = x;
+                for (i, &u0) in below.iter().enumerate() {
+                    if u < u0 {
+                        assert!(i == 64 || x < 1u64 << i, "{d:?}: at({u}) = {x} ≥ 2^{i}");
+                    }
+                }
+            }
+            // Right at each threshold too.
+            for (i, &u0) in below.iter().enumerate() {
+                if u0 > 0 {
+                    assert!(d.at(u0 - 1) < 1u64 << i, "{d:?} at threshold {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lognormal_table_stays_within_a_nanosecond_of_the_formula() {
+        for (median, p99) in [
+            (20 * MILLISECOND, 60 * MILLISECOND),
+            (2 * MILLISECOND, 10 * MILLISECOND),
+            (50 * MILLISECOND, 2_000 * MILLISECOND),
+        ] {
+            let d = Dist::lognormal(median, p99);
+            let Dist::LogNormal { sigma, .. } = d else {
+                unreachable!()
+            };
+            let n = 1_000_000u64;
+            for i in 0..n {
+                let u = i.wrapping_mul(u64::MAX / n) ^ (i & 0xffff);
+                let exact =
+                    to_nanos(median as f64 * (sigma * quantile::normal(quantile::open01(u))).exp());
+                let got = d.at(u);
+                assert!(
+                    got.abs_diff(exact) <= 1 + exact / 100_000_000,
+                    "{median} {p99}: at({u}) = {got}, formula {exact}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn uniform_covers_both_ends() {
+        let d = Dist::Uniform { min: 3, max: 5 };
+        assert_eq!(d.at(0), 3);
+        assert_eq!(d.at(u64::MAX), 5);
+        assert_eq!(d.at(u64::MAX / 2), 4);
     }
 
     #[test]

@@ -19,6 +19,7 @@
 pub mod dist;
 pub mod load;
 pub mod presets;
+pub mod quantile;
 pub mod retry_spec;
 pub mod sweep;
 pub mod validate;

@@ -88,7 +88,8 @@ impl Sim<'_> {
         f.gen = f.gen.wrapping_add(1);
         let p = page(f.cursor, end, f.plan.page_size);
         let bytes = self.sizes.page_response(p.len());
-        self.respond(c, Resp::Page(p), bytes, t);
+        let d2 = self.net(c);
+        self.respond(c, Resp::Page(p), bytes, t, d2);
     }
 
     /// The hold expired with nothing new: answer with an empty page.
@@ -100,7 +101,8 @@ impl Sim<'_> {
         f.holding = false;
         let p = page(f.cursor, f.cursor, 1);
         let bytes = self.sizes.page_response(0);
-        self.respond(c, Resp::Page(p), bytes, t);
+        let d2 = self.net(c);
+        self.respond(c, Resp::Page(p), bytes, t, d2);
     }
 
     /// A page reached `c` at `t`: observe its events, then page on, ask again or wait.

@@ -54,6 +54,7 @@
 //! independent reference model (`tests/reference/`, `tests/reference_model.rs`) that shares
 //! only the plan and the random draws.
 
+mod by_resource;
 mod feed;
 mod hook;
 mod poll;
@@ -63,7 +64,7 @@ use crate::metrics::{ConsumerMetrics, EngineKind, Outcome, RunReport};
 use crate::policy::{
     back_off, page, resume_at, Backlog, Fetch, Ledger, Page, RateLimiter, SizeModel,
 };
-use crate::rng::{self, Rng};
+use crate::rng::{self, Keyed, Rng, LEG_REPLY, LEG_REQUEST, LEG_SERVICE};
 use crate::scenario::{ConsumerKind, Plan};
 use crate::time::Nanos;
 use crate::workload::{Event, Workload};
@@ -81,6 +82,11 @@ pub struct SimOptions {
     pub analytic_polls: bool,
     /// Record every webhook delivery attempt (see [`run_with_log`]). Default false.
     pub record_attempts: bool,
+    /// With `fast_paths`: compute independent periodic pollers with random delays resource by
+    /// resource, outside the event loop (fast path 5). Default true.
+    pub by_resource: bool,
+    /// Threads for fast path 5 (0, the default: one per core). Results do not depend on it.
+    pub threads: usize,
 }
 
 impl Default for SimOptions {
@@ -89,6 +95,8 @@ impl Default for SimOptions {
             fast_paths: true,
             analytic_polls: true,
             record_attempts: false,
+            by_resource: true,
+            threads: 0,
         }
     }
 }
@@ -119,8 +127,9 @@ pub enum SimError {
 /// An API request from a consumer to the provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Req {
-    /// `GET /resources/{r}`, with the version the consumer holds as its ETag.
-    Resource { r: u32, etag: u32 },
+    /// `GET /resources/{r}`, with the version the consumer holds as its ETag; `k`: how many
+    /// polls of `r` this consumer sent before (the address of its keyed draws).
+    Resource { r: u32, etag: u32, k: u32 },
     /// `GET /events?after=cursor&limit=size` (held up to `hold` ns when empty).
     Page { cursor: u64, size: u32, hold: Nanos },
     /// The enrichment `GET` of a thin webhook's object; `queued`: sent from the back-off
@@ -239,8 +248,12 @@ enum Kind {
 struct ConsumerSim {
     metrics: ConsumerMetrics,
     ledger: Ledger,
+    /// Network draws of every request but polls.
     net_rng: Rng,
+    /// Service draws of every request but polls.
     service_rng: Rng,
+    /// Network and service draws of polls, addressed by (resource, poll index, leg).
+    poll_key: Keyed,
     /// Per-consumer rate limit at the provider.
     limiter: Option<RateLimiter>,
     /// No API request before this time (a 429 told the consumer to back off), ns.
@@ -251,6 +264,16 @@ struct ConsumerSim {
     /// The events-list part (`poll-events`, `long-poll`, reconcile safety net).
     feed: Option<feed::FeedState>,
     kind: Kind,
+}
+
+/// Draw `leg` of poll `k` of resource `r` from `key` (no hashing when `dist` is constant).
+#[inline]
+fn keyed(dist: &crate::scenario::Dist, key: &Keyed, r: u32, k: u32, leg: u32) -> Nanos {
+    if dist.is_constant() {
+        dist.at(0)
+    } else {
+        dist.at(key.at(r, k, leg))
+    }
 }
 
 /// Runs a validated plan on the simulation engine.
@@ -315,6 +338,10 @@ struct Sim<'p> {
     coupled: bool,
     emitted: u64,
     attempts: Vec<AttemptRecord>,
+    /// Consumers left to the by-resource pass (fast path 5).
+    by_resource: Vec<by_resource::Job>,
+    /// Their results, by consumer index.
+    computed: Vec<(usize, ConsumerMetrics)>,
 }
 
 impl<'p> Sim<'p> {
@@ -336,6 +363,8 @@ impl<'p> Sim<'p> {
             coupled,
             emitted: 0,
             attempts: Vec::new(),
+            by_resource: Vec::new(),
+            computed: Vec::new(),
         };
         for (ci, cp) in plan.consumers.iter().enumerate() {
             let stream = |part: &str| rng::consumer_stream(plan.seed, &cp.name, part);
@@ -357,6 +386,7 @@ impl<'p> Sim<'p> {
                 ledger: Ledger::new(plan.resources),
                 net_rng: stream("network"),
                 service_rng: stream("service"),
+                poll_key: rng::consumer_keyed(plan.seed, &cp.name, "poll"),
                 limiter: cp.rate_limit.map(RateLimiter::new),
                 blocked_until: 0,
                 backlog: Backlog::default(),
@@ -371,6 +401,23 @@ impl<'p> Sim<'p> {
         mut self,
         progress: &mut dyn FnMut(Nanos),
     ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
+        // Fast path 5 first; with other consumers left it reports the first half of progress.
+        let jobs = std::mem::take(&mut self.by_resource);
+        let others = self.consumers.len() > jobs.len();
+        let end = self.end;
+        let (share, offset) = if jobs.is_empty() {
+            (1.0, 0)
+        } else if others {
+            (0.5, end / 2)
+        } else {
+            (1.0, end)
+        };
+        if !jobs.is_empty() {
+            let out = by_resource::run(self.plan, &jobs, self.opts.threads, &mut |f| {
+                progress((f * share * end as f64) as Nanos)
+            });
+            self.computed = jobs.iter().map(|j| j.consumer).zip(out).collect();
+        }
         let tick = (self.end / 200).max(1);
         let mut next_tick = tick;
         loop {
@@ -387,7 +434,7 @@ impl<'p> Sim<'p> {
                 break;
             }
             if t >= next_tick {
-                progress(t);
+                progress(offset + (t as f64 * share) as Nanos);
                 next_tick = t + tick;
             }
             if tw == t {
@@ -432,6 +479,9 @@ impl<'p> Sim<'p> {
         }
         for ci in 0..self.consumers.len() {
             let c = ci as u16;
+            if self.by_resource(ci) {
+                continue;
+            }
             self.consumers[ci]
                 .ledger
                 .emit(e.resource, e.version, e.time);
@@ -462,17 +512,41 @@ impl<'p> Sim<'p> {
 
     /// Consumer `c` sends API request `req` at `t`.
     fn send(&mut self, c: u16, req: Req, t: Nanos) {
-        let plan = self.plan;
-        let coupled = self.coupled;
-        let cs = &mut self.consumers[c as usize];
-        cs.metrics.request_sent(t, self.sizes.get_request());
-        let d1 = plan.network_delay.sample(&mut cs.net_rng);
-        if coupled {
+        self.consumers[c as usize]
+            .metrics
+            .request_sent(t, self.sizes.get_request());
+        let d1 = self.draw(c, &req, LEG_REQUEST);
+        if self.coupled {
             self.queue.push(t + d1, Action::Arrive { c, req });
         } else {
-            let s = plan.service_time.sample(&mut cs.service_rng);
-            cs.metrics.provider_busy_ns += u128::from(s);
+            let s = self.draw(c, &req, LEG_SERVICE);
+            self.consumers[c as usize].metrics.provider_busy_ns += u128::from(s);
             self.queue.push(t + d1 + s, Action::Serve { c, req });
+        }
+    }
+
+    /// The next network delay from consumer `c`'s sequential stream (not for polls).
+    fn net(&mut self, c: u16) -> Nanos {
+        let cs = &mut self.consumers[c as usize];
+        self.plan.network_delay.sample(&mut cs.net_rng)
+    }
+
+    /// One draw (`leg`: [`LEG_REQUEST`], [`LEG_SERVICE`] or [`LEG_REPLY`]) for consumer `c`'s
+    /// request `req`: a poll's is addressed by (resource, poll index, leg) in the consumer's
+    /// keyed stream, so every path draws the same value for it in whatever order it handles
+    /// polls; any other request's comes next from the consumer's network or service stream.
+    #[inline]
+    fn draw(&mut self, c: u16, req: &Req, leg: u32) -> Nanos {
+        let dist = if leg == LEG_SERVICE {
+            &self.plan.service_time
+        } else {
+            &self.plan.network_delay
+        };
+        let cs = &mut self.consumers[c as usize];
+        match *req {
+            Req::Resource { r, k, .. } => keyed(dist, &cs.poll_key, r, k, leg),
+            _ if leg == LEG_SERVICE => dist.sample(&mut cs.service_rng),
+            _ => dist.sample(&mut cs.net_rng),
         }
     }
 
@@ -512,8 +586,8 @@ impl<'p> Sim<'p> {
         let cs = &mut self.consumers[c as usize];
         if let Some(limiter) = &mut cs.limiter {
             if let Err(retry_after) = limiter.take(t) {
-                let d2 = self.plan.network_delay.sample(&mut cs.net_rng);
                 cs.metrics.bytes(t, self.sizes.empty_response());
+                let d2 = self.draw(c, &req, LEG_REPLY);
                 self.queue.push(
                     t + d2,
                     Action::Reply {
@@ -534,9 +608,8 @@ impl<'p> Sim<'p> {
         if self.plan.workers.is_some() {
             self.busy += 1;
         }
-        let cs = &mut self.consumers[c as usize];
-        let s = self.plan.service_time.sample(&mut cs.service_rng);
-        cs.metrics.provider_busy_ns += u128::from(s);
+        let s = self.draw(c, &req, LEG_SERVICE);
+        self.consumers[c as usize].metrics.provider_busy_ns += u128::from(s);
         self.queue.push(t + s, Action::Serve { c, req });
     }
 
@@ -549,28 +622,28 @@ impl<'p> Sim<'p> {
             }
         }
         match req {
-            Req::Resource { r, etag } => self.serve_resource(c, r, etag, t),
+            Req::Resource { r, etag, k } => self.serve_resource(c, r, etag, k, t),
             Req::Enrich { r, queued } => {
                 let v = self.versions[r as usize];
                 let bytes = self.sizes.resource_response();
-                self.respond(c, Resp::State { r, v, queued }, bytes, t);
+                let d2 = self.draw(c, &req, LEG_REPLY);
+                self.respond(c, Resp::State { r, v, queued }, bytes, t, d2);
             }
             Req::Page { cursor, size, hold } => {
                 let p = page(cursor, self.log.end(), size);
                 if p.is_empty() && hold > 0 {
                     self.start_hold(c, hold, t);
                 } else {
-                    self.respond(c, Resp::Page(p), self.sizes.page_response(p.len()), t);
+                    let d2 = self.draw(c, &req, LEG_REPLY);
+                    self.respond(c, Resp::Page(p), self.sizes.page_response(p.len()), t, d2);
                 }
             }
         }
     }
 
-    /// Sends `resp` (`bytes` long) from the provider at `t`.
-    fn respond(&mut self, c: u16, resp: Resp, bytes: u64, t: Nanos) {
-        let cs = &mut self.consumers[c as usize];
-        cs.metrics.bytes(t, bytes);
-        let d2 = self.plan.network_delay.sample(&mut cs.net_rng);
+    /// Sends `resp` (`bytes` long) from the provider at `t`; it takes `d2` ns to arrive.
+    fn respond(&mut self, c: u16, resp: Resp, bytes: u64, t: Nanos, d2: Nanos) {
+        self.consumers[c as usize].metrics.bytes(t, bytes);
         self.queue.push(t + d2, Action::Reply { c, resp });
     }
 
@@ -619,12 +692,17 @@ impl<'p> Sim<'p> {
         for ci in 0..self.consumers.len() {
             self.poll_finish(ci);
         }
+        let mut computed = std::mem::take(&mut self.computed).into_iter().peekable();
         let consumers: Vec<ConsumerMetrics> = self
             .consumers
             .into_iter()
-            .map(|mut cs| {
-                cs.metrics.events = Some(cs.ledger.close(end));
-                cs.metrics
+            .enumerate()
+            .map(|(ci, mut cs)| match computed.next_if(|(c, _)| *c == ci) {
+                Some((_, m)) => m,
+                None => {
+                    cs.metrics.events = Some(cs.ledger.close(end));
+                    cs.metrics
+                }
             })
             .collect();
         let report = RunReport {

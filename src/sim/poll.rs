@@ -10,7 +10,7 @@ use super::queue::PeriodicQueue;
 use super::{Action, Kind, Req, Resp, Sim};
 use crate::metrics::Outcome;
 use crate::policy::{poll_due, AdaptiveInterval, PollDue, PollSchedule};
-use crate::rng::Rng;
+use crate::rng::{Rng, LEG_REPLY};
 use crate::scenario::PollPlan;
 use crate::time::Nanos;
 
@@ -27,6 +27,9 @@ pub(super) enum Fifo {
     /// the first read after each change is simulated (see [`Sim::poll_on_change`]). `back` is
     /// the constant return trip.
     Analytic { lead: Nanos, back: Nanos },
+    /// Not in the event loop at all: an independent periodic poller with random delays,
+    /// computed resource by resource (`by_resource`, fast path 5).
+    ByResource,
 }
 
 pub(super) struct PollState {
@@ -48,6 +51,9 @@ pub(super) struct PollState {
     scheduled: Vec<Nanos>,
     /// Analytic mode: replies handled one by one, per minute (the rest are counted wasted).
     done: Vec<u64>,
+    /// Polls sent so far per resource (the index that addresses a poll's keyed draws);
+    /// empty for paths that never draw.
+    sent: Vec<u32>,
 }
 
 impl Sim<'_> {
@@ -69,7 +75,11 @@ impl Sim<'_> {
                 self.plan.network_delay.mean() as Nanos + self.plan.service_time.mean() as Nanos
             });
         let back = self.plan.network_delay.mean() as Nanos;
+        let independent = self.plan.workers.is_none()
+            && self.plan.consumers[c as usize].rate_limit.is_none()
+            && !(self.plan.network_delay.is_constant() && self.plan.service_time.is_constant());
         let fifo_kind = match (self.opts.fast_paths && timer_driven, constant_lead) {
+            (true, _) if independent && self.opts.by_resource => Fifo::ByResource,
             // A reply must be back before the resource's next read for the counting to hold.
             (true, Some(lead)) if self.opts.analytic_polls && lead + back < pp.interval => {
                 Fifo::Analytic { lead, back }
@@ -89,7 +99,7 @@ impl Sim<'_> {
                 Fifo::None => self.queue.push(t, Action::PollIssue { c, r }),
                 Fifo::Issue => fifo.push((t, r)),
                 Fifo::Serve { lead } => fifo.push((t + lead, r)),
-                Fifo::Analytic { .. } => {}
+                Fifo::Analytic { .. } | Fifo::ByResource => {}
             }
         }
         let analytic = matches!(fifo_kind, Fifo::Analytic { .. });
@@ -106,6 +116,19 @@ impl Sim<'_> {
         } else {
             Default::default()
         };
+        if fifo_kind == Fifo::ByResource {
+            self.by_resource.push(super::by_resource::Job {
+                consumer: c as usize,
+                phases: firsts.clone(),
+                interval: pp.interval,
+                conditional: pp.conditional,
+                key: crate::rng::consumer_keyed(
+                    self.plan.seed,
+                    &self.plan.consumers[c as usize].name,
+                    "poll",
+                ),
+            });
+        }
         PollState {
             schedule,
             nominal: if schedule.is_periodic() {
@@ -127,6 +150,10 @@ impl Sim<'_> {
             sorted_phases,
             scheduled,
             done,
+            sent: match fifo_kind {
+                Fifo::None | Fifo::Issue => vec![0; n as usize],
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -223,10 +250,11 @@ impl Sim<'_> {
                 cs.metrics.request_sent(t - lead, self.sizes.get_request());
                 cs.metrics.provider_busy_ns += u128::from(service);
                 let etag = cs.ledger.seen(r);
-                self.serve_resource(c as u16, r, etag, t);
+                // Constant delays: the poll index addresses no draw.
+                self.serve_resource(c as u16, r, etag, 0, t);
             }
-            Fifo::None | Fifo::Analytic { .. } => {
-                unreachable!("heap-scheduled and analytic consumers have empty FIFOs")
+            Fifo::None | Fifo::Analytic { .. } | Fifo::ByResource => {
+                unreachable!("heap-scheduled, analytic and by-resource consumers have empty FIFOs")
             }
         }
     }
@@ -251,8 +279,8 @@ impl Sim<'_> {
                     };
                     self.queue.push(next, Action::PollIssue { c, r });
                 }
-                Fifo::Serve { .. } | Fifo::Analytic { .. } => {
-                    unreachable!("serve-keyed and analytic pollers never issue")
+                Fifo::Serve { .. } | Fifo::Analytic { .. } | Fifo::ByResource => {
+                    unreachable!("serve-keyed, analytic and by-resource pollers never issue")
                 }
             }
         }
@@ -265,12 +293,14 @@ impl Sim<'_> {
             }
         }
         let etag = cs.ledger.seen(r);
-        self.send(c, Req::Resource { r, etag }, t);
+        let k = p.sent[r as usize];
+        p.sent[r as usize] += 1;
+        self.send(c, Req::Resource { r, etag, k }, t);
     }
 
     /// The provider reads resource `r` at `t` for a poll that carried `etag`.
     #[inline]
-    pub(super) fn serve_resource(&mut self, c: u16, r: u32, etag: u32, t: Nanos) {
+    pub(super) fn serve_resource(&mut self, c: u16, r: u32, etag: u32, k: u32, t: Nanos) {
         let v = self.versions[r as usize];
         let end = self.end;
         let fast = self.opts.fast_paths;
@@ -291,12 +321,13 @@ impl Sim<'_> {
         if fast && !adaptive && v <= cs.ledger.seen(r) {
             // Cannot be useful: count it now, with its arrival time, if it arrives in the run.
             cs.metrics.bytes(t, bytes);
-            let arrive = t + self.plan.network_delay.sample(&mut cs.net_rng);
+            let arrive = t + super::keyed(&self.plan.network_delay, &cs.poll_key, r, k, LEG_REPLY);
             if arrive < end {
                 cs.metrics.request_done(arrive, Outcome::Wasted);
             }
             return;
         }
+        let d2 = super::keyed(&self.plan.network_delay, &cs.poll_key, r, k, LEG_REPLY);
         self.respond(
             c,
             Resp::State {
@@ -306,7 +337,14 @@ impl Sim<'_> {
             },
             bytes,
             t,
+            d2,
         );
+    }
+
+    /// Whether consumer `c` is computed by the by-resource pass instead of the event loop.
+    #[inline]
+    pub(super) fn by_resource(&self, c: usize) -> bool {
+        matches!(&self.consumers[c].kind, Kind::Poll(p) if p.fifo_kind == Fifo::ByResource)
     }
 
     /// A poll reply was handled; adaptive pollers pick their next interval now.

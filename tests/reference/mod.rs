@@ -88,9 +88,21 @@ pub struct RefRun {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Req {
-    Resource { r: u32, etag: u32 },
-    Page { cursor: u64, size: u32, hold: Nanos },
-    Enrich { r: u32, queued: bool },
+    /// `k`: the poll's index among this consumer's polls of `r` (addresses its keyed draws).
+    Resource {
+        r: u32,
+        etag: u32,
+        k: u32,
+    },
+    Page {
+        cursor: u64,
+        size: u32,
+        hold: Nanos,
+    },
+    Enrich {
+        r: u32,
+        queued: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +310,10 @@ struct Consumer<'p> {
     books: Books,
     net: Rng,
     service: Rng,
+    /// Polls' draws, addressed by (resource, poll index, leg).
+    poll_key: rng::Keyed,
+    /// Polls sent per resource.
+    polls_sent: Vec<u32>,
     // Rate limit (GCRA: theoretical arrival time), back-off, and the enrichment queue.
     tat: Nanos,
     /// Fixed-window rate limit: (window index, requests counted in it).
@@ -396,6 +412,8 @@ impl<'p> Model<'p> {
             books: Books::new(n),
             net: stream(self.plan, cp, "network"),
             service: stream(self.plan, cp, "service"),
+            poll_key: rng::consumer_keyed(self.plan.seed, &cp.name, "poll"),
+            polls_sent: vec![0; n as usize],
             tat: 0,
             window: (0, 0),
             blocked_until: 0,
@@ -642,11 +660,11 @@ impl<'p> Model<'p> {
     fn send(&mut self, c: usize, req: Req, t: Nanos) {
         let get = self.plan.sizes.request_headers;
         self.sent(c, t, get);
-        let d1 = self.plan.network_delay.sample(&mut self.cs[c].net);
+        let d1 = self.draw(c, &req, rng::LEG_REQUEST);
         if self.coupled {
             self.agenda.at(t + d1, c, Ev::AtProvider { req });
         } else {
-            let s = self.plan.service_time.sample(&mut self.cs[c].service);
+            let s = self.draw(c, &req, rng::LEG_SERVICE);
             self.cs[c].out.provider_busy_ns += u128::from(s);
             self.agenda.at(t + d1 + s, c, Ev::Served { req });
         }
@@ -706,7 +724,14 @@ impl<'p> Model<'p> {
                 }
             };
             if let Err(retry_after) = verdict {
-                let d2 = self.plan.network_delay.sample(&mut x.net);
+                let d2 = match req {
+                    Req::Resource { r, k, .. } => {
+                        self.plan
+                            .network_delay
+                            .at(x.poll_key.at(r, k, rng::LEG_REPLY))
+                    }
+                    _ => self.plan.network_delay.sample(&mut x.net),
+                };
                 let b = self.plan.sizes.response_headers;
                 self.bytes(c, t, b);
                 self.agenda.at(
@@ -729,7 +754,7 @@ impl<'p> Model<'p> {
         if self.plan.workers.is_some() {
             self.busy_workers += 1;
         }
-        let s = self.plan.service_time.sample(&mut self.cs[c].service);
+        let s = self.draw(c, &req, rng::LEG_SERVICE);
         self.cs[c].out.provider_busy_ns += u128::from(s);
         self.agenda.at(t + s, c, Ev::Served { req });
     }
@@ -743,7 +768,7 @@ impl<'p> Model<'p> {
         }
         let s = self.plan.sizes;
         match req {
-            Req::Resource { r, etag } => {
+            Req::Resource { r, etag, .. } => {
                 let v = self.versions[r as usize];
                 let conditional =
                     matches!(&self.cs[c].plan.kind, ConsumerKind::Poll(p) if p.conditional);
@@ -752,7 +777,8 @@ impl<'p> Model<'p> {
                 } else {
                     s.response_headers + s.resource_body
                 };
-                self.respond(
+                let d2 = self.draw(c, &req, rng::LEG_REPLY);
+                self.respond_after(
                     c,
                     Resp::State {
                         r,
@@ -761,6 +787,7 @@ impl<'p> Model<'p> {
                     },
                     b,
                     t,
+                    d2,
                 );
             }
             Req::Enrich { r, queued } => {
@@ -789,9 +816,29 @@ impl<'p> Model<'p> {
     }
 
     fn respond(&mut self, c: usize, resp: Resp, b: u64, t: Nanos) {
-        self.bytes(c, t, b);
         let d2 = self.plan.network_delay.sample(&mut self.cs[c].net);
+        self.respond_after(c, resp, b, t, d2);
+    }
+
+    fn respond_after(&mut self, c: usize, resp: Resp, b: u64, t: Nanos, d2: Nanos) {
+        self.bytes(c, t, b);
         self.agenda.at(t + d2, c, Ev::AtConsumer { resp });
+    }
+
+    /// A draw for `req`: a poll's from its keyed address, anything else's from the next
+    /// word of the consumer's network or service stream.
+    fn draw(&mut self, c: usize, req: &Req, leg: u32) -> Nanos {
+        let x = &mut self.cs[c];
+        let dist = if leg == rng::LEG_SERVICE {
+            &self.plan.service_time
+        } else {
+            &self.plan.network_delay
+        };
+        match *req {
+            Req::Resource { r, k, .. } => dist.at(x.poll_key.at(r, k, leg)),
+            _ if leg == rng::LEG_SERVICE => dist.sample(&mut x.service),
+            _ => dist.sample(&mut x.net),
+        }
     }
 
     // ----- consumers -----
@@ -899,7 +946,9 @@ impl<'p> Model<'p> {
             }
         }
         let etag = x.books.seen[r as usize];
-        self.send(c, Req::Resource { r, etag }, t);
+        let k = x.polls_sent[r as usize];
+        x.polls_sent[r as usize] += 1;
+        self.send(c, Req::Resource { r, etag, k }, t);
     }
 
     fn feed_due(&mut self, c: usize, t: Nanos) {
