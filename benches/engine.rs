@@ -1,11 +1,11 @@
 //! Criterion benchmarks of the simulation engine itself.
 //!
-//! The figure that matters is simulated requests per second on one core, at provider scale:
-//! 100,000 resources polled every 10 s. Variants show what each fast path buys (counting
-//! uncoupled polls arithmetically; a serve-keyed FIFO when every poll is simulated; random
-//! delays that need the heap, alone and with a lognormal service time at 100,000 and
-//! 1,000,000 resources; the plain path that is the oracle), and a mixed scenario
-//! exercises every strategy and fault together.
+//! The figure that matters is simulated requests per second at provider scale: 100,000
+//! resources polled every 10 s. Variants show what each fast path buys (counting uncoupled
+//! polls arithmetically; a serve-keyed FIFO when every poll is simulated; random delays, alone
+//! and with a lognormal service time at 100,000 and 1,000,000 resources, computed resource by
+//! resource on every core, and the same in the single-threaded event loop; the plain path that
+//! is the oracle), and a mixed scenario exercises every strategy and fault together.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hookbench::scenario::{load_str, Plan};
@@ -59,6 +59,10 @@ fn engine(c: &mut Criterion) {
         fast_paths: false,
         ..Default::default()
     };
+    let event_loop = SimOptions {
+        by_resource: false,
+        ..Default::default()
+    };
     let lognormal = r#"{ kind = "lognormal", median = "20ms", p99 = "60ms" }"#;
     let service = r#"{ kind = "lognormal", median = "2ms", p99 = "10ms" }"#;
     let cases = [
@@ -70,7 +74,7 @@ fn engine(c: &mut Criterion) {
             poll_100k("\"20ms\""),
             per_poll,
         ),
-        // Random delays: every poll simulated, issue-keyed FIFO plus the heap.
+        // Random delays: resource by resource on every core (fast path 5).
         ("poll_100k_lognormal", poll_100k(lognormal), fast),
         // The shipped realistic model: lognormal network delay and service time (issue #11's
         // provider-scale target), at 100,000 and 1,000,000 resources.
@@ -78,6 +82,12 @@ fn engine(c: &mut Criterion) {
             "poll_100k_lognormal_service",
             poll_n(100_000, lognormal, Some(service)),
             fast,
+        ),
+        // The same in the event loop (issue-keyed FIFO plus the heap, one thread).
+        (
+            "poll_100k_lognormal_service_event_loop",
+            poll_n(100_000, lognormal, Some(service)),
+            event_loop,
         ),
         (
             "poll_1m_lognormal_service",

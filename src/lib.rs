@@ -10,11 +10,11 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`time`] | integer-nanosecond time and `"10s"`-style durations |
-//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`], provider presets (`docs/providers.md`) |
-//! | [`rng`] | one seeded ChaCha stream per component (common random numbers) |
+//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`], duration distributions drawn by inverse CDF (`scenario::quantile`), provider presets (`docs/providers.md`) |
+//! | [`rng`] | one seeded ChaCha stream per component (common random numbers), and keyed streams addressed by (resource, poll index, leg) for poll draws |
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
 //! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted, freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the provider presets' delivery rules; the receiver's decision; ordered delivery), rate-limit models (token bucket, leaky bucket, fixed window), 429 back-off and the thin receiver's backlog, sizes |
-//! | [`sim`] | the discrete-event engine |
+//! | [`sim`] | the discrete-event engine, and its resource-by-resource pass for independent pollers (on all cores) |
 //! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |

@@ -460,6 +460,34 @@ fn engine_matches_the_reference_on_random_plans() {
 /// Every shipped scenario, cut to its first two minutes (and at most 300 resources, so the
 /// debug-build reference stays quick), agrees with the reference too.
 #[test]
+fn provider_scale_model_matches_the_reference_scaled_down() {
+    // The model of README's provider-scale run (fast path 5 on all cores), on 3,000 resources
+    // for 10 minutes: exactly what the reference model gives with the same draws.
+    let path = std::path::Path::new("benches/provider_scale.toml");
+    let (_, mut p) = hookbench::scenario::load_file(path).unwrap();
+    assert_eq!(
+        (p.resources, p.duration),
+        (1_000_000, 24 * hookbench::time::HOUR)
+    );
+    p.resources = 3_000;
+    p.duration = 10 * hookbench::time::MINUTE;
+    // Changes often enough that plenty of polls are played out in full.
+    p.mean_change_interval = hookbench::time::MINUTE;
+    if let hookbench::scenario::WorkloadPlan::Poisson {
+        mean_change_interval,
+        ..
+    } = &mut p.workload
+    {
+        *mean_change_interval = hookbench::time::MINUTE;
+    }
+    let want = reference::run(&p);
+    let got = sim::run(&p, SimOptions::default()).unwrap();
+    if let Err(e) = check(&got, &want, "provider scale") {
+        panic!("{e}");
+    }
+}
+
+#[test]
 fn shipped_scenarios_match_the_reference() {
     let mut n = 0;
     for entry in std::fs::read_dir("scenarios").unwrap() {

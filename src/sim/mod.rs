@@ -1,6 +1,8 @@
 //! The discrete-event simulation engine (`--engine sim`, the default).
 //!
-//! Virtual time in integer nanoseconds; one thread; deterministic for a given plan and seed.
+//! Virtual time in integer nanoseconds; one thread for the event loop (fast path 5 below uses
+//! every core for the pollers it takes out of it); deterministic for a given plan and seed, on
+//! any number of cores.
 //! The loop repeatedly takes the earliest of three sources — the next workload change, the
 //! earliest heap entry, the earliest periodic-poll FIFO head — and applies it.
 //!
@@ -48,7 +50,14 @@
 //!    search, and only the first read after each change (the one that can be useful) is
 //!    simulated. Work then scales with the number of changes, not of polls.
 //!
-//! None of these changes the order of random draws or of interacting events, so both paths
+//! 5. when a strictly periodic poller has random delays but nothing couples its requests (no
+//!    worker limit, no rate limit of its own), it leaves the event loop altogether: `by_resource`
+//!    plays each resource's polls in a plain loop, resources spread over all cores. A poll's
+//!    draws are addressed by (resource, poll index) (`docs/design.md`, "Counter-based draws"),
+//!    so the loop draws exactly what the plain path draws, and a poll that cannot see a change
+//!    costs one service draw and two word comparisons.
+//!
+//! None of these changes the random draws or the order of interacting events, so all paths
 //! give byte-identical reports; `tests/sim_oracle.rs` checks it. Because that oracle shares
 //! this engine's serving and counting code, both paths are also checked against an
 //! independent reference model (`tests/reference/`, `tests/reference_model.rs`) that shares
