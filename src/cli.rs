@@ -48,8 +48,8 @@ pub enum Command {
         /// else 1). At most 1000.
         #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=scenario::MAX_REPLICATIONS as i64))]
         replications: Option<u32>,
-        /// Threads for sweep points and replications on the simulator (default: all cores).
-        /// The results do not depend on it.
+        /// Threads on the simulator (default: all cores): for sweep points and replications,
+        /// and within a run for independent pollers. The results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Print nothing but errors (no table, no progress bar).
@@ -203,6 +203,8 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                         allow_remote_receiver,
                         ..LiveOptions::default()
                     },
+                    // The runner shares `threads` out between jobs and runs.
+                    sim_threads: 0,
                 },
             };
             if let Some(shard) = shard {

@@ -26,6 +26,9 @@ pub enum Engine {
 pub struct RunFlags {
     /// Live engine: time scale, remote receivers, drain.
     pub live: LiveOptions,
+    /// Simulator: threads one run may use for independent pollers (fast path 5; 0, the
+    /// default: every core). The results do not depend on it.
+    pub sim_threads: usize,
 }
 
 /// A run's failure, sorted by who must act.
@@ -57,8 +60,14 @@ impl Engine {
         progress: &mut dyn FnMut(Nanos),
     ) -> Result<RunReport, RunError> {
         match self {
-            Engine::Sim => sim::run_with_progress(plan, SimOptions::default(), progress)
-                .map_err(|e| RunError::Other(anyhow::anyhow!(e))),
+            Engine::Sim => {
+                let opts = SimOptions {
+                    threads: flags.sim_threads,
+                    ..Default::default()
+                };
+                sim::run_with_progress(plan, opts, progress)
+                    .map_err(|e| RunError::Other(anyhow::anyhow!(e)))
+            }
             Engine::Live => {
                 let run = live::run(plan, &flags.live).map_err(|e| {
                     if e.is_bad_input() {

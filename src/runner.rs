@@ -41,7 +41,8 @@ pub struct RunOptions {
     pub replications: Option<u32>,
     /// Results folder (default `results/<name>/`).
     pub out: Option<PathBuf>,
-    /// Threads for sweep points and replications on the simulator (default: available cores).
+    /// Threads on the simulator (default: available cores): sweep points and replications run
+    /// in parallel on them, and what is left over goes to each run's independent pollers.
     pub threads: Option<usize>,
     /// Override the scenario's duration, ns (used for the live runs of `cargo bench`).
     pub duration: Option<u64>,
@@ -360,23 +361,32 @@ fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunRep
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
+    // One budget of threads: jobs in parallel first, what is left over within each run.
+    let budget = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     if jobs.len() == 1 {
         let plan = jobs[0];
         let show = opts.progress && opts.engine == Engine::Sim;
         let pb = bar(plan.duration, &plan.name, show);
-        let r = opts
-            .engine
-            .run(plan, &opts.flags, &mut |t| pb.set_position(t));
+        let flags = RunFlags {
+            sim_threads: budget,
+            ..opts.flags.clone()
+        };
+        let r = opts.engine.run(plan, &flags, &mut |t| pb.set_position(t));
         pb.finish_and_clear();
         return Ok(vec![r?]);
     }
     let threads = match opts.engine {
         Engine::Live => 1,
-        Engine::Sim => opts
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Engine::Sim => budget,
     }
     .clamp(1, jobs.len());
+    let flags = RunFlags {
+        sim_threads: (budget / threads).max(1),
+        ..opts.flags.clone()
+    };
     let what = if sweep { "sweep" } else { "replications" };
     let pb = bar(
         jobs.len() as u64,
@@ -393,7 +403,7 @@ fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunRep
                 if i >= jobs.len() {
                     break;
                 }
-                let r = opts.engine.run(jobs[i], &opts.flags, &mut |_| {});
+                let r = opts.engine.run(jobs[i], &flags, &mut |_| {});
                 if let Ok(mut slots) = slots.lock() {
                     slots[i] = Some(r);
                 }
