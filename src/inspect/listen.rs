@@ -21,10 +21,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -38,7 +35,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
 
 /// Prefix of the inspector's own routes.
 pub const PREFIX: &str = "/_hookbench";
@@ -240,39 +237,22 @@ impl Listener {
     }
 }
 
-async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
-    let graceful = GracefulShutdown::new();
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let st = state.clone();
-                let svc = service_fn(move |req| {
-                    let st = st.clone();
-                    async move { Ok::<_, Infallible>(handle(st, req).await) }
-                });
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30))
-                    .serve_connection(TokioIo::new(stream), svc);
-                let watched = graceful.watch(conn);
-                conns.spawn(async move {
-                    let _ = watched.await;
-                });
-                while conns.try_join_next().is_some() {}
-            }
-            _ = stopped.changed() => break,
-        }
-    }
-    drop(listener);
+async fn accept_loop(listener: TcpListener, state: Arc<State>, stopped: watch::Receiver<bool>) {
     let drain = Duration::from_secs(2) + state.opts.delay;
-    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
-    conns.shutdown().await;
+    crate::live::net::serve_until(
+        listener,
+        stopped,
+        drain,
+        || false,
+        move || {
+            let st = state.clone();
+            service_fn(move |req| {
+                let st = st.clone();
+                async move { Ok::<_, Infallible>(handle(st, req).await) }
+            })
+        },
+    )
+    .await;
 }
 
 /// A response body: a whole buffer, or the event stream.

@@ -101,9 +101,45 @@ impl Server {
 async fn accept_loop<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
     drain: Duration,
 ) {
+    let refuses = handler.clone();
+    serve_until(
+        listener,
+        stopped,
+        drain,
+        move || refuses.refuses_connections(),
+        move || {
+            let h = handler.clone();
+            service_fn(move |req| {
+                let h = h.clone();
+                async move { h.handle(req).await }
+            })
+        },
+    )
+    .await;
+}
+
+/// The accept loop behind every server of the crate (the live engine's provider and receivers,
+/// and `hookbench listen`): serves HTTP/1 connections from `listener` with a fresh `service()`
+/// each until `stopped` turns true, dropping a connection at once while `refuses()`; then
+/// closes the listener, gives in-flight exchanges `drain` to finish, and aborts and awaits
+/// what is left (see the module docs for why).
+pub async fn serve_until<S, B>(
+    listener: TcpListener,
+    mut stopped: watch::Receiver<bool>,
+    drain: Duration,
+    refuses: impl Fn() -> bool,
+    service: impl Fn() -> S,
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let graceful = GracefulShutdown::new();
     let mut conns = JoinSet::new();
     loop {
@@ -118,20 +154,15 @@ async fn accept_loop<H: Handler>(
                         continue;
                     }
                 };
-                if handler.refuses_connections() {
+                if refuses() {
                     drop(stream);
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
-                let h = handler.clone();
-                let svc = service_fn(move |req| {
-                    let h = h.clone();
-                    async move { h.handle(req).await }
-                });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(Duration::from_secs(30))
-                    .serve_connection(TokioIo::new(stream), svc);
+                    .serve_connection(TokioIo::new(stream), service());
                 let watched = graceful.watch(conn);
                 conns.spawn(async move {
                     let _ = watched.await;
