@@ -8,6 +8,22 @@
 //! Scenario files write durations as human strings (`"250ms"`, `"10s"`, `"5m"`, `"1.5h"`,
 //! `"3d"`); [`parse_duration`] turns them into nanoseconds and [`format_duration`] turns them
 //! back into the shortest exact form, so `hookbench check` prints what the user wrote.
+//!
+//! ## No silent wrap
+//!
+//! A `u64` of nanoseconds holds about 584 years, and a wrapped sum is worse than a crash: a
+//! network delay of `18446744073709551615ns` once wrapped to a 2 ms webhook p50 with every
+//! event observed. Two rules keep time arithmetic exact:
+//!
+//! 1. **Bounds at the input.** [`parse_duration`] refuses any duration over
+//!    [`LONGEST_DURATION`] (100 years) with a located error, as does scenario validation for
+//!    sums it can check up front (a retry schedule's total). A run lasts at most 30 days, so
+//!    any time an engine computes — now + a few such durations — stays far below `u64::MAX`
+//!    (5 × 100 years < 584 years); distribution draws stop at [`LONGEST_DURATION`] too.
+//! 2. **Saturation where a count multiplies a duration** (a rate limit's burst × interval, a
+//!    token bucket's running timestamp): the limit is not an input error, and a saturated time
+//!    lies centuries after the end of any run, so saturating gives exactly the run's outcome
+//!    ("never within the run") where checking would refuse a harmless scenario.
 
 use std::fmt;
 
@@ -26,6 +42,9 @@ pub const MINUTE: Nanos = 60 * SECOND;
 pub const HOUR: Nanos = 60 * MINUTE;
 /// One day in nanoseconds.
 pub const DAY: Nanos = 24 * HOUR;
+
+/// The longest duration accepted anywhere: 100 years (of 365.25 days), ns.
+pub const LONGEST_DURATION: Nanos = 36_525 * DAY;
 
 /// Units accepted in duration strings, longest suffix first so `ms` wins over `m` and `s`.
 const UNITS: [(&str, Nanos); 7] = [
@@ -50,14 +69,19 @@ pub enum DurationError {
     /// A minus sign.
     #[error("`{0}` is negative; durations must be zero or positive")]
     Negative(String),
-    /// More than about 584 years, or more decimals than nanoseconds can hold.
-    #[error("`{0}` is out of range or more precise than a nanosecond")]
+    /// More decimals than nanoseconds can hold.
+    #[error("`{0}` is more precise than a nanosecond")]
     Range(String),
+    /// Over [`LONGEST_DURATION`] (100 years): refused where it is written, so that no sum of
+    /// durations downstream can wrap.
+    #[error("`{0}` is over 100 years; expected a duration of at most 100 years")]
+    TooLong(String),
 }
 
 /// Parses `"250ms"`, `"10s"`, `"1.5m"`, `"2h"`, `"1d"`, `"0s"` into nanoseconds.
 ///
 /// A decimal fraction is allowed as long as the result is a whole number of nanoseconds.
+/// Anything over [`LONGEST_DURATION`] (100 years) is refused.
 pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
     let s = text.trim();
     if s.is_empty() {
@@ -84,12 +108,14 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
         return Err(DurationError::Syntax(s.to_string()));
     }
     let range = || DurationError::Range(s.to_string());
+    let too_long = || DurationError::TooLong(s.to_string());
     let whole: u64 = if whole.is_empty() {
         0
     } else {
-        whole.parse().map_err(|_| range())?
+        // All digits (checked above), so the only way to fail is a number past u64.
+        whole.parse().map_err(|_| too_long())?
     };
-    let mut total = whole.checked_mul(scale).ok_or_else(range)?;
+    let mut total = whole.checked_mul(scale).ok_or_else(too_long)?;
     if !frac.is_empty() {
         if frac.len() > 18 {
             return Err(range());
@@ -103,8 +129,11 @@ pub fn parse_duration(text: &str) -> Result<Nanos, DurationError> {
             return Err(range());
         }
         total = total
-            .checked_add(u64::try_from(scaled / denom).map_err(|_| range())?)
-            .ok_or_else(range)?;
+            .checked_add(u64::try_from(scaled / denom).map_err(|_| too_long())?)
+            .ok_or_else(too_long)?;
+    }
+    if total > LONGEST_DURATION {
+        return Err(too_long());
     }
     Ok(total)
 }
@@ -229,8 +258,26 @@ mod tests {
         ));
         assert!(matches!(
             parse_duration("99999999999999d"),
-            Err(DurationError::Range(_))
+            Err(DurationError::TooLong(_))
         ));
+    }
+
+    #[test]
+    fn refuses_anything_over_100_years() {
+        // u64::MAX ns parses as an integer but would wrap every sum it enters.
+        for s in [
+            "18446744073709551615ns",
+            "36526d",
+            "876625h",
+            "3155760000.5s",
+        ] {
+            assert!(parse_duration(s).is_err(), "{s}");
+        }
+        assert!(matches!(
+            parse_duration("18446744073709551615ns"),
+            Err(DurationError::TooLong(_))
+        ));
+        assert_eq!(parse_duration("36525d"), Ok(LONGEST_DURATION));
     }
 
     #[test]

@@ -36,7 +36,8 @@ impl TokenBucket {
         let interval = (per / u64::from(requests.max(1))).max(1);
         TokenBucket {
             interval,
-            tolerance: interval * u64::from(burst.max(1) - 1),
+            // Saturates past ~584 years: a tolerance longer than any run (`src/time.rs`).
+            tolerance: interval.saturating_mul(u64::from(burst.max(1) - 1)),
             tat: 0,
         }
     }
@@ -48,7 +49,7 @@ impl TokenBucket {
         if t < allow_at {
             return Err(allow_at - t);
         }
-        self.tat = self.tat.max(t) + self.interval;
+        self.tat = self.tat.max(t).saturating_add(self.interval);
         Ok(())
     }
 }
@@ -84,8 +85,10 @@ impl LeakyBucket {
     pub fn take(&mut self, t: Nanos) -> Result<(), Nanos> {
         let drained = self.empty_at.max(t);
         // Adding one more must leave the bucket at or below capacity.
-        let full_at = drained + self.interval;
-        let limit = t + self.capacity * self.interval;
+        // Saturating: a bucket whose capacity × interval passes ~584 years never fills
+        // within a run, which is what the saturated comparison says (`src/time.rs`).
+        let full_at = drained.saturating_add(self.interval);
+        let limit = t.saturating_add(self.capacity.saturating_mul(self.interval));
         if full_at > limit {
             return Err(full_at - limit);
         }
@@ -124,7 +127,7 @@ impl FixedWindow {
             self.used = 0;
         }
         if self.used >= self.requests {
-            return Err((k + 1) * self.window - t);
+            return Err((k + 1).saturating_mul(self.window) - t);
         }
         self.used += 1;
         Ok(())
@@ -273,6 +276,22 @@ impl RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn huge_periods_and_bursts_saturate_instead_of_wrapping() {
+        let century = 100 * 365 * crate::time::DAY;
+        let mut b = TokenBucket::new(1, century, u32::MAX);
+        for t in [0, 1, crate::time::DAY, u64::MAX / 2] {
+            assert!(b.take(t).is_ok());
+        }
+        let mut l = LeakyBucket::new(u32::MAX, 1, century);
+        for t in [0, 1, u64::MAX / 2] {
+            assert!(l.take(t).is_ok());
+        }
+        let mut w = FixedWindow::new(1, century);
+        assert!(w.take(u64::MAX - 1).is_ok());
+        assert_eq!(w.take(u64::MAX - 1), Err(1));
+    }
+
     use super::*;
     use crate::time::{HOUR, SECOND};
 

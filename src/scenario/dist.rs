@@ -13,13 +13,14 @@
 //!
 //! Lognormal is given by its median and 99th percentile because those are what people know
 //! about their latency ("p50 20 ms, p99 120 ms"); μ = ln(median), σ = ln(p99/median)/z₀.₉₉.
-//! Samples are integer nanoseconds, each the inverse distribution function of one 64-bit
-//! uniform word (`scenario::quantile` explains why): from the caller's seeded RNG, or addressed
-//! by (resource, poll index) through [`crate::rng::Keyed`], so every engine and path that
-//! draws the same word gets the same value.
+//! Samples are integer nanoseconds (at most 100 years, `time::LONGEST_DURATION`), each the
+//! inverse distribution function of one 64-bit uniform word (`scenario::quantile` explains
+//! why): from the caller's seeded RNG, or addressed by (resource, poll index) through
+//! [`crate::rng::Keyed`], so every engine and path that draws the same word gets the same
+//! value.
 
 use super::quantile;
-use crate::time::{Duration, Nanos};
+use crate::time::{Duration, Nanos, LONGEST_DURATION};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -215,15 +216,17 @@ fn sigma(median: Nanos, p99: Nanos) -> f64 {
     (p99 as f64 / median as f64).ln() / Z99
 }
 
-/// Rounds a non-negative float of nanoseconds to an integer, saturating.
+/// Rounds a non-negative float of nanoseconds to an integer, saturating at
+/// [`LONGEST_DURATION`] (100 years): a far-tail draw of a long exponential or lognormal must
+/// not reach `u64::MAX` and wrap the time it is added to (`src/time.rs`, "No silent wrap").
 #[inline]
 fn to_nanos(x: f64) -> Nanos {
-    if x > 0.0 && x < 4.6e18 {
+    if x > 0.0 && x < LONGEST_DURATION as f64 {
         // Below 2⁶² the signed conversion (one instruction) gives what the unsigned one does.
-        (x + 0.5) as i64 as Nanos
-    } else if x.is_finite() && x > 0.0 {
-        // `as` saturates at u64::MAX; adding 0.5 rounds to nearest without a libm call.
-        (x + 0.5) as Nanos
+        ((x + 0.5) as i64 as Nanos).min(LONGEST_DURATION)
+    } else if x > 0.0 {
+        // Past the longest duration, or +∞.
+        LONGEST_DURATION
     } else {
         0
     }
@@ -506,6 +509,19 @@ mod tests {
                     "{median} {p99}: at({u}) = {got}, formula {exact}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn far_tail_draws_stop_at_the_longest_duration() {
+        use crate::time::LONGEST_DURATION;
+        let long = LONGEST_DURATION / 10;
+        for d in [
+            Dist::Exponential { mean: long },
+            Dist::lognormal(long, LONGEST_DURATION),
+        ] {
+            assert_eq!(d.at(u64::MAX), LONGEST_DURATION, "{d:?}");
+            assert!(d.at(u64::MAX / 2) < LONGEST_DURATION);
         }
     }
 

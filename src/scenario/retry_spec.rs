@@ -7,7 +7,7 @@
 //! ```
 
 use crate::policy::retry::{Delays, RetryPolicy, PRESETS};
-use crate::time::Duration;
+use crate::time::{Duration, LONGEST_DURATION};
 use serde::{Deserialize, Serialize};
 
 /// The table form of a retry schedule.
@@ -23,7 +23,8 @@ pub struct RetryTable {
     /// Exponential: growth per retry (≥ 1). Default 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
-    /// Exponential: largest delay. Default: no cap.
+    /// Exponential: largest delay. Default: none (but no delay, and no schedule in all, may
+    /// pass 100 years).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<Duration>,
     /// Exponential: number of retries. Required with `base`.
@@ -83,7 +84,7 @@ impl RetrySpec {
                         if attempts > 1000 {
                             return Err("retry `attempts` must be at most 1000".into());
                         }
-                        let cap = t.cap.map(|c| c.ns()).unwrap_or(u64::MAX);
+                        let cap = t.cap.map(|c| c.ns()).unwrap_or(LONGEST_DURATION);
                         if cap < base.ns() {
                             return Err("retry `cap` is below `base`".into());
                         }
@@ -107,6 +108,19 @@ impl RetrySpec {
                 }
             }
         };
+        // The whole schedule must stay within 100 years too, so that its total (and every
+        // attempt time derived from it) is exact (`src/time.rs`, "No silent wrap").
+        let total = (1..=p.retries())
+            .try_fold(0u64, |sum, k| {
+                sum.checked_add(p.nominal_delay(k).unwrap_or(0))
+            })
+            .filter(|&t| t <= LONGEST_DURATION);
+        if total.is_none() {
+            return Err(
+                "the retry delays add up to more than 100 years; expected a schedule of at most 100 years in all"
+                    .into(),
+            );
+        }
         if let Some(t) = timeout {
             p.timeout = t;
         }
