@@ -9,8 +9,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | [`time`] | integer-nanosecond time and `"10s"`-style durations |
-//! | [`scenario`] | the TOML scenario format, its validation and error locations, the typed [`scenario::Plan`], duration distributions drawn by inverse CDF (`scenario::quantile`), provider presets (`docs/providers.md`) |
+//! | [`time`] | integer-nanosecond time and `"10s"`-style durations (at most 100 years each, so no sum of times wraps) |
+//! | [`scenario`] | the TOML scenario format, its validation and error locations (near-miss keys named, long values cut), the typed [`scenario::Plan`], duration distributions drawn by inverse CDF (`scenario::quantile`), provider presets (`docs/providers.md`) |
 //! | [`rng`] | one seeded ChaCha stream per component (common random numbers), and keyed streams addressed by (resource, poll index, leg) for poll draws |
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
 //! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted, freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the provider presets' delivery rules; the receiver's decision; ordered delivery), rate-limit models (token bucket, leaky bucket, fixed window), 429 back-off and the thin receiver's backlog, sizes |

@@ -9,7 +9,13 @@ use std::process::{Command, Output};
 const CASES: &[(&str, usize, usize, &str, &str)] = &[
     ("01_syntax_error", 2, 16, "duration", "expected"),
     ("02_unknown_key", 3, 1, "colour", "expected one of `name`"),
-    ("03_wrong_type", 4, 13, "workload.resources", "expected u32"),
+    (
+        "03_wrong_type",
+        4,
+        13,
+        "workload.resources",
+        "expected a whole number",
+    ),
     ("04_negative_duration", 2, 12, "duration", "negative"),
     ("05_zero_duration", 2, 12, "duration", "above zero"),
     (
@@ -201,11 +207,32 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "http://127.0.0.1:PORT/path",
     ),
     (
+        "38_duration_over_100_years",
+        7,
+        9,
+        "network.delay",
+        "at most 100 years",
+    ),
+    (
+        "39_retry_schedule_over_100_years",
+        9,
+        9,
+        "consumer[0].retry",
+        "at most 100 years",
+    ),
+    (
+        "40_unknown_key_near_miss",
+        9,
+        1,
+        "consumer[0].intervall",
+        "did you mean `interval`?",
+    ),
+    (
         "50_zero_replications",
         3,
         16,
         "replications",
-        "expected a nonzero",
+        "expected a whole number of at least 1",
     ),
     (
         "51_too_many_replications",
@@ -278,7 +305,13 @@ fn a_failed_run_leaves_earlier_results_alone() {
 fn missing_file_and_bad_arguments_are_bad_input() {
     let o = hookbench(&["run".as_ref(), "no/such/file.toml".as_ref()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/file.toml:1:1"));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // Named, with the reason, and no made-up `:1:1` location in a file that was never read.
+    assert!(
+        stderr.starts_with("error: no/such/file.toml: cannot read the scenario file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(":1:1"), "{stderr}");
     let o = hookbench(&["run".as_ref(), "--engine".as_ref(), "quantum".as_ref()]);
     assert_eq!(o.status.code(), Some(2));
     let o = hookbench(&["chart".as_ref(), Path::new("tests").as_os_str()]);
@@ -342,4 +375,29 @@ fn zero_replications_on_the_command_line_is_bad_input() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--replications"), "{stderr}");
     assert!(!out_dir.exists());
+}
+
+/// A huge bad value is quoted, not echoed in full: a 1 MB duration string gives a short error.
+#[test]
+fn a_huge_bad_value_is_cut_in_the_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("huge.toml");
+    let value = "x".repeat(1 << 20);
+    std::fs::write(
+        &f,
+        format!(
+            "name = \"bad\"\nduration = \"{value}\"\n[workload]\nresources = 1\nmean_change_interval = \"5m\"\n[[consumer]]\nname = \"w\"\nstrategy = \"webhook\"\n"
+        ),
+    )
+    .unwrap();
+    let o = hookbench(&["check".as_ref(), f.as_os_str()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: {}:2:12: key `duration`: ", f.display())),
+        "{}",
+        &stderr[..stderr.len().min(300)]
+    );
+    assert!(stderr.len() < 400, "{} bytes of error", stderr.len());
+    assert!(stderr.contains(&"x".repeat(60)), "{stderr}");
 }

@@ -19,9 +19,9 @@ use toml::Spanned;
 pub struct ScenarioError {
     /// The file as given on the command line (or `<string>`).
     pub file: PathBuf,
-    /// 1-based line.
+    /// 1-based line; 0 when the problem has no place in the file (it could not be read).
     pub line: usize,
-    /// 1-based column (in characters).
+    /// 1-based column (in characters); 0 with line 0.
     pub column: usize,
     /// Dotted key path, e.g. `consumer[1].interval`; empty for the document itself.
     pub key: String,
@@ -31,7 +31,11 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if self.line == 0 {
+            write!(f, "{}: ", self.file.display())?;
+        } else {
+            write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        }
         if !self.key.is_empty() {
             write!(f, "key `{}`: ", self.key)?;
         }
@@ -90,8 +94,9 @@ fn read(path: &Path) -> Result<String, ScenarioErrors> {
     std::fs::read_to_string(path).map_err(|e| {
         ScenarioErrors(vec![ScenarioError {
             file: path.to_path_buf(),
-            line: 1,
-            column: 1,
+            // No line or column: nothing was read, so there is no place to point at.
+            line: 0,
+            column: 0,
             key: String::new(),
             message: format!("cannot read the scenario file: {e}"),
         }])
@@ -204,9 +209,107 @@ fn at_span(text: &str, file: &Path, span: Range<usize>, key: String, msg: &str) 
         file: file.to_path_buf(),
         line,
         column,
-        key,
-        message: msg.trim().to_string(),
+        key: cut(&key, QUOTE_LIMIT),
+        message: plain(&cut_quoted(msg.trim())),
     }
+}
+
+/// Longest quoted value (and key path) an error echoes, in characters: a 1 MB bad value is
+/// shown by its start, not in full.
+pub const QUOTE_LIMIT: usize = 80;
+
+/// `s` cut to `limit` characters, with `…` and the full length when it was longer.
+fn cut(s: &str, limit: usize) -> String {
+    match s.char_indices().nth(limit) {
+        None => s.to_string(),
+        Some((at, _)) => format!("{}… ({} characters)", &s[..at], s.chars().count()),
+    }
+}
+
+/// Every value quoted in `msg` (between backticks or double quotes) cut to [`QUOTE_LIMIT`]
+/// characters; an unclosed quote runs to the end of the message.
+fn cut_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(1024));
+    let mut rest = msg;
+    while let Some(open) = rest.find(['`', '"']) {
+        let q = rest[open..].chars().next().unwrap_or('`');
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let (inner, tail) = match after.find(q) {
+            Some(close) => (&after[..close], &after[close..]),
+            None => (after, ""),
+        };
+        out.push_str(&cut(inner, QUOTE_LIMIT));
+        if let Some(close) = tail.chars().next() {
+            out.push(close);
+            rest = &tail[close.len_utf8()..];
+        } else {
+            rest = "";
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Serde's words for a reader: `expected u32` is jargon for "a whole number"; an unknown key
+/// close to a known one ("intervall") names it (`did you mean \`interval\`?`).
+fn plain(msg: &str) -> String {
+    let mut m = msg.to_string();
+    for (jargon, words) in [
+        ("a nonzero u32", "a whole number of at least 1"),
+        ("expected u32", "expected a whole number (0 to 4294967295)"),
+        ("expected u64", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected u16", "expected a whole number (0 to 65535)"),
+        ("expected usize", "expected a whole number"),
+        ("expected f64", "expected a number"),
+    ] {
+        m = m.replace(jargon, words);
+    }
+    if let (Some(unknown), Some((_, list))) = (
+        backticked(&m, "unknown field `"),
+        m.split_once("`, expected "),
+    ) {
+        let known: Vec<&str> = list.split('`').skip(1).step_by(2).collect();
+        if let Some(near) = near_miss(&unknown, &known) {
+            m = format!(
+                "unknown field `{unknown}`; did you mean `{near}`? (expected {list})",
+                list = list
+            );
+        }
+    }
+    m
+}
+
+/// The known name closest to `word` by edit distance, if it is a plausible typo: at most
+/// 1 edit for names up to 4 characters, 2 for longer ones (case ignored).
+fn near_miss<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_lowercase();
+    let limit = if w.chars().count() <= 4 { 1 } else { 2 };
+    known
+        .iter()
+        .map(|k| (edit_distance(&w, &k.to_lowercase()), *k))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions), in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -372,6 +475,37 @@ strategy = "webhook"
     fn missing_top_level_field_is_named() {
         let e = err(&MINIMAL.replace("name = \"stripe-payments\"\n", ""));
         assert_eq!(e.key, "name", "{e}");
+    }
+
+    #[test]
+    fn near_misses_are_named_and_jargon_is_plain() {
+        let e = err(&MINIMAL.replace("interval = \"10s\"", "intervall = \"10s\""));
+        assert!(e.message.contains("did you mean `interval`?"), "{e}");
+        let e = err(&MINIMAL.replace("seed = 1", "colour = 1"));
+        assert!(!e.message.contains("did you mean"), "{e}");
+        let e = err(&MINIMAL.replace("resources = 1000", "resources = \"many\""));
+        assert!(e.message.contains("expected a whole number"), "{e}");
+        assert_eq!(edit_distance("intervall", "interval"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn quoted_values_are_cut() {
+        let long = "y".repeat(500);
+        let m = cut_quoted(&format!(
+            "`{long}` is not a duration; \"{long}\" again `open {long}"
+        ));
+        assert!(m.len() < 400, "{m}");
+        assert!(m.contains("… (500 characters)`"), "{m}");
+        assert_eq!(cut_quoted("`short` is \"fine\""), "`short` is \"fine\"");
+        assert_eq!(cut("ab", 1), "a… (2 characters)");
+    }
+
+    #[test]
+    fn an_unreadable_file_has_no_made_up_location() {
+        let e = load_file(Path::new("no/such/file.toml")).unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("no/such/file.toml: cannot read"), "{text}");
     }
 
     #[test]
