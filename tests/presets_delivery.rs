@@ -577,3 +577,83 @@ url = "http://{}/in"
         }
     }
 }
+
+/// Stripe retries "for up to three days" (docs.stripe.com/webhooks, read 2026-12-05): a
+/// receiver back within 72 h loses nothing whatever the jitter draws, and one down for 80 h
+/// loses the events from the start of the outage, because Stripe stops after three days.
+#[test]
+fn stripe_rides_out_three_days_whatever_the_jitter_and_stops_after() {
+    // On the engine, for several seeds (each draws its own jitter).
+    let dir = tempfile::tempdir().unwrap();
+    let times = [1205, 1800, 3000];
+    for seed in 1..=4 {
+        for (len, lost) in [("72h", 0), ("80h", 3)] {
+            let mut plan =
+                outage_scenario(dir.path(), "stripe", &times, "4d", ("20m", len, "refuse"));
+            plan.seed = seed;
+            let report = sim::run(&plan, SimOptions::default()).unwrap();
+            let row = common::row(&report, "w");
+            assert_eq!(
+                (row.events_lost, row.events_observed),
+                (lost, 3 - lost),
+                "seed {seed}, outage {len}"
+            );
+        }
+    }
+    // Whatever the jitter draws: every delay at its shortest, every delay at its longest.
+    let p = presets::find("stripe").unwrap();
+    let r = p.delivery.retry.spec().resolve(None).unwrap();
+    let nominal: Vec<f64> = (1..=r.retries())
+        .map(|k| r.nominal_delay(k).unwrap() as f64)
+        .collect();
+    let least: f64 = nominal.iter().map(|d| d * (1.0 - r.jitter)).sum();
+    let most: f64 = nominal.iter().map(|d| d * (1.0 + r.jitter)).sum();
+    assert!(
+        least > (72 * HOUR) as f64,
+        "the last retry can come {:.1} h after the first attempt",
+        least / HOUR as f64
+    );
+    assert!(
+        most < (80 * HOUR) as f64,
+        "the last retry can come {:.1} h after the first attempt",
+        most / HOUR as f64
+    );
+}
+
+/// docs/providers.md says how far into an outage Slack's preset disables a receiver that
+/// was healthy before it; the figure must be what a run gives.
+#[test]
+fn slacks_disable_time_in_the_docs_is_what_a_run_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    // Healthy for 20 min, then down for 100 min; one event every 10 s.
+    let start = 20 * MINUTE;
+    let end = 150 * MINUTE;
+    let times: Vec<u64> = (0..end / (10 * SECOND)).map(|i| 5 + 10 * i).collect();
+    let plan = outage_scenario(
+        dir.path(),
+        "slack",
+        &times,
+        &format!("{}s", end / SECOND),
+        ("20m", "100m", "refuse"),
+    );
+    let (report, log) = sim::run_with_log(&plan, SimOptions::default()).unwrap();
+    // Once disabled nothing more is sent, even after the receiver is back.
+    let last = log.iter().map(|a| a.time).max().unwrap();
+    assert!(last < start + 100 * MINUTE, "never disabled");
+    let ran = ((last + RTT - start) as f64 / MINUTE as f64).round() as u64;
+    assert!(common::row(&report, "w").events_lost > 0);
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/providers.md"),
+    )
+    .unwrap();
+    let said: u64 = doc
+        .split("is disabled about ")
+        .nth(1)
+        .and_then(|s| s.split(" minutes into").next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("docs/providers.md: \"is disabled about N minutes into\"");
+    assert_eq!(
+        said, ran,
+        "docs/providers.md says {said} min, the run disables it {ran} min into the outage"
+    );
+}

@@ -12,7 +12,8 @@
 //! The rules:
 //!
 //! - **After a failed attempt** (timeout, refused, any non-2xx): the failure counts towards
-//!   disabling the endpoint ([`EndpointHealth`]); a disabled endpoint gets nothing more;
+//!   disabling the endpoint ([`EndpointHealth`]; for Slack's failure share, a delivery counts
+//!   once, when its last attempt has failed); a disabled endpoint gets nothing more;
 //!   otherwise the [`RetryPolicy`] gives the next delay (at least the receiver's
 //!   `Retry-After`) or gives up.
 //! - **Before every attempt**, and before a new delivery starts: a disabled endpoint is not
@@ -102,8 +103,10 @@ impl Endpoint {
     /// provider does not retry this kind of failure (Twilio: connection failures only), or
     /// when the schedule is exhausted.
     pub fn failed(&mut self, attempt: u32, failure: Failure, t: Nanos, rng: &mut Rng) -> Next {
-        self.health.failure(t, attempt, failure);
-        if self.health.disabled() || !self.health.rules.retry_on.covers(failure.kind) {
+        let retried = self.health.rules.retry_on.covers(failure.kind);
+        let last = !retried || self.retry.nominal_delay(attempt).is_none();
+        self.health.failure(t, attempt, failure, last);
+        if self.health.disabled() || !retried {
             return Next::GiveUp(self.fate());
         }
         match self.retry.next_delay(attempt, failure.retry_after, rng) {

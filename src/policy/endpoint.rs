@@ -4,10 +4,11 @@
 //! refused, or `503` with an optional `Retry-After`). [`DeliveryRules`] are a provider's rules
 //! for failed deliveries — which failures it retries (Twilio: connection failures only) and
 //! when it disables the endpoint: after failing for days without a success (Svix), once one
-//! delivery has used up its retries (Shopify deletes the subscription), when most recent
-//! attempts failed (Slack), or on a `410 Gone` (Standard Webhooks). [`EndpointHealth`] applies
-//! them, and [`Endpoint::failed`](crate::policy::Endpoint::failed) is the single decision both
-//! engines call after a failed attempt. The provider presets (`src/scenario/presets.rs`, `docs/providers.md`) fill them.
+//! delivery has used up its retries (Shopify deletes the subscription), when most recent event
+//! deliveries failed (Slack), or on a `410 Gone` (Standard Webhooks). [`EndpointHealth`]
+//! applies them, and [`Endpoint::failed`](crate::policy::Endpoint::failed) is the single
+//! decision both engines call after a failed attempt. The provider presets
+//! (`src/scenario/presets.rs`, `docs/providers.md`) fill them.
 
 use crate::time::Nanos;
 
@@ -87,17 +88,25 @@ impl RetryOn {
     }
 }
 
-/// Disable the endpoint when more than `share` of the attempts in the trailing `window` failed
-/// (Slack: more than 95 % within 60 minutes). Judged only once the endpoint has been tried for
-/// a whole window and the window holds at least `min_attempts` attempts, so one early failure
-/// is not "100 % failing".
+/// Disable the endpoint when more than `share` of the event deliveries that ended in the
+/// trailing `window` failed (Slack: "more than 95 % of event deliveries within 60 minutes").
+///
+/// Slack counts *event deliveries*, not attempts: an event tried four times (the first attempt
+/// and 3 retries) is one delivery. Each delivery therefore counts once, when its outcome is
+/// known — acknowledged when an attempt is answered `2xx`, failed when the provider gives it
+/// up after its last retry. (Counting every attempt, as this rule once did, weighs a failing
+/// event four times against a succeeding one and disabled a receiver about 50 minutes into an
+/// outage instead of Slack's documented hour.) Judged only once the endpoint has been tried
+/// for a whole window and the window holds at least `min_attempts` counted deliveries, so one
+/// early failure is not "100 % failing".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FailureShare {
-    /// Share of failed attempts above which the endpoint is disabled, 0–1.
+    /// Share of failed deliveries above which the endpoint is disabled, 0–1.
     pub share: f64,
     /// Trailing window, ns (> 0).
     pub window: Nanos,
-    /// Fewest attempts in the window for the rule to apply.
+    /// Fewest deliveries counted in the window for the rule to apply (the scenario key keeps
+    /// its historical name, `min_attempts`).
     pub min_attempts: u32,
 }
 
@@ -112,7 +121,7 @@ pub struct DeliveryRules {
     /// Disable when one delivery has failed this many attempts in a row (Shopify deletes the
     /// subscription once a webhook has failed its first attempt and all 8 retries: 9).
     pub disable_after_attempts: Option<u32>,
-    /// Disable when too large a share of recent attempts failed (Slack).
+    /// Disable when too large a share of recent event deliveries failed (Slack).
     pub disable_failure_share: Option<FailureShare>,
     /// A `410 Gone` answer disables the endpoint at once (Standard Webhooks).
     pub disable_on_gone: bool,
@@ -143,6 +152,7 @@ impl EndpointHealth {
         }
     }
 
+    /// A delivery ended at `t`: acknowledged, or `failed` (given up after its last attempt).
     fn count(&mut self, t: Nanos, failed: bool) {
         let first = *self.first_attempt.get_or_insert(t);
         let Some(rule) = self.rules.disable_failure_share else {
@@ -180,17 +190,21 @@ impl EndpointHealth {
         n >= u64::from(rule.min_attempts) && f as f64 > rule.share * n as f64
     }
 
-    /// An attempt succeeded at `t`.
+    /// An attempt succeeded at `t` (which ends its delivery: it counts once, acknowledged).
     pub fn success(&mut self, t: Nanos) {
         self.failing_since = None;
         self.count(t, false);
     }
 
-    /// Attempt number `attempt` (1-based) of one delivery failed at `t`; returns true if this
-    /// disables the endpoint.
-    pub fn failure(&mut self, t: Nanos, attempt: u32, failure: Failure) -> bool {
+    /// Attempt number `attempt` (1-based) of one delivery failed at `t`; `last` when no retry
+    /// will follow it (the delivery counts once, as failed, towards the failure share).
+    /// Returns true if this disables the endpoint.
+    pub fn failure(&mut self, t: Nanos, attempt: u32, failure: Failure, last: bool) -> bool {
         let since = *self.failing_since.get_or_insert(t);
-        self.count(t, true);
+        self.first_attempt.get_or_insert(t);
+        if last {
+            self.count(t, true);
+        }
         if self.disabled {
             return false;
         }
@@ -244,14 +258,14 @@ mod tests {
             disable_after: Some(100),
             ..Default::default()
         });
-        assert!(!h.failure(0, 1, REFUSED));
-        assert!(!h.failure(50, 1, REFUSED));
+        assert!(!h.failure(0, 1, REFUSED, true));
+        assert!(!h.failure(50, 1, REFUSED, true));
         h.success(60);
-        assert!(!h.failure(120, 1, REFUSED));
-        assert!(!h.failure(200, 1, REFUSED));
-        assert!(h.failure(220, 1, REFUSED));
+        assert!(!h.failure(120, 1, REFUSED, true));
+        assert!(!h.failure(200, 1, REFUSED, true));
+        assert!(h.failure(220, 1, REFUSED, true));
         assert!(h.disabled());
-        assert!(!EndpointHealth::default().failure(1 << 60, 1000, REFUSED));
+        assert!(!EndpointHealth::default().failure(1 << 60, 1000, REFUSED, true));
     }
 
     #[test]
@@ -261,21 +275,21 @@ mod tests {
             ..Default::default()
         });
         for k in 1..=8 {
-            assert!(!h.failure(k as Nanos, k, status(500)));
+            assert!(!h.failure(k as Nanos, k, status(500), true));
         }
-        assert!(h.failure(9, 9, status(500)));
+        assert!(h.failure(9, 9, status(500), true));
     }
 
     #[test]
     fn gone_disables_only_with_the_rule() {
         let mut plain = EndpointHealth::default();
-        assert!(!plain.failure(0, 1, status(410)));
+        assert!(!plain.failure(0, 1, status(410), true));
         let mut sw = EndpointHealth::new(DeliveryRules {
             disable_on_gone: true,
             ..Default::default()
         });
-        assert!(!sw.failure(0, 1, status(404)));
-        assert!(sw.failure(1, 1, status(410)));
+        assert!(!sw.failure(0, 1, status(404), true));
+        assert!(sw.failure(1, 1, status(410), true));
     }
 
     #[test]
@@ -296,7 +310,7 @@ mod tests {
             let t = i * 10 * SECOND;
             if t < 30 * MINUTE {
                 h.success(t);
-            } else if h.failure(t, 1, REFUSED) {
+            } else if h.failure(t, 1, REFUSED, true) {
                 disabled_at = Some(t);
                 break;
             }
@@ -313,11 +327,66 @@ mod tests {
         for i in 0..(3 * 360u64) {
             let t = i * 10 * SECOND;
             if (60 * MINUTE..80 * MINUTE).contains(&t) {
-                assert!(!h.failure(t, 1, REFUSED));
+                assert!(!h.failure(t, 1, REFUSED, true));
             } else {
                 h.success(t);
             }
         }
+    }
+
+    #[test]
+    fn slack_counts_each_event_delivery_once_not_each_attempt() {
+        use crate::policy::retry::Delays;
+        use crate::policy::{Endpoint, Next, RetryPolicy};
+        use crate::time::{MINUTE, SECOND};
+        // Slack's schedule: 3 retries, at once, after 1 min, after 5 min.
+        let retry = RetryPolicy {
+            delays: Delays::List(vec![0, MINUTE, 5 * MINUTE]),
+            jitter: 0.0,
+            timeout: 3 * SECOND,
+        };
+        let rules = DeliveryRules {
+            disable_failure_share: Some(FailureShare {
+                share: 0.95,
+                window: 60 * MINUTE,
+                min_attempts: 20,
+            }),
+            ..Default::default()
+        };
+        let mut e = Endpoint::new(retry, rules, false);
+        let mut rng = crate::rng::stream(1, "t");
+        // One event every 10 s; healthy for 60 min, then every attempt is refused. Pending
+        // attempts: (time, attempt).
+        let outage = 60 * MINUTE;
+        let mut pending: std::collections::BTreeSet<(Nanos, u64, u32)> = Default::default();
+        for i in 0..(3 * 360u64) {
+            pending.insert((i * 10 * SECOND, i, 1));
+        }
+        let mut disabled_at = None;
+        while let Some((t, i, attempt)) = pending.pop_first() {
+            if e.blocked().is_some() {
+                disabled_at.get_or_insert(t);
+                break;
+            }
+            if t < outage {
+                e.delivered(t);
+                continue;
+            }
+            if let Next::Retry(d) = e.failed(attempt, REFUSED, t, &mut rng) {
+                pending.insert((t + d, i, attempt + 1));
+            } else if e.blocked().is_some() {
+                disabled_at = Some(t);
+                break;
+            }
+        }
+        // 95 % of the event deliveries of the trailing hour failed, each counted once when it
+        // was given up (6 min after its first attempt): about 57 min after the last success.
+        let at = disabled_at.expect("disabled") - outage;
+        assert!(
+            (56 * MINUTE..60 * MINUTE).contains(&at),
+            "disabled {} s into the outage",
+            at / SECOND
+        );
     }
 
     #[test]

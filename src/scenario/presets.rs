@@ -204,7 +204,7 @@ pub const PRESETS: [Preset; 8] = [
             not_modified_free: false,
         }),
         sources: &[
-            ("retry", "assumption: Stripe documents exponential back-off for up to 3 days in live mode (3 tries over a few hours in a sandbox) but not the steps; this schedule reaches 3 days (docs.stripe.com/webhooks)"),
+            ("retry", "assumption: docs.stripe.com/webhooks (read 2026-12-05) documents retries with exponential back-off \"for up to three days\" in live mode (3 tries over a few hours in a sandbox) but not the steps; these steps and the ±3 % jitter are chosen so the last attempt comes 74.7–79.4 h after the first whatever the jitter draws: a receiver back within 72 h loses nothing, one down for 80 h loses the events of the outage's start"),
             ("timeout", "assumption: no published number"),
             ("disable", "assumption: Stripe emails and may disable an endpoint after days of failure but publishes no threshold; never within a run"),
             ("signature", STRIPE_WEBHOOKS),
@@ -250,12 +250,19 @@ pub const PRESETS: [Preset; 8] = [
         name: "shopify",
         title: "Shopify",
         delivery: Delivery {
-            retry: RetryPreset::Exponential {
-                base: MINUTE,
-                factor: 2.0,
-                attempts: 8,
-                jitter: 0.0,
-            },
+            retry: RetryPreset::Delays(
+                &[
+                    MINUTE,
+                    2 * MINUTE,
+                    4 * MINUTE,
+                    8 * MINUTE,
+                    16 * MINUTE,
+                    32 * MINUTE,
+                    64 * MINUTE,
+                    113 * MINUTE,
+                ],
+                0.0,
+            ),
             timeout: 5 * SECOND,
             connect_timeout: Some(SECOND),
             rules: DeliveryRules {
@@ -275,7 +282,7 @@ pub const PRESETS: [Preset; 8] = [
             not_modified_free: false,
         }),
         sources: &[
-            ("retry", "https://shopify.dev/changelog/updates-to-webhook-retry-mechanism: 8 retries over 4 hours with exponential back-off; the steps (1 min doubling) are an assumption"),
+            ("retry", "https://shopify.dev/changelog/updates-to-webhook-retry-mechanism (read 2026-12-05): \"retried a total of 8 times over 4 hours using an exponential backoff schedule\"; the 4 hours are followed (the last retry 4 h after the first attempt); the steps (1 min doubling, the last one cut to end at 4 h) are an assumption"),
             ("timeout", SHOPIFY_SUMMARY),
             ("disable", "https://dev.to/shannonllc/shopify-webhooks-hmac-verification-5-second-timeout-retries-jkj (summary of Shopify's docs): subscription deleted after 8 consecutive failures; read as one webhook failing its first attempt and all 8 retries (an interpretation)"),
             ("signature", SHOPIFY_SUMMARY),
@@ -351,7 +358,7 @@ pub const PRESETS: [Preset; 8] = [
         sources: &[
             ("retry", "https://api.slack.com/apis/events-api: 3 retries, immediately, after 1 minute, after 5 minutes (read through secondary summaries; each delay taken after the previous failure)"),
             ("timeout", SLACK_EVENTS),
-            ("disable", "https://api.slack.com/apis/events-api: disabled when more than 95 % of deliveries fail within 60 minutes; the 20-attempt minimum is an assumption"),
+            ("disable", "https://api.slack.com/events/app_rate_limited (read 2026-12-05): event subscriptions may be disabled when the app does not answer 2xx to at least 5 % of event deliveries in the past 60 minutes; each event delivery (first attempt and retries) counts once, when it is acknowledged or given up (an interpretation); the 20-delivery minimum is an assumption"),
             ("signature", "https://api.slack.com/authentication/verifying-requests-from-slack"),
             ("body", SLACK_EVENTS),
             ("rate_limit", "https://docs.slack.dev/apis/web-api/rate-limits: Tier 3 (conversations.history) 50+ per minute; the burst is an assumption (new non-Marketplace apps get 1 per minute)"),
@@ -491,7 +498,7 @@ fn describe_disable(r: &DeliveryRules) -> String {
     }
     if let Some(s) = r.disable_failure_share {
         parts.push(format!(
-            "when more than {:.0} % of attempts fail within {}",
+            "when more than {:.0} % of event deliveries (each counted once: acknowledged, or given up after its last retry) fail within {}",
             s.share * 100.0,
             format_duration(s.window)
         ));
@@ -632,12 +639,13 @@ mod tests {
     }
 
     #[test]
-    fn shopify_retries_over_about_four_hours() {
+    fn shopify_retries_eight_times_over_four_hours() {
         let p = find("shopify").unwrap();
         let r = p.delivery.retry.spec().resolve(None).unwrap();
         let total: Nanos = (1..=r.retries()).map(|k| r.nominal_delay(k).unwrap()).sum();
+        // "a total of 8 times over 4 hours" (shopify.dev changelog, read 2026-12-05).
         assert_eq!(r.retries(), 8);
-        assert!((4 * HOUR..5 * HOUR).contains(&total), "{}", total / MINUTE);
+        assert_eq!(total, 4 * HOUR, "{} min", total / MINUTE);
     }
 
     #[test]
