@@ -473,9 +473,10 @@ pub struct Consumer {
     /// in a row (Shopify: 9, its first attempt and 8 retries). Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_after_attempts: Option<u32>,
-    /// Webhook strategies: disable the endpoint when more than `share` of the attempts within
-    /// `window` failed (Slack: 0.95 in 60 min), once `min_attempts` were made (default 20).
-    /// Default: never.
+    /// Webhook strategies: disable the endpoint when more than `share` of the event deliveries
+    /// that ended within `window` failed (Slack: 0.95 in 60 min), once `min_attempts`
+    /// deliveries were counted (default 20). A delivery counts once: acknowledged, or failed
+    /// when given up after its last retry (`policy::FailureShare`). Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_failure_share: Option<FailureShareSpec>,
     /// Webhook strategies: a `410 Gone` answer disables the endpoint at once (Standard
@@ -493,11 +494,12 @@ pub struct Consumer {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FailureShareSpec {
-    /// Share of failed attempts above which the endpoint is disabled, 0–1.
+    /// Share of failed event deliveries above which the endpoint is disabled, 0–1.
     pub share: f64,
     /// Trailing window.
     pub window: Duration,
-    /// Fewest attempts in the window for the rule to apply. Default 20.
+    /// Fewest event deliveries counted in the window for the rule to apply (the name is
+    /// historical: each delivery counts once, whatever its attempts). Default 20.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_attempts: Option<u32>,
 }

@@ -149,7 +149,8 @@ pub struct Preset {
     pub delivery: Delivery,
     /// The API (`None`: the preset describes delivery only).
     pub api: Option<Api>,
-    /// Field → where its value comes from: a URL (read on 2026-11-28), or `assumption: …`.
+    /// Field → where its value comes from: a URL (read on [`READ_ON`] unless the text gives a
+    /// later date), or `assumption: …`.
     pub sources: &'static [(&'static str, &'static str)],
 }
 
