@@ -13,11 +13,11 @@
 //! | `none` | none | 15 s |
 //!
 //! Stripe documents "exponential backoff for up to three days" in live mode without the exact
-//! steps (docs.stripe.com/webhooks, read 2026-12-05); the preset's numbers are a stated
-//! assumption built to honour the three days whatever the jitter draws: the last attempt comes
-//! between 74.7 h (every delay 3 % short) and 79.4 h (every delay 3 % long) after the first,
-//! so a receiver back within 72 h loses nothing and one down for 80 h loses the events of the
-//! outage's start. (With the ±10 % jitter this preset once had, no schedule can do both: the
+//! steps (docs.stripe.com/webhooks, read 2026-12-05 as quoted by a summary); the preset's
+//! numbers are a stated assumption built to honour the three days whatever the jitter draws:
+//! the last attempt comes between 74.7 h (every delay 3 % short) and 79.4 h (every delay 3 %
+//! long) after the first, so a receiver back within 72 h loses nothing and one down for 80 h
+//! loses the events of the outage's start. (With the ±10 % jitter this preset once had, no schedule can do both: the
 //! spread of the total, 1.1/0.9, is wider than 80/72.) A `Retry-After` from the receiver is
 //! honoured: the next attempt waits at least that long.
 

@@ -205,7 +205,7 @@ pub const PRESETS: [Preset; 8] = [
             not_modified_free: false,
         }),
         sources: &[
-            ("retry", "assumption: docs.stripe.com/webhooks (read 2026-12-05) documents retries with exponential back-off \"for up to three days\" in live mode (3 tries over a few hours in a sandbox) but not the steps; these steps and the ±3 % jitter are chosen so the last attempt comes 74.7–79.4 h after the first whatever the jitter draws: a receiver back within 72 h loses nothing, one down for 80 h loses the events of the outage's start"),
+            ("retry", "assumption: docs.stripe.com/webhooks documents retries with exponential back-off \"for up to three days\" in live mode (read 2026-12-05 through https://dev.to/shannonllc/stripe-webhooks-retries-ordering-duplicates-timeouts-and-ips-46f0, which quotes it; the search tool holds no copy of Stripe's page) (3 tries over a few hours in a sandbox) but not the steps; these steps and the ±3 % jitter are chosen so the last attempt comes 74.7–79.4 h after the first whatever the jitter draws: a receiver back within 72 h loses nothing, one down for 80 h loses the events of the outage's start"),
             ("timeout", "assumption: no published number"),
             ("disable", "assumption: Stripe emails and may disable an endpoint after days of failure but publishes no threshold; never within a run"),
             ("signature", STRIPE_WEBHOOKS),
