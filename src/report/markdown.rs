@@ -69,8 +69,9 @@ pub fn render_report(results: &Results, title: &str, description: &str) -> Strin
     if replications(results) > 1 {
         notes.push(format!(
             "Each figure is the mean over {} replications (seeds {}) ± the Student-t 95 % \
-             half-width; percentiles are the mean of each replication's percentile, and the \
-             `.hgrm` files hold the histograms of all replications added together. \
+             half-width, except *max*, the largest in any replication (the worst case seen); \
+             percentiles are the mean of each replication's percentile, and the `.hgrm` files \
+             hold the histograms of all replications added together (they end at that max). \
              `replications.csv` has every run.",
             replications(results),
             seed_range(results)

@@ -363,17 +363,23 @@ fn shown_rows(results: &Results) -> Vec<&SummaryRow> {
     rows
 }
 
-/// `_From results/x/summary.csv: engine sim, seed 1, 1h; one run._`
-fn provenance(results: &Results, folder: &str) -> String {
+/// `_From results/x/summary.csv: engine sim, seed 1, 1h; one run._`; `with_max` says, for
+/// replications, that the max column is the worst case over them, not a mean.
+fn provenance(results: &Results, folder: &str, with_max: bool) -> String {
     let Some(first) = results.summary.first() else {
         return format!("_From `results/{folder}/{SUMMARY_FILE}`: no consumers._");
     };
     let reps = first.replications;
     let runs = if reps > 1 {
         format!(
-            "mean ± 95 % half-width over {reps} replications (seeds {}–{})",
+            "mean ± 95 % half-width over {reps} replications (seeds {}–{}){}",
             first.seed,
-            first.seed + reps - 1
+            first.seed + reps - 1,
+            if with_max {
+                "; max delay: the largest in any of them"
+            } else {
+                ""
+            }
         )
     } else {
         format!("seed {}, one run", first.seed)
@@ -406,7 +412,7 @@ fn headline(results: &Results, folder: &str) -> String {
             table::lost(r),
         );
     }
-    let _ = write!(md, "\n{}", provenance(results, folder));
+    let _ = write!(md, "\n{}", provenance(results, folder, true));
     if table::any_thin(rows.iter().copied()) {
         let _ = write!(md, "\n{THIN_NOTE}");
     }
@@ -443,7 +449,7 @@ fn sentence(results: &Results, folder: &str) -> String {
             )
         })
         .collect();
-    let mut s = format!("{}.\n{}", items.join("; "), provenance(results, folder));
+    let mut s = format!("{}.\n{}", items.join("; "), provenance(results, folder, false));
     if table::any_thin(rows.iter().copied()) {
         let _ = write!(s, "\n{THIN_NOTE}");
     }
