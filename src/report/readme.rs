@@ -461,6 +461,8 @@ fn key_figures(results_root: &Path) -> Result<String, ReadmeError> {
     let mut folders: Vec<String> = std::fs::read_dir(results_root)
         .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", results_root.display()))?
         .filter_map(|e| e.ok())
+        // Hidden folders (`.NAME.tmp-PID` of a run in progress or interrupted) are not results.
+        .filter(|e| !super::folder::is_hidden(&e.file_name()))
         .filter(|e| e.path().join(SUMMARY_FILE).is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
