@@ -17,8 +17,10 @@
 //!   code for the signal (130, 143). From then on the process always exits this way on those
 //!   signals, as it would have by default.
 //! - **A later run removes leftovers of runs that were killed outright** (SIGKILL, power
-//!   loss): before writing, [`replace_dir`] removes every `.X.tmp-PID` and `.X.old-PID` in the
-//!   parent folder whose process is gone (put back as `X` when `X` is missing). A leftover of a
+//!   loss): before writing `NAME`, [`replace_dir`] removes every `.NAME.tmp-PID` and
+//!   `.NAME.old-PID` beside it whose process is gone (the latter put back as `NAME` when `NAME`
+//!   is missing); `cargo bench` ([`crate::runner::run_all`]) does so for every folder of the
+//!   results root. A leftover of a
 //!   process still running is left alone, as is any leftover on systems where hookbench cannot
 //!   ask whether a process runs (non-Unix). A PID reused by an unrelated process keeps its
 //!   leftover until that process ends.
@@ -80,11 +82,11 @@ pub fn replace_dir(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    remove_leftovers(parent);
     let base = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| fallback_name.into());
+    remove_leftovers(parent, Some(&base));
     let pid = std::process::id();
     let job = Pending {
         tmp: parent.join(format!(".{base}.tmp-{pid}")),
@@ -239,9 +241,12 @@ fn process_alive(_pid: u32) -> bool {
 }
 
 /// Removes the leftovers of interrupted runs in `parent` whose process is gone, putting a
-/// moved-aside folder back when its folder is missing. Returns the names removed or restored.
-/// This process's own leftovers are its business (another thread may be filling one).
-pub fn remove_leftovers(parent: &Path) -> Vec<String> {
+/// moved-aside folder back when its folder is missing: those of folder `only` when given (what
+/// [`replace_dir`] does: `parent` may be any folder, such as `/tmp`, where another program's
+/// hidden names are none of hookbench's business), else every one (the results root, which
+/// `cargo bench` owns). Returns the names removed or restored. This process's own leftovers
+/// are its business (another thread may be filling one).
+pub fn remove_leftovers(parent: &Path, only: Option<&str>) -> Vec<String> {
     let me = std::process::id();
     let mut done = Vec::new();
     let Ok(entries) = fs::read_dir(parent) else {
@@ -256,7 +261,7 @@ pub fn remove_leftovers(parent: &Path) -> Vec<String> {
         let Some((base, is_old, pid)) = parse_leftover(&name) else {
             continue;
         };
-        if pid == me || process_alive(pid) {
+        if only.is_some_and(|o| o != base) || pid == me || process_alive(pid) {
             continue;
         }
         let path = parent.join(&name);
@@ -362,8 +367,11 @@ mod tests {
             fs::create_dir(p.join(&d)).unwrap();
         }
         fs::write(p.join(format!(".lost.old-{GONE}/summary.csv")), "old\n").unwrap();
-        let done = remove_leftovers(p);
-        assert_eq!(done.len(), 3, "{done:?}");
+        // Only those of one folder …
+        assert_eq!(remove_leftovers(p, Some("sweep")), [format!(".sweep.tmp-{GONE}")]);
+        // … or all.
+        let done = remove_leftovers(p, None);
+        assert_eq!(done.len(), 2, "{done:?}");
         let mut left: Vec<String> = fs::read_dir(p)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
