@@ -515,7 +515,10 @@ pub fn run_all(
     files.sort();
     // Hidden leftovers of runs killed outright, of any scenario (each run cleans its own too).
     for name in report::folder::remove_leftovers(results, None) {
-        log(&format!("removed {name}, left in {} by an interrupted run", results.display()));
+        log(&format!(
+            "removed {name}, left in {} by an interrupted run",
+            results.display()
+        ));
     }
     let mut summary = BatchSummary::default();
     for file in &files {

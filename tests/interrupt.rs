@@ -61,7 +61,10 @@ fn wait_for(what: &str, child: &mut Child, mut cond: impl FnMut() -> bool) {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the run ended ({status}) before {what}");
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "timed out: {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out: {what}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -119,7 +122,9 @@ fn sigterm_while_filling_keeps_the_old_folder_and_removes_the_temporary_one() {
     let before = std::fs::read(out.join("summary.csv")).unwrap();
     let mut child = hookbench(&file, &out, 2, Some(1500)).spawn().unwrap();
     let pending = results.join(format!(".stop-me.tmp-{}", child.id()));
-    wait_for("the temporary folder exists", &mut child, || pending.is_dir());
+    wait_for("the temporary folder exists", &mut child, || {
+        pending.is_dir()
+    });
     signal(&child, libc::SIGTERM);
     let status = child.wait_with_output().unwrap();
     assert_eq!(status.status.code(), Some(143), "{status:?}");

@@ -108,7 +108,11 @@ fn a_broken_marker_is_bad_input_with_its_location() {
     let hidden = tmp.path().join("results/.x.tmp-1");
     std::fs::create_dir_all(&hidden).unwrap();
     std::fs::write(hidden.join("summary.csv"), "").unwrap();
-    std::fs::write(&file, "<!-- results:.x.tmp-1:headline -->\n<!-- /results -->\n").unwrap();
+    std::fs::write(
+        &file,
+        "<!-- results:.x.tmp-1:headline -->\n<!-- /results -->\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
         .arg("readme")
         .arg(&file)
@@ -116,7 +120,10 @@ fn a_broken_marker_is_bad_input_with_its_location() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("README.md:1:14: `.x.tmp-1` is a hidden folder"), "{stderr}");
+    assert!(
+        stderr.contains("README.md:1:14: `.x.tmp-1` is a hidden folder"),
+        "{stderr}"
+    );
 }
 
 /// A filtered `cargo bench -- WORD` on a checkout without every results folder regenerates the
@@ -133,7 +140,9 @@ fn a_rewrite_keeps_sections_of_missing_folders_and_says_so() {
     );
     let text = std::fs::read_to_string(repo().join("README.md")).unwrap();
     // The sweep's figures as someone had typed them wrongly: the rewrite must fix those.
-    let start = text.find("<!-- v:poll-interval-sweep:poll@0:calls_per_min -->").unwrap();
+    let start = text
+        .find("<!-- v:poll-interval-sweep:poll@0:calls_per_min -->")
+        .unwrap();
     let at = start + text[start..].find("-->").unwrap() + 3;
     let edited = format!("{}9{}", &text[..at], &text[at..]);
     let file = tmp.path().join("README.md");
@@ -141,11 +150,17 @@ fn a_rewrite_keeps_sections_of_missing_folders_and_says_so() {
 
     let g = update(&file, &root, false).unwrap();
     assert!(
-        g.skipped.iter().any(|s| s.contains("results:stripe-payments:headline")),
+        g.skipped
+            .iter()
+            .any(|s| s.contains("results:stripe-payments:headline")),
         "{:?}",
         g.skipped
     );
-    assert!(g.changed.iter().any(|c| c.contains("inline values")), "{:?}", g.changed);
+    assert!(
+        g.changed.iter().any(|c| c.contains("inline values")),
+        "{:?}",
+        g.changed
+    );
     let written = std::fs::read_to_string(&file).unwrap();
     let line = |t: &str| {
         t.lines()
@@ -153,7 +168,11 @@ fn a_rewrite_keeps_sections_of_missing_folders_and_says_so() {
             .unwrap()
             .to_string()
     };
-    assert_eq!(line(&written), line(&text), "the sweep's figure is regenerated");
+    assert_eq!(
+        line(&written),
+        line(&text),
+        "the sweep's figure is regenerated"
+    );
     // The stripe-payments headline is left exactly as it was.
     let headline = |t: &str| {
         let s = t.find("<!-- results:stripe-payments:headline -->").unwrap();

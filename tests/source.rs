@@ -53,7 +53,9 @@ fn replacing_a_folder_written_from_another_file_warns() {
     // A copy with the same name replaces the folder, and says so.
     let copy = run(d, "my_copy.toml");
     assert!(
-        copy.contains("warning: results/shared-name was written from ../../scenarios/original.toml"),
+        copy.contains(
+            "warning: results/shared-name was written from ../../scenarios/original.toml"
+        ),
         "{copy}"
     );
     assert!(copy.contains("my_copy.toml"), "{copy}");

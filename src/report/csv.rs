@@ -270,7 +270,7 @@ mod tests {
         assert!((back / (24.0 / 360.0) - 1.0).abs() < 1e-5);
         assert_eq!(number(6000.0, 3), "6000");
         assert_eq!(number(3600.0, 3), "3600");
-        assert_eq!(number(5111.234_56, 3), "5111.235");
+        assert_eq!(number(5_111.234_56, 3), "5111.235");
         assert_eq!(number(7_560_000.4, 3), "7560000.4");
         assert_eq!(number(0.989_012_345, 6), "0.989012");
         assert_eq!(number(0.000_012_345_678, 6), "0.0000123457");

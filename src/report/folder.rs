@@ -316,7 +316,8 @@ pub fn install_interrupt_cleanup() {
 #[cfg(unix)]
 async fn wait_for_signal(ready: std::sync::mpsc::Sender<()>) -> Option<i32> {
     use tokio::signal::unix::{signal, SignalKind};
-    let streams = signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
+    let streams =
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)));
     let _ = ready.send(());
     let (mut int, mut term) = streams.ok()?;
     tokio::select! {
@@ -368,7 +369,10 @@ mod tests {
         }
         fs::write(p.join(format!(".lost.old-{GONE}/summary.csv")), "old\n").unwrap();
         // Only those of one folder …
-        assert_eq!(remove_leftovers(p, Some("sweep")), [format!(".sweep.tmp-{GONE}")]);
+        assert_eq!(
+            remove_leftovers(p, Some("sweep")),
+            [format!(".sweep.tmp-{GONE}")]
+        );
         // … or all.
         let done = remove_leftovers(p, None);
         assert_eq!(done.len(), 2, "{done:?}");

@@ -42,15 +42,14 @@ pub mod support;
 pub mod table;
 
 pub use charts::render_all;
-pub use folder::replace_dir;
 pub use data::Results;
+pub use folder::replace_dir;
 pub use markdown::{write_index, write_report};
 
 use crate::metrics::RunReport;
 use anyhow::Context;
 use std::fs;
 use std::path::{Path, PathBuf};
-
 
 pub use summary::SummaryRow;
 

@@ -512,7 +512,11 @@ fn sentence(results: &Results, folder: &str) -> String {
             )
         })
         .collect();
-    let mut s = format!("{}.\n{}", items.join("; "), provenance(results, folder, false));
+    let mut s = format!(
+        "{}.\n{}",
+        items.join("; "),
+        provenance(results, folder, false)
+    );
     if table::any_thin(rows.iter().copied()) {
         let _ = write!(s, "\n{THIN_NOTE}");
     }
@@ -583,8 +587,7 @@ pub fn update(readme: &Path, results_root: &Path, check: bool) -> Result<Generat
     let text = std::fs::read_to_string(readme)
         .map_err(|e| ReadmeError::Marker(format!("{}: {e}", readme.display())))?;
     let missing = if check { Missing::Error } else { Missing::Keep };
-    let generated =
-        generate_with(&text, &readme.display().to_string(), results_root, missing)?;
+    let generated = generate_with(&text, &readme.display().to_string(), results_root, missing)?;
     if !check && generated.text != text {
         std::fs::write(readme, &generated.text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", readme.display()))?;
