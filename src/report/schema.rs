@@ -73,7 +73,7 @@ pub enum Col {
     P99Ms,
     /// 99.9th percentile, ms.
     P999Ms,
-    /// Exact maximum, ms.
+    /// Exact maximum, ms; over replications the largest (`Combine::Max`).
     MaxMs,
     /// Exact mean, ms.
     MeanMs,
