@@ -355,6 +355,12 @@ fn readme(
             file.display()
         )));
     }
+    for s in &g.skipped {
+        eprintln!(
+            "warning: {}: {s}: left as it was (run that scenario to regenerate it)",
+            file.display()
+        );
+    }
     let verb = if check { "up to date" } else { "regenerated" };
     writeln!(
         out,

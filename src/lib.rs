@@ -18,7 +18,7 @@
 //! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
-//! | [`report`] | one writer per output format (CSV with its one column schema and replication statistics, `.hgrm`, terminal table, charts, Markdown, the README's generated sections) |
+//! | [`report`] | one writer per output format (CSV with its one column schema and replication statistics, `.hgrm`, terminal table, charts, Markdown, the README's generated sections; `folder`: atomic results folders and the clean-up of interrupted ones) |
 //! | [`inspect`] | `hookbench listen` / `replay`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture) and capture replay |
 //! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
 //! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |

@@ -29,6 +29,14 @@ use std::sync::Mutex;
 /// The expanded scenario copied into every results folder, so results say how they were made.
 pub const SCENARIO_COPY: &str = "scenario.toml";
 
+/// The scenario file a results folder was written from, recorded in the folder: one line, the
+/// file's path relative to the folder (`../../scenarios/stripe_payments.toml` for
+/// `results/stripe-payments/`), taken between canonical paths. Relative, so a committed
+/// results folder says the same on every checkout; the folder plus this path find the one
+/// file. A run about to replace a folder written from another file says so on stderr
+/// ([`source_conflict`]): two scenario files with the same `name` share `results/NAME/`.
+pub const SOURCE_FILE: &str = "source.txt";
+
 /// Options of one scenario run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -174,6 +182,10 @@ fn prepare(path: &Path, opts: &RunOptions) -> Result<Prepared, RunError> {
         title,
         description: scenario.description.clone(),
         scenario_copy: expanded.to_toml(),
+        source: path
+            .canonicalize()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     };
     Ok(Prepared {
         default_dir: Path::new("results").join(&scenario.name),
@@ -216,18 +228,64 @@ fn assemble(
         .collect();
     report::write_results(dir, &refs, |tmp| {
         std::fs::write(tmp.join(SCENARIO_COPY), &study.scenario_copy)?;
+        // `tmp` is a sibling of `dir`: the same path leads from both to the scenario file.
+        if !study.source.is_empty() {
+            let rel = relative_path(&tmp.canonicalize()?, Path::new(&study.source));
+            std::fs::write(tmp.join(SOURCE_FILE), format!("{}\n", rel.display()))?;
+        }
         report::write_all(tmp, &study.title, &study.description)?;
         Ok(())
     })?;
     Ok(outcomes)
 }
 
-/// Runs the scenario file at `path` and writes its results folder.
+/// The path from the folder `from` to `to`, both absolute: `../../scenarios/x.toml`.
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut rel = PathBuf::new();
+    for _ in common..a.len() {
+        rel.push("..");
+    }
+    for c in &b[common..] {
+        rel.push(c);
+    }
+    rel
+}
+
+/// When the results folder `dir` records ([`SOURCE_FILE`]) a scenario file other than
+/// `scenario`, the recorded path; `None` when it is the same file, or the folder is new or
+/// records nothing (written before sources were recorded).
+pub fn source_conflict(dir: &Path, scenario: &Path) -> Option<String> {
+    let recorded = std::fs::read_to_string(dir.join(SOURCE_FILE)).ok()?;
+    let recorded = recorded.trim();
+    let here = dir.canonicalize().ok()?;
+    let file = scenario.canonicalize().ok()?;
+    let same = relative_path(&here, &file) == Path::new(recorded)
+        || here.join(recorded).canonicalize().is_ok_and(|r| r == file);
+    (!same).then(|| recorded.to_string())
+}
+
+/// Runs the scenario file at `path` and writes its results folder. When that folder was
+/// written from another scenario file (two files with the same `name`), says so on stderr
+/// before running, and replaces it all the same.
 pub fn run_file(path: &Path, opts: &RunOptions) -> Result<Outcome, RunError> {
     let prepared = prepare(path, opts)?;
-    let reports = run_jobs(&prepared.jobs(), prepared.plans.len() > 1, opts)?;
     let default_dir = opts.out.is_none();
-    let dir = opts.out.clone().unwrap_or(prepared.default_dir);
+    let dir = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| prepared.default_dir.clone());
+    if let Some(other) = source_conflict(&dir, path) {
+        eprintln!(
+            "warning: {} was written from {other} (relative to it), not from {}; this run \
+             replaces it. Give the scenario its own `name` (or pass --out) to keep both.",
+            dir.display(),
+            path.display()
+        );
+    }
+    let reports = run_jobs(&prepared.jobs(), prepared.plans.len() > 1, opts)?;
     let points = assemble(&dir, &prepared.study, reports)?;
     if default_dir {
         report::write_index(Path::new("results"))?;
@@ -455,6 +513,13 @@ pub fn run_all(
         })
         .collect();
     files.sort();
+    // Hidden leftovers of runs killed outright, of any scenario (each run cleans its own too).
+    for name in report::folder::remove_leftovers(results, None) {
+        log(&format!(
+            "removed {name}, left in {} by an interrupted run",
+            results.display()
+        ));
+    }
     let mut summary = BatchSummary::default();
     for file in &files {
         let plan = match scenario::load_file(file) {

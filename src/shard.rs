@@ -107,6 +107,12 @@ pub struct Study {
     pub description: String,
     /// The expanded scenario written as `scenario.toml` into the results folder.
     pub scenario_copy: String,
+    /// The scenario file's canonical path where the slice ran (empty when unknown, as in
+    /// manifests written before it was recorded); the merge writes it into the results
+    /// folder's `source.txt`. Not compared between parts: machines keep checkouts in
+    /// different places.
+    #[serde(default)]
+    pub source: String,
 }
 
 impl Study {

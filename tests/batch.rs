@@ -93,3 +93,38 @@ fn the_batch_replicates_what_the_scenario_asks() {
     let copy = std::fs::read_to_string(results.join("rep/scenario.toml")).unwrap();
     assert!(copy.contains("replications = 3"), "{copy}");
 }
+
+/// `cargo bench` removes the hidden leftovers that runs killed outright left in `results/`
+/// (issue #16 defect 7), of every scenario, and puts back a folder that was moved aside.
+#[test]
+fn the_batch_removes_leftovers_of_killed_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenarios = tmp.path().join("scenarios");
+    let results = tmp.path().join("results");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    // A PID no process has (above Linux's maximum, 4,194,304).
+    let gone = 99_999_999;
+    for d in [
+        format!(".a.tmp-{gone}"),
+        format!(".b.old-{gone}"),
+        ".git".to_string(),
+    ] {
+        std::fs::create_dir_all(results.join(d)).unwrap();
+    }
+    std::fs::write(results.join(format!(".a.tmp-{gone}/summary.csv")), "").unwrap();
+    let mut log = String::new();
+    run_all(&scenarios, &results, &["none".into()], false, &mut |l| {
+        log.push_str(l)
+    })
+    .unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "README.md")
+        .collect();
+    left.sort();
+    if cfg!(unix) {
+        assert_eq!(left, [".git", "b"], "{log}");
+        assert!(log.contains(&format!(".a.tmp-{gone}")), "{log}");
+    }
+}

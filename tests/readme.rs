@@ -94,7 +94,7 @@ fn a_broken_marker_is_bad_input_with_its_location() {
     )
     .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
-        .arg("readme")
+        .args(["readme", "--check"])
         .arg(&file)
         .output()
         .unwrap();
@@ -104,6 +104,118 @@ fn a_broken_marker_is_bad_input_with_its_location() {
         stderr.contains("README.md:3:14: no results folder `no-such-folder`"),
         "{stderr}"
     );
+    // A hidden folder (a run's temporary one) is never quoted, even when it holds results.
+    let hidden = tmp.path().join("results/.x.tmp-1");
+    std::fs::create_dir_all(&hidden).unwrap();
+    std::fs::write(hidden.join("summary.csv"), "").unwrap();
+    std::fs::write(
+        &file,
+        "<!-- results:.x.tmp-1:headline -->\n<!-- /results -->\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .arg("readme")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("README.md:1:14: `.x.tmp-1` is a hidden folder"),
+        "{stderr}"
+    );
+}
+
+/// A filtered `cargo bench -- WORD` on a checkout without every results folder regenerates the
+/// sections it can, warns about the others and succeeds (it used to exit 1 when
+/// `results/stripe-payments/` was missing); only `--check` insists on every folder.
+#[test]
+fn a_rewrite_keeps_sections_of_missing_folders_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("results");
+    // Only one folder, as after `cargo bench -- poll_interval_sweep` on a fresh checkout.
+    copy_dir(
+        &repo().join("results/poll-interval-sweep"),
+        &root.join("poll-interval-sweep"),
+    );
+    let text = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    // The sweep's figures as someone had typed them wrongly: the rewrite must fix those.
+    let start = text
+        .find("<!-- v:poll-interval-sweep:poll@0:calls_per_min -->")
+        .unwrap();
+    let at = start + text[start..].find("-->").unwrap() + 3;
+    let edited = format!("{}9{}", &text[..at], &text[at..]);
+    let file = tmp.path().join("README.md");
+    std::fs::write(&file, &edited).unwrap();
+
+    let g = update(&file, &root, false).unwrap();
+    assert!(
+        g.skipped
+            .iter()
+            .any(|s| s.contains("results:stripe-payments:headline")),
+        "{:?}",
+        g.skipped
+    );
+    assert!(
+        g.changed.iter().any(|c| c.contains("inline values")),
+        "{:?}",
+        g.changed
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let line = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("<!-- v:poll-interval-sweep:poll@0:calls_per_min -->"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        line(&written),
+        line(&text),
+        "the sweep's figure is regenerated"
+    );
+    // The stripe-payments headline is left exactly as it was.
+    let headline = |t: &str| {
+        let s = t.find("<!-- results:stripe-payments:headline -->").unwrap();
+        let e = s + t[s..].find("<!-- /results -->").unwrap();
+        t[s..e].to_string()
+    };
+    assert_eq!(headline(&written), headline(&edited));
+
+    // Through the command line: a warning and success; --check fails.
+    std::fs::write(&file, &edited).unwrap();
+    let bin = env!("CARGO_BIN_EXE_hookbench");
+    let out = std::process::Command::new(bin)
+        .args(["readme", "--results"])
+        .arg(&root)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("results:stripe-payments:headline"),
+        "{stderr}"
+    );
+    let check = std::process::Command::new(bin)
+        .args(["readme", "--check", "--results"])
+        .arg(&root)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(check.status.code(), Some(2));
+    assert!(update(&file, &root, true).is_err());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
 }
 
 /// Inline figures in prose are generated and checked too: a sentence quoting the headline's

@@ -2,15 +2,19 @@
 //!
 //! The column names and order are a published interface (people load these files in
 //! spreadsheets and notebooks): the summary columns are defined once, in [`super::schema`],
-//! and shared with the reader; a golden test pins them. Numbers are printed with a fixed number
-//! of decimals so the same run gives the same bytes.
+//! and shared with the reader; a golden test pins them. Every decimal number goes through
+//! [`number`]: at least [`SIGNIFICANT_DIGITS`] significant digits (and at least the column's
+//! [`Col::decimals`]), trailing zeros dropped, so `24 / 360 = 0.0666667` is not cut to `0.067`
+//! and `6000` is not padded to `6000.000`. The format depends only on the value, so the same
+//! run gives the same bytes (and a merged sharded run the same bytes as an unsharded one).
 //!
 //! A replicated run (several seeds per point) writes one row per replication and consumer to
 //! `replications.csv` and the means over replications, with their 95 % half-widths, to
-//! `summary.csv` (see [`super::stats`]). `timeseries.csv` and `provider.csv` hold the first
+//! `summary.csv` (see [`super::stats`]); `max_ms` is the exception, the largest over the
+//! replications (the worst case seen, where the merged `.hgrm` ends). `timeseries.csv` and `provider.csv` hold the first
 //! replication (the scenario's own seed): a per-minute timeline is one run's story.
 
-use super::schema::{self, Col, ColumnKind, Combine, CI_METRICS};
+use super::schema::{self, Col, ColumnKind, Combine, CI_METRICS, SIGNIFICANT_DIGITS};
 use super::stats;
 use super::summary::{Cell, SummaryRow};
 use super::PointRuns;
@@ -31,14 +35,42 @@ pub const TIMESERIES_COLUMNS: [(&str, ColumnKind); 10] = [
     ("mean_latency_ms", ColumnKind::OptNumber),
 ];
 
+/// A decimal number as the CSV files write it: at least `min_decimals` decimals and at least
+/// [`SIGNIFICANT_DIGITS`] significant digits, then trailing zeros (and a bare `.`) dropped —
+/// never a digit the value does not have. `number(24.0 / 360.0, 3)` → `0.0666667`,
+/// `number(6000.0, 3)` → `6000`, `number(5111.23456, 3)` → `5111.235`; zero is `0`. Not
+/// finite: `NaN`, `inf`, `-inf` (Rust's spelling, which the readers parse).
+pub fn number(v: f64, min_decimals: usize) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v == 0.0 {
+        return "0".to_string();
+    }
+    let magnitude = v.abs().log10().floor() as i32;
+    let significant = (SIGNIFICANT_DIGITS - 1 - magnitude).max(0) as usize;
+    let d = min_decimals.max(significant).min(20);
+    let s = format!("{v:.d$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s.as_str()
+    };
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 /// A cell of one run, formatted.
 fn format_cell(col: Col, cell: &Cell) -> String {
     let d = col.decimals();
     match cell {
         Cell::Text(s) => s.clone(),
         Cell::Count(n) => n.to_string(),
-        Cell::Num(x) => format!("{x:.d$}"),
-        Cell::Opt(x) => x.map(|x| format!("{x:.d$}")).unwrap_or_default(),
+        Cell::Num(x) => number(*x, d),
+        Cell::Opt(x) => x.map(|x| number(x, d)).unwrap_or_default(),
     }
 }
 
@@ -53,9 +85,12 @@ fn combined_cell(col: Col, reps: &[SummaryRow]) -> String {
         return format_cell(col, &reps[0].cell(col));
     }
     let d = col.decimals();
-    stats::mean(&values(col, reps))
-        .map(|m| format!("{m:.d$}"))
-        .unwrap_or_default()
+    let values = values(col, reps);
+    let combined = match col.combine() {
+        Combine::Max => values.iter().copied().reduce(f64::max),
+        _ => stats::mean(&values),
+    };
+    combined.map(|m| number(m, d)).unwrap_or_default()
 }
 
 /// The cells of one run's row, matching [`schema::Col::ALL`].
@@ -87,7 +122,8 @@ fn sweep_headers(points: &[PointRuns<'_>]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Writes `summary.csv`: one row per consumer and point, the means over its replications,
+/// Writes `summary.csv`: one row per consumer and point, the means over its replications
+/// (`max_ms`: the largest),
 /// `replications`, the `<metric>_ci95` half-widths (empty for one replication), then the
 /// point's sweep columns (`point` and one per parameter; the same headers for every point).
 pub fn write_summary<W: Write>(out: W, points: &[PointRuns<'_>]) -> csv::Result<()> {
@@ -103,7 +139,7 @@ pub fn write_summary<W: Write>(out: W, points: &[PointRuns<'_>]) -> csv::Result<
                 let d = col.decimals();
                 rec.push(
                     stats::ci95(&values(col, &reps))
-                        .map(|h| format!("{h:.d$}"))
+                        .map(|h| number(h, d))
                         .unwrap_or_default(),
                 );
             }
@@ -152,9 +188,9 @@ pub fn write_timeseries<W: Write>(out: W, points: &[PointRuns<'_>]) -> csv::Resu
         for c in &report.consumers {
             for (i, m) in c.minutes.iter().enumerate() {
                 let mean = if m.observed > 0 {
-                    format!(
-                        "{:.3}",
-                        m.latency_sum_ns as f64 / m.observed as f64 / MILLISECOND as f64
+                    number(
+                        m.latency_sum_ns as f64 / m.observed as f64 / MILLISECOND as f64,
+                        3,
                     )
                 } else {
                     String::new()
@@ -211,8 +247,8 @@ pub fn write_provider<W: Write>(out: W, points: &[PointRuns<'_>]) -> csv::Result
                 p.consumer.clone(),
                 p.kind.clone(),
                 p.requests.to_string(),
-                format!("{mean_us:.3}"),
-                format!("{:.3}", p.handling_ns as f64 / MILLISECOND as f64),
+                number(mean_us, 3),
+                number(p.handling_ns as f64 / MILLISECOND as f64, 3),
             ];
             rec.extend(extra.iter().map(|(_, v)| v.clone()));
             w.write_record(&rec)?;
@@ -220,4 +256,34 @@ pub fn write_provider<W: Write>(out: W, points: &[PointRuns<'_>]) -> csv::Result
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_six_significant_digits_and_pad_none() {
+        // Issue #15 defect 7: zapier poll-15m, 24 requests in 360 minutes, was `0.067`.
+        assert_eq!(number(24.0 / 360.0, 3), "0.0666667");
+        let back: f64 = number(24.0 / 360.0, 3).parse().unwrap();
+        assert!((back / (24.0 / 360.0) - 1.0).abs() < 1e-5);
+        assert_eq!(number(6000.0, 3), "6000");
+        assert_eq!(number(3600.0, 3), "3600");
+        assert_eq!(number(5_111.234_56, 3), "5111.235");
+        assert_eq!(number(7_560_000.4, 3), "7560000.4");
+        assert_eq!(number(0.989_012_345, 6), "0.989012");
+        assert_eq!(number(0.000_012_345_678, 6), "0.0000123457");
+        assert_eq!(number(12.5, 3), "12.5");
+        assert_eq!(number(0.0, 3), "0");
+        assert_eq!(number(-0.000_000_000_1, 3), "-0.0000000001");
+        assert_eq!(number(f64::NAN, 3), "NaN");
+        // Every value from 1e-6 to 1e9 reads back within 1e-5 relative.
+        let mut v = 1.234_567_891e-6;
+        while v < 1e9 {
+            let back: f64 = number(v, 3).parse().unwrap();
+            assert!((back / v - 1.0).abs() < 1e-5, "{v} → {}", number(v, 3));
+            v *= 3.7;
+        }
+    }
 }

@@ -108,7 +108,7 @@ pub struct SummaryRow {
     /// 99.9th percentile event delay, ms.
     #[serde(deserialize_with = "de_opt_f64")]
     pub p999_ms: Option<f64>,
-    /// Largest event delay, ms.
+    /// Largest event delay, ms (of any replication in a replicated `summary.csv`).
     #[serde(deserialize_with = "de_opt_f64")]
     pub max_ms: Option<f64>,
     /// Mean event delay, ms.

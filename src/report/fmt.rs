@@ -133,10 +133,14 @@ pub fn duration_ms(v: Option<f64>) -> String {
     }
 }
 
-/// [`duration_ms`] with a 95 % half-width in the same unit: `5.11 ± 0.04 s`; without a
-/// half-width exactly [`duration_ms`].
+/// [`duration_ms`] with a 95 % half-width in the same unit: `5.11 ± 0.04 s` (`± 0` when it
+/// is exactly zero); without a half-width exactly [`duration_ms`].
 pub fn duration_ci_ms(v: Option<f64>, ci: Option<f64>) -> String {
     match (v, ci) {
+        (Some(ms), Some(h)) if ms.is_finite() && h == 0.0 => {
+            let (scale, d, unit) = duration_unit(ms);
+            format!("{} ± 0 {unit}", fixed(ms / scale, d))
+        }
         (Some(ms), Some(h)) if ms.is_finite() && h.is_finite() => {
             let (scale, d, unit) = duration_unit(ms);
             format!("{} ± {} {unit}", fixed(ms / scale, d), fixed(h / scale, d))
@@ -146,11 +150,16 @@ pub fn duration_ci_ms(v: Option<f64>, ci: Option<f64>) -> String {
 }
 
 /// [`human`] with a 95 % half-width at the value's precision: `66.8 ± 1.2`; without a
-/// half-width exactly [`human`].
+/// half-width exactly [`human`]. A half-width of exactly zero (every replication gave the same
+/// value) is `± 0` after the value as [`human`] writes it, not zeros padded to the value's
+/// precision: `0.0667 ± 0`, never `0.0670 ± 0.0000`.
 pub fn human_ci(v: f64, ci: Option<f64>) -> String {
     let Some(h) = ci.filter(|h| h.is_finite() && v.is_finite()) else {
         return human(v);
     };
+    if h == 0.0 {
+        return format!("{} ± 0", human(v));
+    }
     let a = v.abs().max(h.abs());
     let d = if a >= 100.0 {
         0
@@ -296,6 +305,11 @@ mod tests {
         assert_eq!(human_ci(49.95, Some(0.273)), "50.0 ± 0.3");
         assert_eq!(human_ci(6000.0, Some(0.0)), "6,000 ± 0");
         assert_eq!(human_ci(1501.25, None), "1,501");
+        // Issue #15 defect 7: zapier poll-15m, 24 requests in 360 min in every replication.
+        assert_eq!(human_ci(24.0 / 360.0, Some(0.0)), "0.0667 ± 0");
+        assert_eq!(human_ci(0.0667, Some(0.0)), "0.0667 ± 0");
+        assert_eq!(human_ci(0.0667, Some(0.0012)), "0.0667 ± 0.0012");
+        assert_eq!(duration_ci_ms(Some(10_040.0), Some(0.0)), "10.04 ± 0 s");
     }
 
     #[test]

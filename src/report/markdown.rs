@@ -69,8 +69,9 @@ pub fn render_report(results: &Results, title: &str, description: &str) -> Strin
     if replications(results) > 1 {
         notes.push(format!(
             "Each figure is the mean over {} replications (seeds {}) ± the Student-t 95 % \
-             half-width; percentiles are the mean of each replication's percentile, and the \
-             `.hgrm` files hold the histograms of all replications added together. \
+             half-width, except *max*, the largest in any replication (the worst case seen); \
+             percentiles are the mean of each replication's percentile, and the `.hgrm` files \
+             hold the histograms of all replications added together (they end at that max). \
              `replications.csv` has every run.",
             replications(results),
             seed_range(results)
@@ -297,7 +298,7 @@ fn summary_table(results: &Results) -> String {
 }
 
 /// Writes `results_root/README.md`: one entry per sub-folder that holds a
-/// `summary.csv` or `report.md` (sorted by folder name), linking its report and
+/// `summary.csv` or `report.md` (sorted by folder name; hidden folders skipped), linking its report and
 /// headline chart (`charts/tradeoff.svg` for sweeps, `charts/calls_per_minute.svg`
 /// otherwise, when present). Title and description come from the first lines of
 /// `report.md`, else from the `scenario` column of `summary.csv`, else the folder
@@ -310,7 +311,11 @@ pub fn write_index(results_root: &Path) -> Result<PathBuf> {
         let path = entry
             .with_context(|| format!("cannot list {}", results_root.display()))?
             .path();
-        if path.is_dir() && (path.join(REPORT_FILE).is_file() || path.join(SUMMARY_FILE).is_file())
+        // Hidden folders (`.NAME.tmp-PID` of a run in progress or interrupted) are not results.
+        let hidden = path.file_name().is_some_and(super::folder::is_hidden);
+        if !hidden
+            && path.is_dir()
+            && (path.join(REPORT_FILE).is_file() || path.join(SUMMARY_FILE).is_file())
         {
             dirs.push(path);
         }

@@ -15,18 +15,22 @@
 //! - [`charts`]: SVG and PNG charts in `DIR/charts/` ([`render_all`])
 //! - [`markdown`]: `DIR/report.md` ([`write_report`]) and the index `results/README.md`
 //!   ([`write_index`])
+//! - [`folder`]: the atomic folder replacement and the clean-up of interrupted ones
 //! - [`fmt`]: number formatting for people (one duration format for every table);
 //!   [`support`]: when a percentile rests on too few samples; `raster` (private): PNG text
 //!   drawing
 //!
-//! [`write_results`] writes a whole results folder *atomically*: everything goes into a
-//! temporary sibling folder first, which then replaces the old one with two renames. A run that
-//! fails half-way leaves the previous results untouched.
+//! [`write_results`] writes a whole results folder *atomically* ([`folder::replace_dir`]):
+//! everything goes into a hidden temporary sibling folder first, which then takes the old one's
+//! place in one exchange (Linux) or two renames. A run that fails half-way, or is stopped by
+//! SIGINT/SIGTERM, leaves the previous results untouched and no hidden folder behind; hidden
+//! folders are never read as results.
 
 pub mod charts;
 pub mod csv;
 pub mod data;
 pub mod fmt;
+pub mod folder;
 pub mod hgrm;
 pub mod markdown;
 mod raster;
@@ -39,6 +43,7 @@ pub mod table;
 
 pub use charts::render_all;
 pub use data::Results;
+pub use folder::replace_dir;
 pub use markdown::{write_index, write_report};
 
 use crate::metrics::RunReport;
@@ -139,56 +144,6 @@ pub fn write_results(
         write_files(tmp, runs)?;
         extra(tmp)
     })
-}
-
-/// Replaces the folder `dir` atomically with one that `fill` writes into a temporary sibling
-/// (`.NAME.tmp-PID`; `fallback_name` when `dir` has no name): if `fill` fails, the temporary
-/// folder is removed and `dir` is untouched. Results folders here and partial folders in
-/// [`crate::shard`] are written this way, so a failed run never leaves half a folder.
-pub fn replace_dir(
-    dir: &Path,
-    fallback_name: &str,
-    fill: impl FnOnce(&Path) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let parent = dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let base = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| fallback_name.into());
-    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
-    let old = parent.join(format!(".{base}.old-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    if let Err(e) = fill(&tmp) {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    swap_into_place(&tmp, dir, &old)
-}
-
-/// Moves the finished folder `tmp` to `dir`, replacing what was there: the old folder is moved
-/// aside to `old` first and put back if the move fails, so `dir` is never left half written.
-/// `tmp` is removed on failure.
-fn swap_into_place(tmp: &Path, dir: &Path, old: &Path) -> anyhow::Result<()> {
-    let had_old = dir.exists();
-    if had_old {
-        fs::rename(dir, old).with_context(|| format!("moving aside {}", dir.display()))?;
-    }
-    if let Err(e) = fs::rename(tmp, dir) {
-        if had_old {
-            let _ = fs::rename(old, dir);
-        }
-        let _ = fs::remove_dir_all(tmp);
-        return Err(e).with_context(|| format!("replacing {}", dir.display()));
-    }
-    if had_old {
-        let _ = fs::remove_dir_all(old);
-    }
-    Ok(())
 }
 
 /// Renders every chart of `dir` and then writes `dir/report.md`. Returns the chart paths

@@ -11,7 +11,10 @@
 //!
 //! `hookbench readme` rewrites the body of every marked section from the named results
 //! folder's `summary.csv` (`cargo bench` does it after its batch); `hookbench readme --check`
-//! and `tests/readme.rs` fail when a body differs from what the results give. Each marker
+//! and `tests/readme.rs` fail when a body differs from what the results give. Only the check
+//! insists that every quoted folder exists: a rewrite keeps the text of sections whose folder
+//! is missing and reports them ([`Missing`]), so `cargo bench -- WORD` on a checkout without
+//! every folder regenerates what it can. Hidden folders (`.NAME.tmp-PID`) are never quoted. Each marker
 //! names a folder under the results root and a [`Kind`]:
 //!
 //! - `headline`: a table of one folder, one row per consumer (and sweep point): calls/min,
@@ -99,14 +102,38 @@ pub struct Generated {
     pub changed: Vec<String>,
     /// How many marked sections there are.
     pub sections: usize,
+    /// Sections and inline values left as they were because their results folder is missing
+    /// ([`Missing::Keep`] only), as `line N: results:FOLDER:KIND (no FOLDER/summary.csv)`.
+    pub skipped: Vec<String>,
+}
+
+/// What to do with a section whose results folder is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// An error: every quoted folder must exist (`hookbench readme --check`, the tests).
+    Error,
+    /// Keep the section's text as it is and list it in [`Generated::skipped`]: a filtered
+    /// `cargo bench -- WORD` (or `hookbench readme`) regenerates what it can.
+    Keep,
 }
 
 /// Regenerates every marked section of `text` (the README, called `label` in errors) from
-/// the results folders under `results_root`.
+/// the results folders under `results_root`; every folder quoted must exist.
 pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generated, ReadmeError> {
+    generate_with(text, label, results_root, Missing::Error)
+}
+
+/// [`generate`], with sections of missing folders handled as `missing` says.
+pub fn generate_with(
+    text: &str,
+    label: &str,
+    results_root: &Path,
+    missing: Missing,
+) -> Result<Generated, ReadmeError> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut out = String::with_capacity(text.len());
     let mut changed = Vec::new();
+    let mut skipped = Vec::new();
     let mut sections = 0;
     let mut i = 0;
     while i < lines.len() {
@@ -122,7 +149,7 @@ pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generate
             ));
         }
         let Some(start) = line.find(OPEN).filter(|_| trimmed.starts_with(OPEN)) else {
-            let (new, n) = inline_values(line, i + 1, label, results_root)?;
+            let (new, n) = inline_values(line, i + 1, label, results_root, missing, &mut skipped)?;
             if new != line {
                 changed.push(format!("line {}: inline values", i + 1));
             }
@@ -160,7 +187,15 @@ pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generate
                 &format!("`key-figures` takes the folder `{ALL_FOLDERS}`, the other kinds a results folder"),
             ));
         }
-        if kind != Kind::KeyFigures && !results_root.join(folder).join(SUMMARY_FILE).is_file() {
+        if kind != Kind::KeyFigures && folder.starts_with('.') {
+            return Err(at(
+                folder_col,
+                &format!("`{folder}` is a hidden folder (a run's temporary folder), not results"),
+            ));
+        }
+        let absent =
+            kind != Kind::KeyFigures && !results_root.join(folder).join(SUMMARY_FILE).is_file();
+        if absent && missing == Missing::Error {
             return Err(at(
                 folder_col,
                 &format!(
@@ -182,8 +217,21 @@ pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generate
                 i + 1
             )));
         }
-        let body = render(kind, folder, results_root)?;
         let old: String = lines[i + 1..end].concat();
+        if absent {
+            skipped.push(format!(
+                "line {}: results:{folder}:{kind_name} (no {})",
+                i + 1,
+                results_root.join(folder).join(SUMMARY_FILE).display()
+            ));
+            sections += 1;
+            out.push_str(line);
+            out.push_str(&old);
+            out.push_str(lines[end]);
+            i = end + 1;
+            continue;
+        }
+        let body = render(kind, folder, results_root)?;
         if old != body {
             changed.push(format!("line {}: results:{folder}:{kind_name}", i + 1));
         }
@@ -197,6 +245,7 @@ pub fn generate(text: &str, label: &str, results_root: &Path) -> Result<Generate
         text: out,
         changed,
         sections,
+        skipped,
     })
 }
 
@@ -207,6 +256,8 @@ fn inline_values(
     n: usize,
     label: &str,
     results_root: &Path,
+    missing: Missing,
+    skipped: &mut Vec<String>,
 ) -> Result<(String, usize), ReadmeError> {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
@@ -235,11 +286,23 @@ fn inline_values(
             )));
         };
         let dir = results_root.join(folder);
-        if !dir.join(SUMMARY_FILE).is_file() {
-            return Err(err(format!("no results folder `{folder}`")));
+        if folder.starts_with('.') {
+            return Err(err(format!(
+                "`{folder}` is a hidden folder (a run's temporary folder), not results"
+            )));
         }
-        let results = Results::load(&dir)?;
-        let text = value(&results, consumer, column).map_err(err)?;
+        let text = if dir.join(SUMMARY_FILE).is_file() {
+            let results = Results::load(&dir)?;
+            value(&results, consumer, column).map_err(err)?
+        } else if missing == Missing::Keep {
+            skipped.push(format!(
+                "line {n}: v:{spec} (no {})",
+                dir.join(SUMMARY_FILE).display()
+            ));
+            body[..close].to_string()
+        } else {
+            return Err(err(format!("no results folder `{folder}`")));
+        };
         out.push_str(&rest[at..at + VALUE_OPEN.len() + head_end + 3]);
         out.push_str(&text);
         out.push_str(VALUE_CLOSE);
@@ -363,17 +426,23 @@ fn shown_rows(results: &Results) -> Vec<&SummaryRow> {
     rows
 }
 
-/// `_From results/x/summary.csv: engine sim, seed 1, 1h; one run._`
-fn provenance(results: &Results, folder: &str) -> String {
+/// `_From results/x/summary.csv: engine sim, seed 1, 1h; one run._`; `with_max` says, for
+/// replications, that the max column is the worst case over them, not a mean.
+fn provenance(results: &Results, folder: &str, with_max: bool) -> String {
     let Some(first) = results.summary.first() else {
         return format!("_From `results/{folder}/{SUMMARY_FILE}`: no consumers._");
     };
     let reps = first.replications;
     let runs = if reps > 1 {
         format!(
-            "mean ± 95 % half-width over {reps} replications (seeds {}–{})",
+            "mean ± 95 % half-width over {reps} replications (seeds {}–{}){}",
             first.seed,
-            first.seed + reps - 1
+            first.seed + reps - 1,
+            if with_max {
+                "; max delay: the largest in any of them"
+            } else {
+                ""
+            }
         )
     } else {
         format!("seed {}, one run", first.seed)
@@ -406,7 +475,7 @@ fn headline(results: &Results, folder: &str) -> String {
             table::lost(r),
         );
     }
-    let _ = write!(md, "\n{}", provenance(results, folder));
+    let _ = write!(md, "\n{}", provenance(results, folder, true));
     if table::any_thin(rows.iter().copied()) {
         let _ = write!(md, "\n{THIN_NOTE}");
     }
@@ -443,7 +512,11 @@ fn sentence(results: &Results, folder: &str) -> String {
             )
         })
         .collect();
-    let mut s = format!("{}.\n{}", items.join("; "), provenance(results, folder));
+    let mut s = format!(
+        "{}.\n{}",
+        items.join("; "),
+        provenance(results, folder, false)
+    );
     if table::any_thin(rows.iter().copied()) {
         let _ = write!(s, "\n{THIN_NOTE}");
     }
@@ -455,6 +528,8 @@ fn key_figures(results_root: &Path) -> Result<String, ReadmeError> {
     let mut folders: Vec<String> = std::fs::read_dir(results_root)
         .map_err(|e| anyhow::anyhow!("cannot list {}: {e}", results_root.display()))?
         .filter_map(|e| e.ok())
+        // Hidden folders (`.NAME.tmp-PID` of a run in progress or interrupted) are not results.
+        .filter(|e| !super::folder::is_hidden(&e.file_name()))
         .filter(|e| e.path().join(SUMMARY_FILE).is_file())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
@@ -504,11 +579,15 @@ fn key_figures(results_root: &Path) -> Result<String, ReadmeError> {
 }
 
 /// Regenerates the marked sections of the file `readme` from `results_root`: rewrites it when
-/// `check` is false (only if something changed), and returns what changed.
+/// `check` is false (only if something changed), and returns what changed. A check insists on
+/// every folder the README quotes; a rewrite regenerates what it can and leaves the sections
+/// of missing folders as they are ([`Missing::Keep`], listed in [`Generated::skipped`]), so
+/// a filtered `cargo bench -- WORD` on a fresh checkout still succeeds.
 pub fn update(readme: &Path, results_root: &Path, check: bool) -> Result<Generated, ReadmeError> {
     let text = std::fs::read_to_string(readme)
         .map_err(|e| ReadmeError::Marker(format!("{}: {e}", readme.display())))?;
-    let generated = generate(&text, &readme.display().to_string(), results_root)?;
+    let missing = if check { Missing::Error } else { Missing::Keep };
+    let generated = generate_with(&text, &readme.display().to_string(), results_root, missing)?;
     if !check && generated.text != text {
         std::fs::write(readme, &generated.text)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", readme.display()))?;

@@ -22,7 +22,7 @@ pub enum ColumnKind {
     /// Free text.
     Text,
     /// Non-negative integer. In a replicated `summary.csv` a count is the mean over
-    /// replications, written with 3 decimals.
+    /// replications, a decimal number (see [`Col::decimals`]).
     Count,
     /// Decimal number.
     Number,
@@ -37,6 +37,9 @@ pub enum Combine {
     First,
     /// The arithmetic mean; optional values average over the replications that have one.
     Mean,
+    /// The largest value of any replication (`max_ms`: the worst case seen, the same as the
+    /// end of the merged histogram).
+    Max,
 }
 
 /// One per-consumer column of `summary.csv` / `replications.csv`.
@@ -70,7 +73,7 @@ pub enum Col {
     P99Ms,
     /// 99.9th percentile, ms.
     P999Ms,
-    /// Exact maximum, ms.
+    /// Exact maximum, ms; over replications the largest (`Combine::Max`).
     MaxMs,
     /// Exact mean, ms.
     MeanMs,
@@ -109,6 +112,11 @@ pub enum Col {
     /// Seed (of the first replication in `summary.csv`).
     Seed,
 }
+
+/// Significant digits every decimal number in the CSV files carries at least, so a figure
+/// recomputed from the file's counts (calls/min = requests / minutes) matches the written one
+/// to 1e-5 relative.
+pub const SIGNIFICANT_DIGITS: i32 = 6;
 
 /// The metrics that get a `<name>_ci95` column in `summary.csv`, in that order.
 pub const CI_METRICS: [Col; 7] = [
@@ -239,7 +247,9 @@ impl Col {
         }
     }
 
-    /// Decimals a number is written with (counts of a single run: none).
+    /// The fewest decimals a number is written with (counts of a single run: none); the CSV
+    /// writer adds decimals up to [`SIGNIFICANT_DIGITS`] significant digits and drops
+    /// trailing zeros (`super::csv::number`).
     pub fn decimals(self) -> usize {
         match self {
             Col::Freshness | Col::WastedShare => 6,
@@ -262,6 +272,7 @@ impl Col {
             Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario | Col::Seed => {
                 Combine::First
             }
+            Col::MaxMs => Combine::Max,
             _ => Combine::Mean,
         }
     }
