@@ -707,9 +707,6 @@ fn many_consumers_get_two_panels_and_lost_labels_do_not_overlap() {
     report::render_all(&dir).unwrap();
     let svg = chart(&dir, "latency_percentiles");
     let nodes = text_nodes(&svg);
-    for panel in ["Webhooks (push)", "Polling (pull)"] {
-        assert!(nodes.iter().any(|n| n.2 == panel), "no panel {panel:?}");
-    }
     // slack-webhook and discord-webhook lose the same 16.7 % at the same delay.
     let lost: Vec<_> = nodes
         .iter()
@@ -721,6 +718,9 @@ fn many_consumers_get_two_panels_and_lost_labels_do_not_overlap() {
     assert!(!overlap(a, b), "{lost:?} overlap");
     // Moved apart, they say whose they are.
     assert!(lost.iter().all(|n| n.2.contains("webhook: ")), "{lost:?}");
+    for panel in ["Webhooks (push)", "Polling (pull)"] {
+        assert!(nodes.iter().any(|n| n.2 == panel), "no panel {panel:?}");
+    }
     // The timeline is split the same way.
     let svg = chart(&dir, "timeline");
     assert!(svg.contains("Polling (pull)"));
@@ -914,4 +914,34 @@ fn bytes_have_a_chart() {
     let bars = rects(&svg, "#4E79A7");
     assert_eq!(bars.len(), 2, "{bars:?}");
     assert!((bars[1].2 / bars[0].2 - 0.1).abs() < 0.01, "{bars:?}");
+}
+
+#[test]
+fn a_spike_in_minute_zero_is_a_step_clear_of_the_y_axis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("spike");
+    let mut spike = consumers();
+    spike.truncate(1);
+    spike[0].per_minute = std::iter::once(5000).chain(std::iter::repeat(100).take(119)).collect();
+    write_folder(&dir, &spike, None);
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "timeline");
+    let lines = polylines(&svg);
+    // The y axis: the vertical muted line furthest left.
+    let axis_x = lines
+        .iter()
+        .filter(|(stroke, pts)| stroke == "#666666" && pts.len() == 2 && pts[0].0 == pts[1].0)
+        .map(|(_, pts)| pts[0].0)
+        .fold(f64::INFINITY, f64::min);
+    let line: Vec<(f64, f64)> = lines
+        .into_iter()
+        .filter(|(stroke, _)| stroke == FIRST)
+        .flat_map(|(_, pts)| pts)
+        .collect();
+    let top = line.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let at_top: Vec<f64> = line.iter().filter(|p| p.1 == top).map(|p| p.0).collect();
+    let (x0, x1) = (at_top[0], at_top[at_top.len() - 1]);
+    assert!(x0 > axis_x + 3.0, "the spike starts at {x0}, the y axis is at {axis_x}");
+    // Flat across minute 0: one minute of a 120-minute axis is several pixels wide.
+    assert!(x1 - x0 >= 5.0, "the spike is {} px wide: {line:?}", x1 - x0);
 }

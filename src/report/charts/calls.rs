@@ -31,6 +31,8 @@ use crate::report::{fmt, table};
 const ROW_PX: u32 = 46;
 /// What the plot needs besides its rows (margins, x axis and its title), pixels.
 const AXES_PX: u32 = 110;
+/// Thickest a bar gets, pixels.
+const BAR_PX: f64 = 34.0;
 /// Share of the axis kept free right of the longest bar for its printed value.
 const TEXT_ROOM: f64 = 0.42;
 
@@ -148,9 +150,12 @@ fn draw_bars<DB: Canvas>(
     let split_style: TextStyle = font(12.0)
         .color(&MUTED_COLOR)
         .pos(Pos::new(HPos::Left, VPos::Top));
+    // Bars at most BAR_PX thick, whatever the number of rows.
+    let row_px = f64::from(plot.dim_in_pixel().1.saturating_sub(AXES_PX - 40).max(1)) / n as f64;
+    let half = (BAR_PX / 2.0 / row_px).min(0.32);
     for (i, b) in bars.iter().enumerate() {
         let yc = row_y(i);
-        let (y0, y1) = (yc - 0.32, yc + 0.32);
+        let (y0, y1) = (yc - half, yc + half);
         let mut start = 0.0;
         for (v, color) in b.segments.iter().zip(colors) {
             if *v > 0.0 {

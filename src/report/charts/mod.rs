@@ -31,7 +31,8 @@
 //! palette's ten colours carries a shape along its line, so no two lines share colour and
 //! shape. Titles of a live run say so; a short live run's timeline is in seconds.
 //!
-//! One file per chart (`calls`, `latency`, `timeline`, `tradeoff`), over two shared
+//! One file per chart (`calls` also draws the bytes chart, `latency`, `timeline`,
+//! `tradeoff`), over two shared
 //! modules: `axis` (linear and log scales, ticks, labels, the plotters chart context)
 //! and `style` (palette, fonts, line series, legend, notes, consumer naming and
 //! colours), plus `windows` (outage and burst windows read from `scenario.toml`).
@@ -82,11 +83,11 @@ pub const FACET_ABOVE: usize = 8;
 /// The charts this module can draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChartKind {
-    /// Calls per minute per consumer, split into useful / wasted / failed.
+    /// Calls per minute per consumer, split into useful / wasted / failed (/ notifications).
     CallsPerMinute,
     /// Latency by percentile, one line per consumer (from `.hgrm` files).
     LatencyPercentiles,
-    /// Requests per simulated minute, one line per consumer.
+    /// Requests per minute over the run, one line per consumer.
     Timeline,
     /// Sweeps only: calls/min and p99 delay against the swept parameter.
     Tradeoff,
