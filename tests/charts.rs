@@ -574,7 +574,11 @@ fn text_nodes(svg: &str) -> Vec<(f64, f64, String)> {
         .filter(|n| n.has_tag_name("text"))
         .map(|n| {
             let num = |a: &str| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-            (num("x"), num("y"), n.text().unwrap_or("").trim().to_string())
+            (
+                num("x"),
+                num("y"),
+                n.text().unwrap_or("").trim().to_string(),
+            )
         })
         .collect()
 }
@@ -627,7 +631,9 @@ fn many_consumers() -> Vec<Consumer> {
                     60
                 ],
                 delays_us: if poll {
-                    (0..600).map(|k| 1_000_000 * (i as u64 - 5) + k * 1000).collect()
+                    (0..600)
+                        .map(|k| 1_000_000 * (i as u64 - 5) + k * 1000)
+                        .collect()
                 } else if lossy {
                     (0..500).map(|k| 10_000 + k * 40).collect()
                 } else {
@@ -678,8 +684,14 @@ fn bar_lengths_are_proportional_to_calls_on_a_linear_axis() {
         useful[1].2
     );
     let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
-    assert!(!labels.iter().any(|t| t.contains("log scale")), "{labels:?}");
-    assert!(labels.iter().any(|t| t.starts_with("8.33/min")), "{labels:?}");
+    assert!(
+        !labels.iter().any(|t| t.contains("log scale")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|t| t.starts_with("8.33/min")),
+        "{labels:?}"
+    );
 }
 
 #[test]
@@ -710,7 +722,9 @@ fn many_consumers_get_two_panels_and_lost_labels_do_not_overlap() {
     // slack-webhook and discord-webhook lose the same 16.7 % at the same delay.
     let lost: Vec<_> = nodes
         .iter()
-        .filter(|n| n.2.ends_with("16.7% lost") && n.0 < f64::from(charts::WIDTH - charts::LEGEND_WIDTH))
+        .filter(|n| {
+            n.2.ends_with("16.7% lost") && n.0 < f64::from(charts::WIDTH - charts::LEGEND_WIDTH)
+        })
         .collect();
     assert_eq!(lost.len(), 2, "{lost:?}");
     let a = text_box(lost[0].0, lost[0].1, &lost[0].2, false);
@@ -736,7 +750,10 @@ fn legend_notes_are_wrapped_not_cut() {
         assert!(
             !nodes.iter().any(|n| n.2.contains('…')),
             "{stem}: a cut text in {:?}",
-            nodes.iter().filter(|n| n.2.contains('…')).collect::<Vec<_>>()
+            nodes
+                .iter()
+                .filter(|n| n.2.contains('…'))
+                .collect::<Vec<_>>()
         );
         // Six webhooks alike lie under the last of them, and the legend says so in full
         // (the note may wrap after "mostly under").
@@ -747,7 +764,9 @@ fn legend_notes_are_wrapped_not_cut() {
             .collect();
         let joined = legend.join(" ");
         assert_eq!(
-            joined.matches("mostly under standard-webhooks-webhook").count(),
+            joined
+                .matches("mostly under standard-webhooks-webhook")
+                .count(),
             5,
             "{stem}: {legend:?}"
         );
@@ -769,7 +788,10 @@ fn a_latency_line_hidden_under_another_is_named() {
         .into_iter()
         .map(|(_, s)| s)
         .collect();
-    assert!(labels.iter().any(|t| t == "mostly under twin"), "{labels:?}");
+    assert!(
+        labels.iter().any(|t| t == "mostly under twin"),
+        "{labels:?}"
+    );
 }
 
 #[test]
@@ -789,12 +811,22 @@ fn a_short_live_run_says_live_and_counts_seconds() {
     for kind in charts::planned_charts(&results) {
         let svg = chart(&dir, kind.file_stem());
         let title = text_nodes(&svg).into_iter().next().unwrap().2;
-        assert!(title.contains("live"), "{}: title {title:?}", kind.file_stem());
+        assert!(
+            title.contains("live"),
+            "{}: title {title:?}",
+            kind.file_stem()
+        );
     }
     let svg = chart(&dir, "timeline");
     let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
-    assert!(labels.iter().any(|t| t == "second of the live run"), "{labels:?}");
-    assert!(!labels.iter().any(|t| t.contains("simulated")), "{labels:?}");
+    assert!(
+        labels.iter().any(|t| t == "second of the live run"),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.iter().any(|t| t.contains("simulated")),
+        "{labels:?}"
+    );
     assert!(labels.iter().any(|t| t == "60"), "{labels:?}");
     // One count per consumer: a step across the 60 seconds with its value, not a dot.
     assert!(labels.iter().any(|t| t == "steady: 2,000"), "{labels:?}");
@@ -819,7 +851,9 @@ fn low_counts_over_hours_are_binned() {
     let svg = chart(&dir, "timeline");
     let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
     assert!(
-        labels.iter().any(|t| t.contains("averaged over 15-minute bins")),
+        labels
+            .iter()
+            .any(|t| t.contains("averaged over 15-minute bins")),
         "{labels:?}"
     );
     // A poll every 2 minutes is 0.5 a minute in every bin but the odd ones: at most 24
@@ -832,14 +866,22 @@ fn low_counts_over_hours_are_binned() {
         .filter(|(stroke, _)| stroke == SECOND)
         .flat_map(|(_, pts)| pts)
         .map(|p| p.1)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| (lo.min(y), hi.max(y)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
     assert_eq!(flat.0, flat.1, "the 15-minute poller is flat");
 }
 
 #[test]
 fn the_subtitle_names_every_kind_of_bar_drawn() {
     let (_tmp, dir) = fixture();
-    set_column(&dir, "notifications", |c| if c == "steady" { "60".into() } else { "0".into() });
+    set_column(&dir, "notifications", |c| {
+        if c == "steady" {
+            "60".into()
+        } else {
+            "0".into()
+        }
+    });
     report::render_all(&dir).unwrap();
     let svg = chart(&dir, "calls_per_minute");
     assert!(svg.contains("notification calls"));
@@ -855,12 +897,28 @@ fn the_subtitle_names_every_kind_of_bar_drawn() {
 #[test]
 fn chart_values_round_as_the_table_does() {
     let (_tmp, dir) = fixture();
-    set_column(&dir, "calls_per_min", |c| if c == "steady" { "50.000".into() } else { "8.333".into() });
+    set_column(&dir, "calls_per_min", |c| {
+        if c == "steady" {
+            "50.000".into()
+        } else {
+            "8.333".into()
+        }
+    });
     set_column(&dir, "replications", |_| "10".into());
-    set_column(&dir, "calls_per_min_ci95", |c| if c == "steady" { "0.3".into() } else { String::new() });
+    set_column(&dir, "calls_per_min_ci95", |c| {
+        if c == "steady" {
+            "0.3".into()
+        } else {
+            String::new()
+        }
+    });
     report::render_all(&dir).unwrap();
     let results = Results::load(&dir).unwrap();
-    let steady = results.summary.iter().find(|r| r.consumer == "steady").unwrap();
+    let steady = results
+        .summary
+        .iter()
+        .find(|r| r.consumer == "steady")
+        .unwrap();
     let cell = report::table::calls_per_min(steady);
     assert_eq!(cell, "50.0 ± 0.3");
     let labels: Vec<String> = texts(&chart(&dir, "calls_per_minute"))
@@ -890,7 +948,10 @@ fn the_tradeoff_axis_title_matches_its_ticks() {
         .find(|t| t.starts_with("interval"))
         .unwrap_or_else(|| panic!("no x title in {labels:?}"));
     assert_eq!(title, "interval of hook (log scale)");
-    assert!(!labels.iter().any(|t| t.contains("consumer.hook")), "{labels:?}");
+    assert!(
+        !labels.iter().any(|t| t.contains("consumer.hook")),
+        "{labels:?}"
+    );
 }
 
 #[test]
@@ -910,7 +971,10 @@ fn bytes_have_a_chart() {
     let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
     // 6 MB over 60 minutes; 2,000 calls a minute → 50 bytes a call.
     assert!(labels.iter().any(|t| t == "100 kB/min"), "{labels:?}");
-    assert!(labels.iter().any(|t| t == "50 bytes per call"), "{labels:?}");
+    assert!(
+        labels.iter().any(|t| t == "50 bytes per call"),
+        "{labels:?}"
+    );
     let bars = rects(&svg, "#4E79A7");
     assert_eq!(bars.len(), 2, "{bars:?}");
     assert!((bars[1].2 / bars[0].2 - 0.1).abs() < 0.01, "{bars:?}");
@@ -922,7 +986,9 @@ fn a_spike_in_minute_zero_is_a_step_clear_of_the_y_axis() {
     let dir = tmp.path().join("spike");
     let mut spike = consumers();
     spike.truncate(1);
-    spike[0].per_minute = std::iter::once(5000).chain(std::iter::repeat(100).take(119)).collect();
+    spike[0].per_minute = std::iter::once(5000)
+        .chain(std::iter::repeat_n(100, 119))
+        .collect();
     write_folder(&dir, &spike, None);
     report::render_all(&dir).unwrap();
     let svg = chart(&dir, "timeline");
@@ -941,7 +1007,10 @@ fn a_spike_in_minute_zero_is_a_step_clear_of_the_y_axis() {
     let top = line.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let at_top: Vec<f64> = line.iter().filter(|p| p.1 == top).map(|p| p.0).collect();
     let (x0, x1) = (at_top[0], at_top[at_top.len() - 1]);
-    assert!(x0 > axis_x + 3.0, "the spike starts at {x0}, the y axis is at {axis_x}");
+    assert!(
+        x0 > axis_x + 3.0,
+        "the spike starts at {x0}, the y axis is at {axis_x}"
+    );
     // Flat across minute 0: one minute of a 120-minute axis is several pixels wide.
     assert!(x1 - x0 >= 5.0, "the spike is {} px wide: {line:?}", x1 - x0);
 }

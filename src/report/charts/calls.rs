@@ -268,7 +268,10 @@ pub(super) fn draw_bytes<DB: Canvas>(
         .zip(&rates)
         .map(|(r, rate)| {
             let per_call = if r.requests > 0 {
-                format!("{} per call", bytes_text(r.bytes as f64 / r.requests as f64))
+                format!(
+                    "{} per call",
+                    bytes_text(r.bytes as f64 / r.requests as f64)
+                )
             } else {
                 "no calls".to_string()
             };

@@ -199,7 +199,11 @@ pub(crate) fn hidden_under(lines: &[Vec<(f64, f64)>], i: usize, tol: f64) -> Opt
             return (b.0 == x).then_some(b.1);
         }
         let a = line[k - 1];
-        let t = if b.0 > a.0 { (x - a.0) / (b.0 - a.0) } else { 1.0 };
+        let t = if b.0 > a.0 {
+            (x - a.0) / (b.0 - a.0)
+        } else {
+            1.0
+        };
         Some(a.1 + (b.1 - a.1) * t)
     };
     (i + 1..lines.len()).rev().find(|&j| {
@@ -228,9 +232,9 @@ pub(crate) fn place_labels(anchors: &[(f64, f64)], sizes: &[(f64, f64)]) -> Vec<
         let (w, h) = sizes[i];
         let mut top = yc - h / 2.0;
         loop {
-            let clash = done.iter().find(|b| {
-                x < b.0 + b.2 && b.0 < x + w && top < b.1 + b.3 && b.1 < top + h
-            });
+            let clash = done
+                .iter()
+                .find(|b| x < b.0 + b.2 && b.0 < x + w && top < b.1 + b.3 && b.1 < top + h);
             match clash {
                 Some(b) => top = b.1 + b.3 + 1.0,
                 None => break,
@@ -407,7 +411,8 @@ pub(super) fn draw<DB: Canvas>(
                 })
                 .collect()
         };
-        let layout = |labels: &[String]| -> Result<(Vec<(f64, f64)>, Vec<LabelBox>)> {
+        type Layout = (Vec<(f64, f64)>, Vec<LabelBox>);
+        let layout = |labels: &[String]| -> Result<Layout> {
             let mut anchors = Vec::new();
             let mut sizes = Vec::new();
             for ((_, px, py), text) in ends.iter().zip(labels) {
@@ -416,7 +421,11 @@ pub(super) fn draw<DB: Canvas>(
                 let (w, h) = (f64::from(w), f64::from(h).max(14.0));
                 // Labels near the right edge go on the left of the dot.
                 let right = (px - x.lo) / (x.hi - x.lo) > 0.8;
-                let left = if right { f64::from(bx) - 9.0 - w } else { f64::from(bx) + 9.0 };
+                let left = if right {
+                    f64::from(bx) - 9.0 - w
+                } else {
+                    f64::from(bx) + 9.0
+                };
                 anchors.push((left, f64::from(by)));
                 sizes.push((w, h));
             }
@@ -470,9 +479,12 @@ pub(super) fn draw<DB: Canvas>(
         })
         .collect();
     draw_legend(legend, "Consumer", &entries)?;
-    let mut lines = vec!["Dashed: fewer than 10 observed delays beyond that percentile, too few to quote."];
+    let mut lines =
+        vec!["Dashed: fewer than 10 observed delays beyond that percentile, too few to quote."];
     if drawn.iter().any(|d| d.line.lost_share > 0.0) {
-        lines.push("A dot with \"x% lost\": the line stops there, the rest of its events were never seen.");
+        lines.push(
+            "A dot with \"x% lost\": the line stops there, the rest of its events were never seen.",
+        );
     }
     notes(legend, &lines)?;
     Ok(())
@@ -527,7 +539,10 @@ mod tests {
         let a = vec![(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 4.0)];
         let same = vec![(0.0, 1.0), (1.5, 2.5), (3.0, 4.005)];
         let apart = vec![(0.0, 5.0), (3.0, 8.0)];
-        assert_eq!(hidden_under(&[a.clone(), apart.clone(), same.clone()], 0, 0.01), Some(2));
+        assert_eq!(
+            hidden_under(&[a.clone(), apart.clone(), same.clone()], 0, 0.01),
+            Some(2)
+        );
         assert_eq!(hidden_under(&[a.clone(), apart.clone()], 0, 0.01), None);
         // Only a later (higher) line hides an earlier one.
         assert_eq!(hidden_under(&[same, a], 1, 0.01), None);
@@ -548,7 +563,8 @@ mod tests {
         let boxes = place_labels(&anchors, &sizes);
         for (i, a) in boxes.iter().enumerate() {
             for b in &boxes[i + 1..] {
-                let overlap = a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3;
+                let overlap =
+                    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3;
                 assert!(!overlap, "{a:?} overlaps {b:?}");
             }
         }

@@ -122,7 +122,7 @@ impl ChartKind {
     pub fn question(self) -> &'static str {
         match self {
             ChartKind::CallsPerMinute => {
-                "What does each consumer cost? Calls per minute, split by outcome."
+                "What does each consumer cost? Calls per minute by outcome: useful, wasted, failed, and notifications where a thin webhook sends them."
             }
             ChartKind::LatencyPercentiles => {
                 "How long until a consumer sees an event, from the median to the worst case?"

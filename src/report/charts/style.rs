@@ -199,7 +199,12 @@ pub(super) fn draw_series<DB: Canvas>(
             // Offset by colour so two shapes of one colour do not start together.
             let offset = 20.0 + f64::from(s.color.0 % 5) * 11.0;
             for (x, y) in along(&px, offset, MARKER_SPACING_PX) {
-                draw_marker(&canvas, s.marker, (x.round() as i32, y.round() as i32), s.color)?;
+                draw_marker(
+                    &canvas,
+                    s.marker,
+                    (x.round() as i32, y.round() as i32),
+                    s.color,
+                )?;
             }
         }
     }
@@ -334,8 +339,7 @@ pub(crate) fn facets(results: &Results) -> Vec<Facet> {
             .find(|r| r.consumer == c)
             .map_or("", |r| r.strategy.as_str())
     };
-    let (push, pull): (Vec<&str>, Vec<&str>) =
-        consumers.iter().partition(|c| is_push(strategy(c)));
+    let (push, pull): (Vec<&str>, Vec<&str>) = consumers.iter().partition(|c| is_push(strategy(c)));
     let own = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
     if consumers.len() <= super::FACET_ABOVE || push.is_empty() || pull.is_empty() {
         return vec![Facet {

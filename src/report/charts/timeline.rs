@@ -159,7 +159,9 @@ pub(crate) fn binned(points: &[(u64, u64)], bin: u64) -> Vec<(u64, f64)> {
             _ => out.push((b, requests as f64, 1)),
         }
     }
-    out.into_iter().map(|(b, sum, n)| (b, sum / n as f64)).collect()
+    out.into_iter()
+        .map(|(b, sum, n)| (b, sum / n as f64))
+        .collect()
 }
 
 /// The runs of a line as steps: consecutive bins, split wherever a bin is missing or,
@@ -239,7 +241,9 @@ pub(super) fn draw<DB: Canvas>(
         }
     }
     keys.sort();
-    let lines: Vec<(String, Series, Vec<(u64, f64)>)> = keys
+    // (consumer, its series style, its (bin, requests per minute) values)
+    type Line = (String, Series, Vec<(u64, f64)>);
+    let lines: Vec<Line> = keys
         .iter()
         .map(|(_, consumer, point)| {
             let (label, color, marker) = series_style(results, consumer, *point);
@@ -320,8 +324,7 @@ pub(super) fn draw<DB: Canvas>(
             .color(&TEXT_COLOR)
             .pos(Pos::new(HPos::Left, VPos::Top));
         for w in &windows {
-            let (Some(x0), Some(x1)) = (x.pos(w.start_min * unit), x.pos(w.end_min * unit))
-            else {
+            let (Some(x0), Some(x1)) = (x.pos(w.start_min * unit), x.pos(w.end_min * unit)) else {
                 continue;
             };
             if x1 <= x0 {
@@ -356,7 +359,11 @@ pub(super) fn draw<DB: Canvas>(
                     if let (Some(px), Some(py)) = (x.pos(mid), y.pos(v)) {
                         chart.draw_series(std::iter::once(
                             EmptyElement::at((px, py))
-                                + Text::new(format!("{}: {}", series.label, fmt::human(v)), (0, -5), style.clone()),
+                                + Text::new(
+                                    format!("{}: {}", series.label, fmt::human(v)),
+                                    (0, -5),
+                                    style.clone(),
+                                ),
                         ))?;
                     }
                 }
@@ -410,7 +417,9 @@ mod tests {
 
     #[test]
     fn a_line_hidden_under_a_later_one_is_named() {
-        let f = |v: &[(u64, u64)]| -> Vec<(u64, f64)> { v.iter().map(|&(m, c)| (m, c as f64)).collect() };
+        let f = |v: &[(u64, u64)]| -> Vec<(u64, f64)> {
+            v.iter().map(|&(m, c)| (m, c as f64)).collect()
+        };
         let a = f(&[(0, 5), (1, 6), (2, 7), (3, 8)]);
         let b = f(&[(0, 5), (1, 6), (2, 9), (3, 1)]);
         let c = f(&[(0, 1), (1, 2), (2, 3), (3, 4)]);
@@ -425,10 +434,19 @@ mod tests {
 
     #[test]
     fn lines_break_at_zeros_on_log_axes_and_at_missing_minutes() {
-        let pts: Vec<(u64, f64)> = [(0, 5), (1, 4), (2, 0), (3, 0), (4, 6), (6, 7), (7, 0), (8, 3)]
-            .iter()
-            .map(|&(m, c)| (m, c as f64))
-            .collect();
+        let pts: Vec<(u64, f64)> = [
+            (0, 5),
+            (1, 4),
+            (2, 0),
+            (3, 0),
+            (4, 6),
+            (6, 7),
+            (7, 0),
+            (8, 3),
+        ]
+        .iter()
+        .map(|&(m, c)| (m, c as f64))
+        .collect();
         let log: Vec<usize> = runs(&pts, true, 1.0).iter().map(Vec::len).collect();
         assert_eq!(log, [4, 2, 2, 2]);
         // Each minute is a step across it.

@@ -11,8 +11,8 @@ use crate::report::data::{Results, SummaryRow};
 use crate::report::fmt;
 use crate::report::fmt::duration_ms;
 use crate::report::schema::Col;
-use crate::report::table;
 use crate::report::support::thin_tail;
+use crate::report::table;
 
 /// The swept x values: `(point, raw text, numeric value)`.
 struct SweepX {
