@@ -417,9 +417,10 @@ fn the_timeline_breaks_at_minutes_without_requests_and_shades_windows() {
         2,
         "the lossy line should be two runs: {lossy:?}"
     );
+    // Each minute is a step across it, so a run may end exactly on the window's edge.
     for run in &lossy {
         assert!(
-            run.iter().all(|(x, _)| *x < x0 || *x > x1),
+            run.iter().all(|(x, _)| *x <= x0 || *x >= x1),
             "a run of the lossy line enters the outage {x0}..{x1}: {run:?}"
         );
     }
@@ -535,4 +536,481 @@ fn a_constant_delay_is_still_a_line() {
     assert!((lo - percentile_px(&svg, 0.0)).abs() <= 3.0, "{lo}");
     let end = percentile_px(&svg, 1.0 - 1.0 / 600.0);
     assert!((hi - end).abs() <= 3.0, "line ends at {hi}, expected {end}");
+}
+
+// ---------------------------------------------------------------------------
+// Issue #15: charts a reader can read.
+
+/// Sets `column` of every data row of `dir/summary.csv` to `value(consumer)` (appending
+/// the column when the file has none).
+fn set_column(dir: &Path, column: &str, value: impl Fn(&str) -> String) {
+    let path = dir.join("summary.csv");
+    let text = fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let mut header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let at = match header.iter().position(|h| h == column) {
+        Some(i) => i,
+        None => {
+            header.push(column.to_string());
+            header.len() - 1
+        }
+    };
+    let mut out = header.join(",") + "\n";
+    for line in lines {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        cells.resize(header.len(), String::new());
+        let consumer = cells[0].clone();
+        cells[at] = value(&consumer);
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    fs::write(path, out).unwrap();
+}
+
+/// The `<text>` elements of an SVG with their anchor and size: `(x, y, text)`.
+fn text_nodes(svg: &str) -> Vec<(f64, f64, String)> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            (
+                num("x"),
+                num("y"),
+                n.text().unwrap_or("").trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A conservative box of an SVG text at (x, y) for a 13–14 px font, left-anchored unless
+/// `centred`: `(left, top, right, bottom)`; DejaVu Sans averages under 8 px per character.
+fn text_box(x: f64, y: f64, text: &str, centred: bool) -> (f64, f64, f64, f64) {
+    let w = text.chars().count() as f64 * 6.5;
+    let left = if centred { x - w / 2.0 } else { x };
+    (left, y - 6.0, left + w, y + 6.0)
+}
+
+fn overlap(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+    a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3
+}
+
+/// Twelve consumers with long names, webhooks and pollers, the last two lossy alike.
+fn many_consumers() -> Vec<Consumer> {
+    let names = [
+        ("stripe-webhook", "webhook"),
+        ("github-webhook", "webhook"),
+        ("shopify-webhook", "webhook"),
+        ("twilio-webhook", "webhook"),
+        ("svix-webhook", "webhook"),
+        ("standard-webhooks-webhook", "webhook"),
+        ("stripe-poll", "poll"),
+        ("github-poll", "poll"),
+        ("shopify-poll", "poll"),
+        ("twilio-poll", "poll"),
+        ("slack-webhook", "webhook"),
+        ("discord-webhook", "webhook"),
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, strategy))| {
+            let poll = *strategy == "poll";
+            let lossy = i >= 10;
+            Consumer {
+                name,
+                strategy,
+                emitted: 600,
+                lost: if lossy { 100 } else { 0 },
+                per_minute: vec![
+                    match (poll, lossy) {
+                        (true, _) => 1000 * (i as u64 - 5),
+                        (false, true) => 12,
+                        (false, false) => 10,
+                    };
+                    60
+                ],
+                delays_us: if poll {
+                    (0..600)
+                        .map(|k| 1_000_000 * (i as u64 - 5) + k * 1000)
+                        .collect()
+                } else if lossy {
+                    (0..500).map(|k| 10_000 + k * 40).collect()
+                } else {
+                    (0..600).map(|k| 20_000 + k * 100).collect()
+                },
+            }
+        })
+        .collect()
+}
+
+fn many_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("many");
+    write_folder(&dir, &many_consumers(), None);
+    (tmp, dir)
+}
+
+/// The `<rect>`s of the plot area filled with `fill`: `(x, y, width, height)`.
+fn rects(svg: &str, fill: &str) -> Vec<(f64, f64, f64, f64)> {
+    let plot_right = f64::from(charts::WIDTH - charts::LEGEND_WIDTH);
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some(fill))
+        .map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            (num("x"), num("y"), num("width"), num("height"))
+        })
+        .filter(|r| r.0 < plot_right)
+        .collect()
+}
+
+#[test]
+fn bar_lengths_are_proportional_to_calls_on_a_linear_axis() {
+    let (_tmp, dir) = fixture();
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "calls_per_minute");
+    // All calls are useful: steady 2,000/min, lossy 500 in 60 min = 8.33/min.
+    let useful = rects(&svg, "#59A14F");
+    assert_eq!(useful.len(), 2, "{useful:?}");
+    // Horizontal bars from one baseline: their lengths are their values.
+    assert_eq!(useful[0].0, useful[1].0, "bars start at one baseline");
+    let ratio = useful[1].2 / useful[0].2;
+    let expected = (500.0 / 60.0) / 2000.0;
+    assert!(
+        (ratio - expected).abs() < 0.01,
+        "bar lengths {} and {}: ratio {ratio}, values ratio {expected}",
+        useful[0].2,
+        useful[1].2
+    );
+    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
+    assert!(
+        !labels.iter().any(|t| t.contains("log scale")),
+        "{labels:?}"
+    );
+    assert!(
+        labels.iter().any(|t| t.starts_with("8.33/min")),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn consumer_names_under_the_bars_do_not_run_together() {
+    let (_tmp, dir) = many_fixture();
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "calls_per_minute");
+    let names: Vec<&str> = many_consumers().iter().map(|c| c.name).collect();
+    let boxes: Vec<_> = text_nodes(&svg)
+        .into_iter()
+        .filter(|(_, _, t)| names.contains(&t.as_str()))
+        .map(|(x, y, t)| text_box(x, y, &t, false))
+        .collect();
+    assert_eq!(boxes.len(), names.len());
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            assert!(!overlap(*a, *b), "name boxes {a:?} and {b:?} overlap");
+        }
+    }
+}
+
+#[test]
+fn many_consumers_get_two_panels_and_lost_labels_do_not_overlap() {
+    let (_tmp, dir) = many_fixture();
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "latency_percentiles");
+    let nodes = text_nodes(&svg);
+    // slack-webhook and discord-webhook lose the same 16.7 % at the same delay.
+    let lost: Vec<_> = nodes
+        .iter()
+        .filter(|n| {
+            n.2.ends_with("16.7% lost") && n.0 < f64::from(charts::WIDTH - charts::LEGEND_WIDTH)
+        })
+        .collect();
+    assert_eq!(lost.len(), 2, "{lost:?}");
+    let a = text_box(lost[0].0, lost[0].1, &lost[0].2, false);
+    let b = text_box(lost[1].0, lost[1].1, &lost[1].2, false);
+    assert!(!overlap(a, b), "{lost:?} overlap");
+    // Moved apart, they say whose they are.
+    assert!(lost.iter().all(|n| n.2.contains("webhook: ")), "{lost:?}");
+    for panel in ["Webhooks (push)", "Polling (pull)"] {
+        assert!(nodes.iter().any(|n| n.2 == panel), "no panel {panel:?}");
+    }
+    // The timeline is split the same way.
+    let svg = chart(&dir, "timeline");
+    assert!(svg.contains("Polling (pull)"));
+}
+
+#[test]
+fn legend_notes_are_wrapped_not_cut() {
+    let (_tmp, dir) = many_fixture();
+    report::render_all(&dir).unwrap();
+    for stem in ["timeline", "latency_percentiles"] {
+        let svg = chart(&dir, stem);
+        let nodes = text_nodes(&svg);
+        assert!(
+            !nodes.iter().any(|n| n.2.contains('…')),
+            "{stem}: a cut text in {:?}",
+            nodes
+                .iter()
+                .filter(|n| n.2.contains('…'))
+                .collect::<Vec<_>>()
+        );
+        // Six webhooks alike lie under the last of them, and the legend says so in full
+        // (the note may wrap after "mostly under").
+        let legend: Vec<&str> = nodes
+            .iter()
+            .filter(|n| n.0 > f64::from(charts::WIDTH - charts::LEGEND_WIDTH))
+            .map(|n| n.2.as_str())
+            .collect();
+        let joined = legend.join(" ");
+        assert_eq!(
+            joined
+                .matches("mostly under standard-webhooks-webhook")
+                .count(),
+            5,
+            "{stem}: {legend:?}"
+        );
+    }
+}
+
+#[test]
+fn a_latency_line_hidden_under_another_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("twins");
+    let mut twins = consumers();
+    twins.truncate(1);
+    let mut second = consumers().remove(0);
+    second.name = "twin";
+    twins.push(second);
+    write_folder(&dir, &twins, None);
+    report::render_all(&dir).unwrap();
+    let labels: Vec<String> = texts(&chart(&dir, "latency_percentiles"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert!(
+        labels.iter().any(|t| t == "mostly under twin"),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn a_short_live_run_says_live_and_counts_seconds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("live");
+    let mut one_minute = consumers();
+    one_minute.truncate(2);
+    for c in &mut one_minute {
+        c.per_minute.truncate(1);
+    }
+    write_folder(&dir, &one_minute, None);
+    set_column(&dir, "engine", |_| "live".into());
+    let written = report::render_all(&dir).unwrap();
+    assert!(!written.is_empty());
+    let results = Results::load(&dir).unwrap();
+    for kind in charts::planned_charts(&results) {
+        let svg = chart(&dir, kind.file_stem());
+        let title = text_nodes(&svg).into_iter().next().unwrap().2;
+        assert!(
+            title.contains("live"),
+            "{}: title {title:?}",
+            kind.file_stem()
+        );
+    }
+    let svg = chart(&dir, "timeline");
+    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
+    assert!(
+        labels.iter().any(|t| t == "second of the live run"),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.iter().any(|t| t.contains("simulated")),
+        "{labels:?}"
+    );
+    assert!(labels.iter().any(|t| t == "60"), "{labels:?}");
+    // One count per consumer: a step across the 60 seconds with its value, not a dot.
+    assert!(labels.iter().any(|t| t == "steady: 2,000"), "{labels:?}");
+    let steady = polylines(&svg)
+        .into_iter()
+        .find(|(stroke, _)| stroke == FIRST)
+        .expect("a line");
+    assert!(steady.1.len() >= 2);
+    assert!(steady.1[1].0 - steady.1[0].0 > 500.0, "{steady:?}");
+}
+
+#[test]
+fn low_counts_over_hours_are_binned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sparse");
+    let mut sparse = consumers();
+    sparse.truncate(2);
+    sparse[0].per_minute = (0..360).map(|m| u64::from(m % 2 == 0)).collect();
+    sparse[1].per_minute = (0..360).map(|m| u64::from(m % 15 == 0)).collect();
+    write_folder(&dir, &sparse, None);
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "timeline");
+    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
+    assert!(
+        labels
+            .iter()
+            .any(|t| t.contains("averaged over 15-minute bins")),
+        "{labels:?}"
+    );
+    // A poll every 2 minutes is 0.5 a minute in every bin but the odd ones: at most 24
+    // bins, two points each, and the every-15-minutes poller a flat line.
+    for (stroke, pts) in polylines(&svg) {
+        assert!(pts.len() <= 48, "{stroke}: {} points", pts.len());
+    }
+    let flat = polylines(&svg)
+        .into_iter()
+        .filter(|(stroke, _)| stroke == SECOND)
+        .flat_map(|(_, pts)| pts)
+        .map(|p| p.1)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), y| {
+            (lo.min(y), hi.max(y))
+        });
+    assert_eq!(flat.0, flat.1, "the 15-minute poller is flat");
+}
+
+#[test]
+fn the_subtitle_names_every_kind_of_bar_drawn() {
+    let (_tmp, dir) = fixture();
+    set_column(&dir, "notifications", |c| {
+        if c == "steady" {
+            "60".into()
+        } else {
+            "0".into()
+        }
+    });
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "calls_per_minute");
+    assert!(svg.contains("notification calls"));
+    let subtitle = &text_nodes(&svg)[1].2;
+    assert!(subtitle.contains("notifications"), "{subtitle}");
+    // Without thin webhooks: three kinds, and the subtitle says three.
+    let (_tmp, dir) = fixture();
+    report::render_all(&dir).unwrap();
+    let subtitle = text_nodes(&chart(&dir, "calls_per_minute"))[1].2.clone();
+    assert!(!subtitle.contains("notification"), "{subtitle}");
+}
+
+#[test]
+fn chart_values_round_as_the_table_does() {
+    let (_tmp, dir) = fixture();
+    set_column(&dir, "calls_per_min", |c| {
+        if c == "steady" {
+            "50.000".into()
+        } else {
+            "8.333".into()
+        }
+    });
+    set_column(&dir, "replications", |_| "10".into());
+    set_column(&dir, "calls_per_min_ci95", |c| {
+        if c == "steady" {
+            "0.3".into()
+        } else {
+            String::new()
+        }
+    });
+    report::render_all(&dir).unwrap();
+    let results = Results::load(&dir).unwrap();
+    let steady = results
+        .summary
+        .iter()
+        .find(|r| r.consumer == "steady")
+        .unwrap();
+    let cell = report::table::calls_per_min(steady);
+    assert_eq!(cell, "50.0 ± 0.3");
+    let labels: Vec<String> = texts(&chart(&dir, "calls_per_minute"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert!(
+        labels.iter().any(|t| t.starts_with(&format!("{cell}/min"))),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn the_tradeoff_axis_title_matches_its_ticks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sweep");
+    write_sweep(&dir);
+    report::render_all(&dir).unwrap();
+    let labels: Vec<String> = texts(&chart(&dir, "tradeoff"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    // Ticks carry their unit ("1s", "30s"): the title must not claim another.
+    assert!(labels.iter().any(|t| t == "30s"), "{labels:?}");
+    let title = labels
+        .iter()
+        .find(|t| t.starts_with("interval"))
+        .unwrap_or_else(|| panic!("no x title in {labels:?}"));
+    assert_eq!(title, "interval of hook (log scale)");
+    assert!(
+        !labels.iter().any(|t| t.contains("consumer.hook")),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn bytes_have_a_chart() {
+    let (_tmp, dir) = fixture();
+    set_column(&dir, "bytes", |c| match c {
+        "steady" => "6000000".into(),
+        "lossy" => "600000".into(),
+        _ => "0".into(),
+    });
+    let results = Results::load(&dir).unwrap();
+    assert!(charts::planned_charts(&results)
+        .iter()
+        .any(|k| k.file_stem() == "bytes_per_minute"));
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "bytes_per_minute");
+    let labels: Vec<String> = texts(&svg).into_iter().map(|(_, s)| s).collect();
+    // 6 MB over 60 minutes; 2,000 calls a minute → 50 bytes a call.
+    assert!(labels.iter().any(|t| t == "100 kB/min"), "{labels:?}");
+    assert!(
+        labels.iter().any(|t| t == "50 bytes per call"),
+        "{labels:?}"
+    );
+    let bars = rects(&svg, "#4E79A7");
+    assert_eq!(bars.len(), 2, "{bars:?}");
+    assert!((bars[1].2 / bars[0].2 - 0.1).abs() < 0.01, "{bars:?}");
+}
+
+#[test]
+fn a_spike_in_minute_zero_is_a_step_clear_of_the_y_axis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("spike");
+    let mut spike = consumers();
+    spike.truncate(1);
+    spike[0].per_minute = std::iter::once(5000)
+        .chain(std::iter::repeat_n(100, 119))
+        .collect();
+    write_folder(&dir, &spike, None);
+    report::render_all(&dir).unwrap();
+    let svg = chart(&dir, "timeline");
+    let lines = polylines(&svg);
+    // The y axis: the vertical muted line furthest left.
+    let axis_x = lines
+        .iter()
+        .filter(|(stroke, pts)| stroke == "#666666" && pts.len() == 2 && pts[0].0 == pts[1].0)
+        .map(|(_, pts)| pts[0].0)
+        .fold(f64::INFINITY, f64::min);
+    let line: Vec<(f64, f64)> = lines
+        .into_iter()
+        .filter(|(stroke, _)| stroke == FIRST)
+        .flat_map(|(_, pts)| pts)
+        .collect();
+    let top = line.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let at_top: Vec<f64> = line.iter().filter(|p| p.1 == top).map(|p| p.0).collect();
+    let (x0, x1) = (at_top[0], at_top[at_top.len() - 1]);
+    assert!(
+        x0 > axis_x + 3.0,
+        "the spike starts at {x0}, the y axis is at {axis_x}"
+    );
+    // Flat across minute 0: one minute of a 120-minute axis is several pixels wide.
+    assert!(x1 - x0 >= 5.0, "the spike is {} px wide: {line:?}", x1 - x0);
 }

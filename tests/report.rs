@@ -132,8 +132,14 @@ fn expected_charts(name: &str) -> Vec<&'static str> {
             "calls_per_minute",
             "latency_percentiles",
             "timeline",
+            "bytes_per_minute",
         ],
-        _ => vec!["calls_per_minute", "latency_percentiles", "timeline"],
+        _ => vec![
+            "calls_per_minute",
+            "latency_percentiles",
+            "timeline",
+            "bytes_per_minute",
+        ],
     }
 }
 
@@ -451,7 +457,9 @@ fn grid_sweep_with_text_values_and_gaps_still_renders() {
             "tradeoff.svg",
             "tradeoff.png",
             "calls_per_minute.svg",
-            "calls_per_minute.png"
+            "calls_per_minute.png",
+            "bytes_per_minute.svg",
+            "bytes_per_minute.png"
         ]
     );
     let report_path = report::write_report(&dir, "Odd", "").unwrap();

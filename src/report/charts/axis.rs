@@ -199,11 +199,6 @@ impl Axis {
         }
     }
 
-    /// Like [`Axis::pos`] but maps non-positive values to the bottom of a log axis.
-    pub(super) fn pos_clamped(&self, v: f64) -> f64 {
-        self.pos(v).unwrap_or(self.lo)
-    }
-
     pub(super) fn label(&self, p: f64) -> String {
         match &self.labels {
             Labels::Value => fmt::tick(if self.log { 10f64.powf(p) } else { p }),
@@ -318,13 +313,16 @@ impl Ranged for PlotCoord {
 
 pub(super) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<PlotCoord, PlotCoord>>;
 
+/// The plotters chart on `area` with axes `x` and `y`, their titles, the grid (no
+/// horizontal lines when `rows`: a chart of horizontal bars) and room for the y labels
+/// (`y_label_width` pixels, or what the labels of `y` need).
 pub(super) fn build_chart<'a, DB: Canvas>(
     area: &'a Area<DB>,
     x: &Axis,
     y: &Axis,
     x_desc: &str,
     y_desc: &str,
-    x_grid: bool,
+    rows: bool,
     y_label_width: Option<u32>,
 ) -> Result<Chart<'a, DB>> {
     let mut chart = ChartBuilder::on(area)
@@ -347,8 +345,10 @@ pub(super) fn build_chart<'a, DB: Canvas>(
         .axis_style(MUTED_COLOR)
         .bold_line_style(GRID_BOLD)
         .light_line_style(GRID_LIGHT);
-    if !x_grid {
-        mesh.disable_x_mesh();
+    // A chart of rows (horizontal bars) has no horizontal grid lines: they would run
+    // through the values printed after each bar.
+    if rows {
+        mesh.disable_y_mesh();
     }
     mesh.draw()?;
     Ok(chart)

@@ -179,12 +179,81 @@ fn keys(results: &Results) -> Vec<(String, Option<usize>)> {
     keys.into_iter().map(|(_, c, p)| (c, p)).collect()
 }
 
+/// Lines within this share of the y range of each other are drawn on top of each other.
+const SAME_LINE: f64 = 0.012;
+
+/// The line drawn after line `i` (so on top of it) that runs within `tol` of it at no
+/// fewer than half of its points, if any (the topmost of several). `lines` are in plot
+/// space and in drawing order; another line is read at `i`'s points by linear
+/// interpolation, and a point outside its x range does not count as covered. A line
+/// hidden like this gets "mostly under …" in the legend, as on the timeline.
+pub(crate) fn hidden_under(lines: &[Vec<(f64, f64)>], i: usize, tol: f64) -> Option<usize> {
+    let mine = lines.get(i)?;
+    if mine.is_empty() {
+        return None;
+    }
+    let at = |line: &[(f64, f64)], x: f64| -> Option<f64> {
+        let k = line.iter().position(|p| p.0 >= x)?;
+        let b = line[k];
+        if k == 0 {
+            return (b.0 == x).then_some(b.1);
+        }
+        let a = line[k - 1];
+        let t = if b.0 > a.0 {
+            (x - a.0) / (b.0 - a.0)
+        } else {
+            1.0
+        };
+        Some(a.1 + (b.1 - a.1) * t)
+    };
+    (i + 1..lines.len()).rev().find(|&j| {
+        let same = mine
+            .iter()
+            .filter(|p| at(&lines[j], p.0).is_some_and(|y| (y - p.1).abs() <= tol))
+            .count();
+        2 * same >= mine.len()
+    })
+}
+
+/// A text box in pixels: left, top, width, height.
+pub(crate) type LabelBox = (f64, f64, f64, f64);
+
+/// Vertical positions for labels of size `(w, h)` anchored at `anchors` (pixel left edge
+/// and vertical centre): each keeps its anchor's height unless its box would overlap a
+/// box already placed (labels placed top to bottom), then it moves down just below it.
+/// Returns the boxes; no two overlap.
+pub(crate) fn place_labels(anchors: &[(f64, f64)], sizes: &[(f64, f64)]) -> Vec<LabelBox> {
+    let mut order: Vec<usize> = (0..anchors.len()).collect();
+    order.sort_by(|a, b| anchors[*a].1.total_cmp(&anchors[*b].1).then(a.cmp(b)));
+    let mut placed: Vec<Option<LabelBox>> = vec![None; anchors.len()];
+    let mut done: Vec<LabelBox> = Vec::new();
+    for i in order {
+        let (x, yc) = anchors[i];
+        let (w, h) = sizes[i];
+        let mut top = yc - h / 2.0;
+        loop {
+            let clash = done
+                .iter()
+                .find(|b| x < b.0 + b.2 && b.0 < x + w && top < b.1 + b.3 && b.1 < top + h);
+            match clash {
+                Some(b) => top = b.1 + b.3 + 1.0,
+                None => break,
+            }
+        }
+        let b = (x, top, w, h);
+        done.push(b);
+        placed[i] = Some(b);
+    }
+    placed.into_iter().flatten().collect()
+}
+
 pub(super) fn draw<DB: Canvas>(
     results: &Results,
     plot: &Area<DB>,
     legend: &Area<DB>,
 ) -> Result<()> {
     struct Drawn {
+        consumer: String,
         series: Series,
         line: LatencyLine,
         entry: LegendEntry,
@@ -200,7 +269,7 @@ pub(super) fn draw<DB: Canvas>(
             .iter()
             .find(|r| r.consumer == consumer && r.point == point);
         let line = latency_line(curve, row);
-        let (label, color) = series_style(results, &consumer, point);
+        let (label, color, marker) = series_style(results, &consumer, point);
         let lost = fmt::percent(line.lost_share);
         let (swatch, detail) = if line.points.is_empty() {
             let detail = if line.lost_share > 0.0 {
@@ -210,16 +279,30 @@ pub(super) fn draw<DB: Canvas>(
             };
             (Swatch::Absent, Some(detail))
         } else if line.lost_share > 0.0 {
-            (Swatch::Line { dashed: false }, Some(format!("{lost} lost")))
+            (
+                Swatch::Line {
+                    dashed: false,
+                    marker,
+                },
+                Some(format!("{lost} lost")),
+            )
         } else {
-            (Swatch::Line { dashed: false }, None)
+            (
+                Swatch::Line {
+                    dashed: false,
+                    marker,
+                },
+                None,
+            )
         };
         drawn.push(Drawn {
+            consumer: consumer.clone(),
             series: Series {
                 label: label.clone(),
                 color,
                 dashed: false,
                 markers: false,
+                marker,
                 points: line.points.iter().map(|p| (p.x, p.delay_ms)).collect(),
             },
             entry: LegendEntry {
@@ -248,6 +331,7 @@ pub(super) fn draw<DB: Canvas>(
         minor: Vec::new(),
         labels: Labels::Percentile,
     };
+    // One delay axis for every panel, so panels compare.
     let y = Axis::auto_ms(
         drawn
             .iter()
@@ -256,74 +340,151 @@ pub(super) fn draw<DB: Canvas>(
     );
     let y_desc = y.desc("event delay", if y.log { "" } else { "ms" });
     let x_desc = "percentile of all events, lost ones counted as never seen (1/(1−p) axis)";
-    let mut chart = build_chart(plot, &x, &y, x_desc, &y_desc, true, None)?;
-    // Lines with losses last, on top: before the loss they often run under a
-    // lossless twin and would otherwise be hidden up to their end.
-    let mut order: Vec<&Drawn> = drawn.iter().collect();
-    order.sort_by_key(|d| d.line.lost_share > 0.0);
-    for d in order {
-        // Solid up to where the line turns thin, dashed from there on.
-        let [solid, thin] = split_at(&d.series.points, d.line.thin_from, &x, &y);
-        for (points, dashed) in [(solid, false), (thin, true)] {
-            if points.len() > 1 {
-                let part = Series {
-                    points,
-                    dashed,
-                    ..d.series.clone()
-                };
-                draw_series(&mut chart, &x, &y, std::slice::from_ref(&part))?;
+    let facets = facets(results);
+    let areas = facet_areas(plot, &facets)?;
+    let mut details: Vec<Option<String>> = vec![None; drawn.len()];
+    for (facet, area) in facets.iter().zip(&areas) {
+        let mine: Vec<usize> = (0..drawn.len())
+            .filter(|&i| facet.consumers.contains(&drawn[i].consumer))
+            .collect();
+        let mut chart = build_chart(area, &x, &y, x_desc, &y_desc, false, None)?;
+        // Lines with losses last, on top: before the loss they often run under a
+        // lossless twin and would otherwise be hidden up to their end.
+        let mut order: Vec<usize> = mine.clone();
+        order.sort_by_key(|&i| drawn[i].line.lost_share > 0.0);
+        for &i in &order {
+            let d = &drawn[i];
+            // Solid up to where the line turns thin, dashed from there on.
+            let [solid, thin] = split_at(&d.series.points, d.line.thin_from, &x, &y);
+            for (points, dashed) in [(solid, false), (thin, true)] {
+                if points.len() > 1 {
+                    let part = Series {
+                        points,
+                        dashed,
+                        ..d.series.clone()
+                    };
+                    draw_series(&mut chart, &x, &y, std::slice::from_ref(&part))?;
+                }
             }
         }
-    }
-    // Where a line stops early, a dot and the share of events it never saw.
-    let right: TextStyle = font(13.0)
-        .color(&TEXT_COLOR)
-        .pos(Pos::new(HPos::Left, VPos::Center));
-    let left = right.clone().pos(Pos::new(HPos::Right, VPos::Center));
-    for d in &drawn {
-        let Some(end) = d.line.points.last() else {
-            continue;
-        };
-        if d.line.lost_share <= 0.0 {
-            continue;
+        // Which lines the later ones cover.
+        let plot_lines: Vec<Vec<(f64, f64)>> = order
+            .iter()
+            .map(|&i| {
+                drawn[i]
+                    .series
+                    .points
+                    .iter()
+                    .filter_map(|&(a, b)| Some((x.pos(a)?, y.pos(b)?)))
+                    .collect()
+            })
+            .collect();
+        let tol = (y.hi - y.lo) * SAME_LINE;
+        for (k, &i) in order.iter().enumerate() {
+            if let Some(j) = hidden_under(&plot_lines, k, tol) {
+                details[i] = Some(format!("mostly under {}", drawn[order[j]].series.label));
+            }
         }
-        let (Some(px), Some(py)) = (x.pos(end.x), y.pos(end.delay_ms)) else {
-            continue;
+        // Where a line stops early, a dot and the share of events it never saw; labels
+        // that would overlap are moved apart and then name their consumer.
+        let style: TextStyle = font(13.0)
+            .color(&TEXT_COLOR)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let ends: Vec<(usize, f64, f64)> = mine
+            .iter()
+            .filter(|&&i| drawn[i].line.lost_share > 0.0)
+            .filter_map(|&i| {
+                let end = drawn[i].line.points.last()?;
+                Some((i, x.pos(end.x)?, y.pos(end.delay_ms)?))
+            })
+            .collect();
+        let texts = |named: bool| -> Vec<String> {
+            ends.iter()
+                .map(|(i, _, _)| {
+                    let d = &drawn[*i];
+                    let lost = format!("{} lost", fmt::percent(d.line.lost_share));
+                    if named {
+                        format!("{}: {lost}", d.series.label)
+                    } else {
+                        lost
+                    }
+                })
+                .collect()
         };
-        let text = format!("{} lost", fmt::percent(d.line.lost_share));
-        // Labels near the right edge go on the left of the dot.
-        let label = if (px - x.lo) / (x.hi - x.lo) > 0.8 {
-            Text::new(text, (-9, 0), left.clone())
-        } else {
-            Text::new(text, (9, 0), right.clone())
+        type Layout = (Vec<(f64, f64)>, Vec<LabelBox>);
+        let layout = |labels: &[String]| -> Result<Layout> {
+            let mut anchors = Vec::new();
+            let mut sizes = Vec::new();
+            for ((_, px, py), text) in ends.iter().zip(labels) {
+                let (bx, by) = chart.backend_coord(&(*px, *py));
+                let (w, h) = area.estimate_text_size(text, &style)?;
+                let (w, h) = (f64::from(w), f64::from(h).max(14.0));
+                // Labels near the right edge go on the left of the dot.
+                let right = (px - x.lo) / (x.hi - x.lo) > 0.8;
+                let left = if right {
+                    f64::from(bx) - 9.0 - w
+                } else {
+                    f64::from(bx) + 9.0
+                };
+                anchors.push((left, f64::from(by)));
+                sizes.push((w, h));
+            }
+            let boxes = place_labels(&anchors, &sizes);
+            Ok((anchors, boxes))
         };
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((px, py)) + Circle::new((0, 0), 5, d.series.color.filled()) + label,
-        ))?;
+        let plain = texts(false);
+        let (mut anchors, mut boxes) = layout(&plain)?;
+        let mut labels = plain;
+        if boxes
+            .iter()
+            .zip(&anchors)
+            .any(|(b, a)| (b.1 + b.3 / 2.0 - a.1).abs() > 0.5)
+        {
+            labels = texts(true);
+            (anchors, boxes) = layout(&labels)?;
+        }
+        for (((i, px, py), text), (b, a)) in
+            ends.iter().zip(&labels).zip(boxes.iter().zip(&anchors))
+        {
+            let (bx, _) = chart.backend_coord(&(*px, *py));
+            let dx = (b.0 - f64::from(bx)).round() as i32;
+            let dy = (b.1 + b.3 / 2.0 - a.1).round() as i32;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((*px, *py))
+                    + Circle::new((0, 0), 5, drawn[*i].series.color.filled())
+                    + Text::new(text.clone(), (dx, dy), style.clone()),
+            ))?;
+        }
+        if mine.iter().all(|&i| drawn[i].line.points.is_empty()) {
+            let (w, h) = area.dim_in_pixel();
+            area.draw(&Text::new(
+                format!("{NO_EVENT_OBSERVED} by any consumer"),
+                (w as i32 / 2, h as i32 / 2),
+                font(18.0)
+                    .color(&MUTED_COLOR)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        }
     }
-    if drawn.iter().all(|d| d.line.points.is_empty()) {
-        let (w, h) = plot.dim_in_pixel();
-        plot.draw(&Text::new(
-            format!("{NO_EVENT_OBSERVED} by any consumer"),
-            (w as i32 / 2, h as i32 / 2),
-            font(18.0)
-                .color(&MUTED_COLOR)
-                .pos(Pos::new(HPos::Center, VPos::Center)),
-        ))?;
-    }
-    let entries: Vec<LegendEntry> = drawn.iter().map(|d| d.entry.clone()).collect();
+    let entries: Vec<LegendEntry> = drawn
+        .iter()
+        .zip(details)
+        .map(|(d, hidden)| {
+            let mut e = d.entry.clone();
+            e.detail = match (e.detail.take(), hidden) {
+                (Some(a), Some(b)) => Some(format!("{a}, {b}")),
+                (a, b) => a.or(b),
+            };
+            e
+        })
+        .collect();
     draw_legend(legend, "Consumer", &entries)?;
-    let mut lines = vec![
-        "Dashed: fewer than 10 observed",
-        "delays beyond that percentile,",
-        "too few to quote.",
-    ];
+    let mut lines =
+        vec!["Dashed: fewer than 10 observed delays beyond that percentile, too few to quote."];
     if drawn.iter().any(|d| d.line.lost_share > 0.0) {
-        lines.extend([
-            "A dot with \"x% lost\": the line",
-            "stops there, the rest of its",
-            "events were never seen.",
-        ]);
+        lines.push(
+            "A dot with \"x% lost\": the line stops there, the rest of its events were never seen.",
+        );
     }
     notes(legend, &lines)?;
     Ok(())
@@ -371,6 +532,45 @@ mod tests {
         // Rows beyond 1 − 1/n already: the maximum adds nothing.
         let c = curve(&[(1.0, 0.0, 1), (5.0, 0.995, 995), (9.0, 1.0, 1000)], 100);
         assert_eq!(latency_line(Some(&c), None).points.len(), 2);
+    }
+
+    #[test]
+    fn a_line_under_a_later_one_is_found() {
+        let a = vec![(0.0, 1.0), (1.0, 2.0), (2.0, 3.0), (3.0, 4.0)];
+        let same = vec![(0.0, 1.0), (1.5, 2.5), (3.0, 4.005)];
+        let apart = vec![(0.0, 5.0), (3.0, 8.0)];
+        assert_eq!(
+            hidden_under(&[a.clone(), apart.clone(), same.clone()], 0, 0.01),
+            Some(2)
+        );
+        assert_eq!(hidden_under(&[a.clone(), apart.clone()], 0, 0.01), None);
+        // Only a later (higher) line hides an earlier one.
+        assert_eq!(hidden_under(&[same, a], 1, 0.01), None);
+        // A shorter line covers only the points in its range.
+        let short = vec![(0.0, 1.0), (1.0, 2.0)];
+        assert_eq!(hidden_under(&[apart.clone(), short.clone()], 0, 0.01), None);
+        assert_eq!(
+            hidden_under(&[vec![(0.0, 1.0), (1.0, 2.0), (2.0, 9.0)], short], 0, 0.01),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn labels_never_overlap() {
+        // Three labels anchored at the same spot, one apart.
+        let anchors = [(100.0, 50.0), (100.0, 50.0), (100.0, 52.0), (400.0, 50.0)];
+        let sizes = [(80.0, 14.0); 4];
+        let boxes = place_labels(&anchors, &sizes);
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let overlap =
+                    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3;
+                assert!(!overlap, "{a:?} overlaps {b:?}");
+            }
+        }
+        // The first keeps its place, and so does the label that had room.
+        assert_eq!(boxes[0], (100.0, 43.0, 80.0, 14.0));
+        assert_eq!(boxes[3], (400.0, 43.0, 80.0, 14.0));
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //! Each chart answers one question a reader of a hookbench run has:
 //!
 //! * `calls_per_minute`: *what does each strategy cost?* Calls per minute split
-//!   into useful / wasted / failed, with the wasted share printed. Values span
-//!   decades (a 10 s poll over 1,000 resources makes 6,000 calls/min, a webhook 3),
-//!   so the y axis goes logarithmic when they do, and bars sit side by side rather
-//!   than stacked (stacking is meaningless on a log axis).
+//!   into useful / wasted / failed (/ notifications), one horizontal stacked bar per
+//!   consumer on a linear axis, the total and wasted share printed after each bar.
+//!   Values span decades (a 10 s poll over 1,000 resources makes 6,000 calls/min, a
+//!   webhook 3); a log axis would make bar lengths lie, so the printed values carry the
+//!   small ones (see `calls`).
 //! * `latency_percentiles`: *how late does a consumer see an event, including the
 //!   tail?* One line per consumer from its `.hgrm`, on HdrHistogram's classic
 //!   "1/(1−p)" log axis labelled 50 %, 90 %, 99 %, 99.9 %…, so the median and the
@@ -22,8 +23,16 @@
 //!   price?* Calls per minute (top panel) and p99 delay (bottom panel) against the
 //!   swept parameter; consumers the sweep does not touch (typically the webhook)
 //!   are drawn as dashed reference lines.
+//! * `bytes_per_minute`: *what does each strategy transfer?* Bytes per minute, both
+//!   directions, with the mean per call (conditional requests save bytes, not calls).
 //!
-//! One file per chart (`calls`, `latency`, `timeline`, `tradeoff`), over two shared
+//! A chart with more than [`FACET_ABOVE`] consumers of both kinds (push and pull) draws
+//! its lines in two panels, webhooks above and pollers below, and every consumer past the
+//! palette's ten colours carries a shape along its line, so no two lines share colour and
+//! shape. Titles of a live run say so; a short live run's timeline is in seconds.
+//!
+//! One file per chart (`calls` also draws the bytes chart, `latency`, `timeline`,
+//! `tradeoff`), over two shared
 //! modules: `axis` (linear and log scales, ticks, labels, the plotters chart context)
 //! and `style` (palette, fonts, line series, legend, notes, consumer naming and
 //! colours), plus `windows` (outage and burst windows read from `scenario.toml`).
@@ -68,18 +77,22 @@ pub const TRADEOFF_HEIGHT: u32 = 900;
 pub const LEGEND_WIDTH: u32 = 250;
 /// Height of the title block (title + one-line subtitle), pixels.
 const TITLE_HEIGHT: u32 = 72;
+/// Line charts with more consumers than this, push and pull mixed, get two panels.
+pub const FACET_ABOVE: usize = 8;
 
 /// The charts this module can draw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChartKind {
-    /// Calls per minute per consumer, split into useful / wasted / failed.
+    /// Calls per minute per consumer, split into useful / wasted / failed (/ notifications).
     CallsPerMinute,
     /// Latency by percentile, one line per consumer (from `.hgrm` files).
     LatencyPercentiles,
-    /// Requests per simulated minute, one line per consumer.
+    /// Requests per minute over the run, one line per consumer.
     Timeline,
     /// Sweeps only: calls/min and p99 delay against the swept parameter.
     Tradeoff,
+    /// Bytes per minute per consumer, both directions.
+    BytesPerMinute,
 }
 
 impl ChartKind {
@@ -90,6 +103,7 @@ impl ChartKind {
             ChartKind::LatencyPercentiles => "latency_percentiles",
             ChartKind::Timeline => "timeline",
             ChartKind::Tradeoff => "tradeoff",
+            ChartKind::BytesPerMinute => "bytes_per_minute",
         }
     }
 
@@ -100,6 +114,7 @@ impl ChartKind {
             ChartKind::LatencyPercentiles => "Latency by percentile",
             ChartKind::Timeline => "Requests over time",
             ChartKind::Tradeoff => "Trade-off: calls vs. delay",
+            ChartKind::BytesPerMinute => "Bytes per minute",
         }
     }
 
@@ -107,17 +122,53 @@ impl ChartKind {
     pub fn question(self) -> &'static str {
         match self {
             ChartKind::CallsPerMinute => {
-                "What does each consumer cost? Calls per minute, split into useful, wasted and failed."
+                "What does each consumer cost? Calls per minute by outcome: useful, wasted, failed, and notifications where a thin webhook sends them."
             }
             ChartKind::LatencyPercentiles => {
                 "How long until a consumer sees an event, from the median to the worst case?"
             }
-            ChartKind::Timeline => "Is the load steady or bursty? Requests in each simulated minute.",
+            ChartKind::Timeline => "Is the load steady or bursty? Requests in each minute.",
             ChartKind::Tradeoff => {
                 "What does the swept setting buy in delay, and what does it cost in calls?"
             }
+            ChartKind::BytesPerMinute => {
+                "What does each consumer transfer? Bytes per minute, both directions."
+            }
         }
     }
+
+    /// The subtitle drawn on the chart of `results`: [`ChartKind::question`] made exact for
+    /// this folder (which outcomes the bars split into, how the timeline counts time).
+    pub fn subtitle(self, results: &Results) -> String {
+        match self {
+            ChartKind::CallsPerMinute if calls::has_notifications(results) => {
+                "What does each consumer cost? Calls per minute: useful, wasted, failed and notifications.".to_string()
+            }
+            ChartKind::CallsPerMinute => {
+                "What does each consumer cost? Calls per minute: useful, wasted and failed.".to_string()
+            }
+            ChartKind::Timeline => timeline::subtitle(results),
+            _ => self.question().to_string(),
+        }
+    }
+}
+
+/// Whether `results` come from the live engine (every row says `live`).
+pub fn is_live(results: &Results) -> bool {
+    !results.summary.is_empty() && results.summary.iter().all(|r| r.engine == "live")
+}
+
+/// The chart's title: heading, scenario, and "(live run)" for the live engine, whose
+/// numbers are measured on real sockets rather than simulated.
+pub fn title(kind: ChartKind, results: &Results) -> String {
+    let mut title = match results.summary.first().map(|r| r.scenario.as_str()) {
+        Some(s) if !s.is_empty() => format!("{} — {s}", kind.heading()),
+        _ => kind.heading().to_string(),
+    };
+    if is_live(results) {
+        title.push_str(" (live run)");
+    }
+    title
 }
 
 /// The charts that `results` has data for, in report order (the headline first:
@@ -139,18 +190,31 @@ pub fn planned_charts(results: &Results) -> Vec<ChartKind> {
     if !results.timeseries.is_empty() {
         out.push(ChartKind::Timeline);
     }
+    if results.summary.iter().any(|r| r.bytes > 0) {
+        out.push(ChartKind::BytesPerMinute);
+    }
     out
 }
 
 /// Pixel size `(width, height)` of `kind` for these results.
 ///
-/// [`WIDTH`]×[`HEIGHT`], except `tradeoff` ([`WIDTH`]×[`TRADEOFF_HEIGHT`]) and a
-/// `calls_per_minute` with more than 10 bar groups, which grows 95 px per group.
+/// [`WIDTH`]×[`HEIGHT`], except `tradeoff` ([`WIDTH`]×[`TRADEOFF_HEIGHT`]), bar charts
+/// with more rows than fit (46 px per row), and line charts whose legend needs more room
+/// (up to two lines per consumer) or that are drawn in two panels.
 pub fn chart_size(kind: ChartKind, results: &Results) -> (u32, u32) {
     match kind {
         ChartKind::Tradeoff => (WIDTH, TRADEOFF_HEIGHT),
-        ChartKind::CallsPerMinute => (calls::width(results), HEIGHT),
-        _ => (WIDTH, HEIGHT),
+        ChartKind::CallsPerMinute | ChartKind::BytesPerMinute => (WIDTH, calls::height(results)),
+        ChartKind::LatencyPercentiles | ChartKind::Timeline => {
+            let series = results.consumers().len() + 2;
+            let legend = style::legend_height(series, 2) + 180;
+            let panels = if style::facets(results).len() > 1 {
+                TRADEOFF_HEIGHT
+            } else {
+                HEIGHT
+            };
+            (WIDTH, panels.max(TITLE_HEIGHT + legend))
+        }
     }
 }
 
@@ -228,10 +292,7 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
 
 fn draw<DB: Canvas>(kind: ChartKind, results: &Results, root: &Area<DB>) -> Result<()> {
     root.fill(&WHITE)?;
-    let title = match results.summary.first().map(|r| r.scenario.as_str()) {
-        Some(s) if !s.is_empty() => format!("{} — {s}", kind.heading()),
-        _ => kind.heading().to_string(),
-    };
+    let title = title(kind, results);
     let (w, _) = root.dim_in_pixel();
     let (head, body) = root.split_vertically(TITLE_HEIGHT);
     head.draw(&Text::new(
@@ -243,7 +304,7 @@ fn draw<DB: Canvas>(kind: ChartKind, results: &Results, root: &Area<DB>) -> Resu
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     head.draw(&Text::new(
-        kind.question(),
+        kind.subtitle(results),
         (w as i32 / 2, 46),
         font(15.0)
             .color(&MUTED_COLOR)
@@ -255,5 +316,6 @@ fn draw<DB: Canvas>(kind: ChartKind, results: &Results, root: &Area<DB>) -> Resu
         ChartKind::LatencyPercentiles => latency::draw(results, &plot, &legend),
         ChartKind::Timeline => timeline::draw(results, &plot, &legend),
         ChartKind::Tradeoff => tradeoff::draw(results, &plot, &legend),
+        ChartKind::BytesPerMinute => calls::draw_bytes(results, &plot, &legend),
     }
 }

@@ -51,10 +51,31 @@ pub(super) fn font(size: f64) -> FontDesc<'static> {
 // ---------------------------------------------------------------------------
 // Series, colours, legend
 
+/// A shape drawn along a line (and on its legend swatch) so that lines sharing a palette
+/// colour stay apart: the first ten consumers have none, the next ten circles, and so on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Marker {
+    None,
+    Circle,
+    Square,
+    Triangle,
+    Diamond,
+}
+
+/// Markers in the order they are handed out, one per cycle through [`PALETTE`].
+const MARKERS: [Marker; 5] = [
+    Marker::None,
+    Marker::Circle,
+    Marker::Square,
+    Marker::Triangle,
+    Marker::Diamond,
+];
+
 #[derive(Debug, Clone)]
 pub(super) enum Swatch {
     Line {
         dashed: bool,
+        marker: Marker,
     },
     Bar,
     /// Nothing drawn for this entry (e.g. a consumer with no latency): a hollow box.
@@ -76,7 +97,10 @@ pub(super) struct Series {
     pub(super) label: String,
     pub(super) color: RGBColor,
     pub(super) dashed: bool,
+    /// A filled dot on every data point (sweep charts).
     pub(super) markers: bool,
+    /// The consumer's shape, repeated along the line (see [`Marker`]).
+    pub(super) marker: Marker,
     pub(super) points: Vec<(f64, f64)>,
 }
 
@@ -87,10 +111,57 @@ impl Series {
             color: self.color,
             swatch: Swatch::Line {
                 dashed: self.dashed,
+                marker: self.marker,
             },
             detail: None,
         }
     }
+}
+
+/// Distance between two shapes repeated along a line, pixels.
+const MARKER_SPACING_PX: f64 = 90.0;
+
+/// Draws `marker` centred on `at` (backend pixels of `area`).
+pub(super) fn draw_marker<DB: Canvas>(
+    area: &Area<DB>,
+    marker: Marker,
+    at: (i32, i32),
+    color: RGBColor,
+) -> Result<()> {
+    let (x, y) = at;
+    let style = color.filled();
+    match marker {
+        Marker::None => {}
+        Marker::Circle => area.draw(&Circle::new(at, 5, style))?,
+        Marker::Square => area.draw(&Rectangle::new([(x - 4, y - 4), (x + 4, y + 4)], style))?,
+        Marker::Triangle => area.draw(&Polygon::new(
+            vec![(x, y - 6), (x + 6, y + 4), (x - 6, y + 4)],
+            style,
+        ))?,
+        Marker::Diamond => area.draw(&Polygon::new(
+            vec![(x, y - 6), (x + 6, y), (x, y + 6), (x - 6, y)],
+            style,
+        ))?,
+    }
+    Ok(())
+}
+
+/// Positions every `spacing` pixels along the polyline `px`, the first `offset` pixels in.
+pub(crate) fn along(px: &[(f64, f64)], offset: f64, spacing: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let mut next = offset;
+    let mut walked = 0.0;
+    for pair in px.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let len = (b.0 - a.0).hypot(b.1 - a.1);
+        while len > 0.0 && next <= walked + len {
+            let t = (next - walked) / len;
+            out.push((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t));
+            next += spacing;
+        }
+        walked += len;
+    }
+    out
 }
 
 pub(super) fn draw_series<DB: Canvas>(
@@ -113,6 +184,28 @@ pub(super) fn draw_series<DB: Canvas>(
         }
         if s.markers {
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, s.color.filled())))?;
+        }
+        if s.marker != Marker::None && pts.len() > 1 {
+            let area = chart.plotting_area();
+            let (bx, by) = area.get_base_pixel();
+            let canvas = area.strip_coord_spec();
+            let px: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|p| {
+                    let (x, y) = chart.backend_coord(p);
+                    (f64::from(x - bx), f64::from(y - by))
+                })
+                .collect();
+            // Offset by colour so two shapes of one colour do not start together.
+            let offset = 20.0 + f64::from(s.color.0 % 5) * 11.0;
+            for (x, y) in along(&px, offset, MARKER_SPACING_PX) {
+                draw_marker(
+                    &canvas,
+                    s.marker,
+                    (x.round() as i32, y.round() as i32),
+                    s.color,
+                )?;
+            }
         }
     }
     Ok(())
@@ -184,20 +277,25 @@ fn draw_dashed<DB: Canvas>(
     Ok(())
 }
 
-/// The colour of a consumer's line and bars: the palette in consumer order; past its ten
-/// colours, the same hues darkened (a scenario comparing eight providers has fourteen
-/// consumers, and two lines in one colour read as one).
-pub(super) fn consumer_color(results: &Results, consumer: &str) -> RGBColor {
-    rank_color(results.consumer_rank(consumer))
+/// Colour and shape of a consumer's line (see [`rank_style`]).
+pub(super) fn consumer_style(results: &Results, consumer: &str) -> (RGBColor, Marker) {
+    rank_style(results.consumer_rank(consumer))
 }
 
-/// The colour of the consumer of rank `rank` (0-based, scenario order).
-fn rank_color(rank: usize) -> RGBColor {
+/// Colour and shape of the consumer of rank `rank` (0-based, scenario order): the palette's
+/// ten colours, then the same ten again with a shape along the line, and so on. Darker
+/// shades of a hue were tried for the eleventh and later consumers and read as the same
+/// colour (issue #15: fourteen provider lines in "blues, reds, pinks"); a shape does not.
+/// Past fifty consumers the shapes repeat on darkened colours.
+pub(crate) fn rank_style(rank: usize) -> (RGBColor, Marker) {
     let base = PALETTE[rank % PALETTE.len()];
-    match rank / PALETTE.len() {
+    let cycle = rank / PALETTE.len();
+    let marker = MARKERS[cycle % MARKERS.len()];
+    let color = match cycle / MARKERS.len() {
         0 => base,
-        cycle => shade(base, -(0.45f64 * cycle as f64).min(0.8)),
-    }
+        dark => shade(base, -(0.3f64 * dark as f64).min(0.8)),
+    };
+    (color, marker)
 }
 
 /// Mixes `c` towards black (`t < 0`) or white (`t > 0`), `t` in -1..=1.
@@ -212,6 +310,73 @@ pub(super) fn shade(c: RGBColor, t: f64) -> RGBColor {
         out.round().clamp(0.0, 255.0) as u8
     };
     RGBColor(mix(c.0), mix(c.1), mix(c.2))
+}
+
+/// One panel of a line chart: its heading (empty when the chart has one panel) and the
+/// consumers drawn in it, in scenario order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Facet {
+    pub(crate) title: String,
+    pub(crate) consumers: Vec<String>,
+}
+
+/// Whether `strategy` pushes to the consumer (every webhook variant) rather than being
+/// pulled by it (every poll variant).
+fn is_push(strategy: &str) -> bool {
+    strategy.starts_with("webhook")
+}
+
+/// The panels of a line chart: one, unless more than [`super::FACET_ABOVE`] consumers mix
+/// push and pull; then webhooks above, pollers below. Fourteen lines in one panel could not
+/// be told apart (issue #15, the providers comparison), and the two kinds differ by orders
+/// of magnitude in calls and delay anyway.
+pub(crate) fn facets(results: &Results) -> Vec<Facet> {
+    let consumers: Vec<&str> = results.consumers();
+    let strategy = |c: &str| {
+        results
+            .summary
+            .iter()
+            .find(|r| r.consumer == c)
+            .map_or("", |r| r.strategy.as_str())
+    };
+    let (push, pull): (Vec<&str>, Vec<&str>) = consumers.iter().partition(|c| is_push(strategy(c)));
+    let own = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    if consumers.len() <= super::FACET_ABOVE || push.is_empty() || pull.is_empty() {
+        return vec![Facet {
+            title: String::new(),
+            consumers: own(consumers),
+        }];
+    }
+    vec![
+        Facet {
+            title: "Webhooks (push)".to_string(),
+            consumers: own(push),
+        },
+        Facet {
+            title: "Polling (pull)".to_string(),
+            consumers: own(pull),
+        },
+    ]
+}
+
+/// Splits `area` into one region per facet (stacked, equal heights), with the facet's
+/// title written at the top of its region when there are several. Returns the regions
+/// below the titles.
+pub(super) fn facet_areas<DB: Canvas>(area: &Area<DB>, facets: &[Facet]) -> Result<Vec<Area<DB>>> {
+    if facets.len() <= 1 {
+        return Ok(vec![area.clone()]);
+    }
+    let mut out = Vec::new();
+    for (f, a) in facets.iter().zip(area.split_evenly((facets.len(), 1))) {
+        let (head, body) = a.split_vertically(24);
+        head.draw(&Text::new(
+            f.title.clone(),
+            (70, 4),
+            font(16.0).style(FontStyle::Bold).color(&TEXT_COLOR),
+        ))?;
+        out.push(body);
+    }
+    Ok(out)
 }
 
 /// Sweep points present in the summary, ascending.
@@ -263,16 +428,16 @@ pub(super) fn series_style(
     results: &Results,
     consumer: &str,
     point: Option<usize>,
-) -> (String, RGBColor) {
-    let base = consumer_color(results, consumer);
+) -> (String, RGBColor, Marker) {
+    let (base, marker) = consumer_style(results, consumer);
     if !results.is_sweep {
-        return (consumer.to_string(), base);
+        return (consumer.to_string(), base, marker);
     }
     if !results.is_swept(consumer) {
-        return (format!("{consumer} (not swept)"), base);
+        return (format!("{consumer} (not swept)"), base, marker);
     }
     let Some(point) = point else {
-        return (consumer.to_string(), base);
+        return (consumer.to_string(), base, marker);
     };
     let pts = sweep_points(results);
     let idx = pts.iter().position(|p| *p == point).unwrap_or(0);
@@ -287,7 +452,18 @@ pub(super) fn series_style(
     } else {
         format!("{consumer} ({params})")
     };
-    (label, shade(base, t))
+    (label, shade(base, t), marker)
+}
+
+/// Vertical space of one legend line, pixels.
+const LEGEND_LINE_PX: i32 = 18;
+/// Extra space after each legend entry, pixels.
+const LEGEND_GAP_PX: i32 = 8;
+
+/// Height the legend of `entries` needs when every label and detail takes `lines` lines
+/// (a conservative estimate for sizing a chart before drawing it): heading plus entries.
+pub(super) fn legend_height(entries: usize, lines_per_entry: usize) -> u32 {
+    (48 + entries * (lines_per_entry * LEGEND_LINE_PX as usize + LEGEND_GAP_PX as usize)) as u32
 }
 
 pub(super) fn draw_legend<DB: Canvas>(
@@ -310,43 +486,62 @@ pub(super) fn draw_legend<DB: Canvas>(
     let detail_style: TextStyle = font(13.0)
         .color(&MUTED_COLOR)
         .pos(Pos::new(HPos::Left, VPos::Center));
-    let max_label = w as i32 - x0 - 44 - 8;
+    let max_label = w as i32 - x0 - 40 - 4;
     for e in entries {
         match e.swatch {
             Swatch::Bar => area.draw(&Rectangle::new(
                 [(x0, y - 7), (x0 + 30, y + 7)],
                 e.color.filled(),
             ))?,
-            Swatch::Line { dashed: false } => area.draw(&PathElement::new(
-                vec![(x0, y), (x0 + 30, y)],
-                e.color.stroke_width(3),
-            ))?,
-            Swatch::Line { dashed: true } => {
+            Swatch::Line {
+                dashed: false,
+                marker,
+            } => {
+                area.draw(&PathElement::new(
+                    vec![(x0, y), (x0 + 30, y)],
+                    e.color.stroke_width(3),
+                ))?;
+                draw_marker(area, marker, (x0 + 15, y), e.color)?;
+            }
+            Swatch::Line {
+                dashed: true,
+                marker,
+            } => {
                 for seg in [(x0, x0 + 8), (x0 + 12, x0 + 20), (x0 + 24, x0 + 30)] {
                     area.draw(&PathElement::new(
                         vec![(seg.0, y), (seg.1, y)],
                         e.color.stroke_width(3),
                     ))?;
                 }
+                draw_marker(area, marker, (x0 + 15, y), e.color)?;
             }
             Swatch::Absent => area.draw(&Rectangle::new(
                 [(x0 + 8, y - 7), (x0 + 22, y + 7)],
                 e.color.stroke_width(2),
             ))?,
         }
-        let label = fit_text(area, &e.label, &label_style, max_label)?;
-        area.draw(&Text::new(label, (x0 + 40, y), label_style.clone()))?;
-        if let Some(detail) = &e.detail {
-            y += 18;
-            let detail = fit_text(area, detail, &detail_style, max_label)?;
-            area.draw(&Text::new(detail, (x0 + 40, y), detail_style.clone()))?;
+        let mut lines: Vec<(String, &TextStyle)> = Vec::new();
+        for l in wrap_text(area, &e.label, &label_style, max_label)? {
+            lines.push((l, &label_style));
         }
-        y += 26;
+        if let Some(detail) = &e.detail {
+            for l in wrap_text(area, detail, &detail_style, max_label)? {
+                lines.push((l, &detail_style));
+            }
+        }
+        for (i, (text, style)) in lines.iter().enumerate() {
+            if i > 0 {
+                y += LEGEND_LINE_PX;
+            }
+            area.draw(&Text::new(text.clone(), (x0 + 40, y), (*style).clone()))?;
+        }
+        y += LEGEND_LINE_PX + LEGEND_GAP_PX;
     }
     Ok(())
 }
 
-/// Truncates `text` with an ellipsis until it fits `max_px`.
+/// Truncates `text` with an ellipsis until it fits `max_px` (for a single word that is
+/// wider than a whole line; everything else is wrapped, see [`wrap_text`]).
 pub(super) fn fit_text<DB: Canvas>(
     area: &Area<DB>,
     text: &str,
@@ -362,16 +557,52 @@ pub(super) fn fit_text<DB: Canvas>(
     Ok(candidate)
 }
 
+/// Breaks `text` into lines of at most `max_px`, at spaces (a comma stays with the word
+/// before it); a single word wider than a line is cut with an ellipsis. Legend notes used
+/// to be cut ("mostly under standard-webhoo…", issue #15): a reader needs all of them.
+pub(super) fn wrap_text<DB: Canvas>(
+    area: &Area<DB>,
+    text: &str,
+    style: &TextStyle,
+    max_px: i32,
+) -> Result<Vec<String>> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let candidate = if current.is_empty() {
+            word.to_string()
+        } else {
+            format!("{current} {word}")
+        };
+        if area.estimate_text_size(&candidate, style)?.0 as i32 <= max_px || current.is_empty() {
+            current = candidate;
+        } else {
+            lines.push(std::mem::take(&mut current));
+            current = word.to_string();
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+        .into_iter()
+        .map(|l| fit_text(area, &l, style, max_px))
+        .collect()
+}
+
 /// Writes `lines` of explanation at the bottom of the legend column, 18 px apart,
-/// the last one 52 px above the bottom edge; each line is cut to the column width.
+/// the last one 52 px above the bottom edge; a line too wide for the column is wrapped.
 pub(super) fn notes<DB: Canvas>(area: &Area<DB>, lines: &[&str]) -> Result<()> {
     let style = font(13.0).color(&MUTED_COLOR);
     let (w, h) = area.dim_in_pixel();
+    let mut wrapped: Vec<String> = Vec::new();
+    for line in lines {
+        wrapped.extend(wrap_text(area, line, &style, w as i32 - 16)?);
+    }
     let bottom = h as i32 - 52;
-    for (i, line) in lines.iter().enumerate() {
-        let y = bottom - 18 * (lines.len() - 1 - i) as i32;
-        let text = fit_text(area, line, &style, w as i32 - 16)?;
-        area.draw(&Text::new(text, (8, y), style.clone()))?;
+    for (i, line) in wrapped.iter().enumerate() {
+        let y = bottom - 18 * (wrapped.len() - 1 - i) as i32;
+        area.draw(&Text::new(line.clone(), (8, y), style.clone()))?;
     }
     Ok(())
 }
@@ -389,13 +620,25 @@ mod tests {
     }
 
     #[test]
-    fn twenty_consumers_get_twenty_colours() {
-        let colours: Vec<RGBColor> = (0..20).map(rank_color).collect();
-        for (i, a) in colours.iter().enumerate() {
-            for b in &colours[i + 1..] {
+    fn no_two_of_sixty_consumers_share_colour_and_shape() {
+        let styles: Vec<(RGBColor, Marker)> = (0..60).map(rank_style).collect();
+        for (i, a) in styles.iter().enumerate() {
+            for b in &styles[i + 1..] {
                 assert_ne!(a, b);
             }
         }
-        assert_eq!(rank_color(0), PALETTE[0]);
+        assert_eq!(rank_style(0), (PALETTE[0], Marker::None));
+        // The eleventh consumer is told from the first by its shape, not a darker shade.
+        assert_eq!(rank_style(10), (PALETTE[0], Marker::Circle));
+    }
+
+    #[test]
+    fn shapes_are_spaced_along_a_line() {
+        let px = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0)];
+        assert_eq!(
+            along(&px, 20.0, 90.0),
+            [(20.0, 0.0), (100.0, 10.0), (100.0, 100.0)]
+        );
+        assert!(along(&[(0.0, 0.0)], 0.0, 90.0).is_empty());
     }
 }

@@ -10,14 +10,15 @@ use super::style::*;
 use crate::report::data::{Results, SummaryRow};
 use crate::report::fmt;
 use crate::report::fmt::duration_ms;
+use crate::report::schema::Col;
 use crate::report::support::thin_tail;
+use crate::report::table;
 
 /// The swept x values: `(point, raw text, numeric value)`.
 struct SweepX {
     param: String,
     points: Vec<(usize, String, f64)>,
     numeric: bool,
-    duration: bool,
 }
 
 fn sweep_x(results: &Results) -> SweepX {
@@ -36,7 +37,6 @@ fn sweep_x(results: &Results) -> SweepX {
     let parsed: Vec<Option<(f64, bool)>> =
         raw.iter().map(|(_, v)| fmt::parse_param_value(v)).collect();
     let numeric = !raw.is_empty() && parsed.iter().all(Option::is_some);
-    let duration = numeric && parsed.iter().flatten().any(|(_, d)| *d);
     // Text values are placed at the index of their first appearance, so points
     // that share a value share a position.
     let mut distinct_text: Vec<String> = Vec::new();
@@ -61,7 +61,6 @@ fn sweep_x(results: &Results) -> SweepX {
         param,
         points,
         numeric,
-        duration,
     }
 }
 
@@ -119,13 +118,20 @@ pub(super) fn draw<DB: Canvas>(
     }
     x.ticks = seen_ticks;
     x.labels = Labels::Custom(labels);
-    let x_desc = x.desc(&sx.param, if sx.duration { "seconds" } else { "" });
+    // The ticks carry their unit (1s, 5m) when the values are durations, so the title
+    // names no unit of its own; it names the parameter as a reader knows it ("interval
+    // of poll"), not by its internal key (`consumer.poll.interval`).
+    let x_desc = x.desc(&param_title(results, &sx.param), "");
 
     // Series: swept consumers (grouped by the other parameters) and references.
     let mut calls: Vec<Series> = Vec::new();
     let mut delay: Vec<Series> = Vec::new();
     // What a p99 value label must add: `(delay series index, x, suffix)`.
     let mut caveats: Vec<(usize, f64, String)> = Vec::new();
+    // The printed value of each point, `(series index, x or NaN for a reference, text)`
+    // per panel, in the table's cell format (`report::table`), so chart and table round
+    // alike.
+    let mut shown: [Vec<(usize, f64, String)>; 2] = [Vec::new(), Vec::new()];
     // Rows without a p99 because nothing was observed: `(x or NaN for a reference,
     // label)`, written into the delay panel so the point is not silently missing.
     let mut unobserved: Vec<(f64, String)> = Vec::new();
@@ -135,7 +141,7 @@ pub(super) fn draw<DB: Canvas>(
             .iter()
             .filter(|r| r.consumer == consumer)
             .collect();
-        let base = consumer_color(results, consumer);
+        let (base, marker) = consumer_style(results, consumer);
         if results.is_swept(consumer) {
             let mut groups: Vec<(String, Vec<&SummaryRow>)> = Vec::new();
             for r in rows {
@@ -170,9 +176,11 @@ pub(super) fn draw<DB: Canvas>(
                         continue;
                     };
                     c_pts.push((xv, r.calls_per_min));
+                    shown[0].push((calls.len(), xv, format!("{}/min", table::calls_per_min(r))));
                     if let Some(p99) = r.p99_ms {
                         d_pts.push((xv, p99));
                         caveats.push((delay.len(), xv, p99_caveat(results, r)));
+                        shown[1].push((delay.len(), xv, p99_text(r)));
                     } else if r.events_observed == 0 {
                         unobserved.push((xv, NO_EVENT_OBSERVED.to_string()));
                     }
@@ -184,6 +192,7 @@ pub(super) fn draw<DB: Canvas>(
                     color,
                     dashed: false,
                     markers: true,
+                    marker,
                     points: c_pts,
                 });
                 delay.push(Series {
@@ -191,6 +200,7 @@ pub(super) fn draw<DB: Canvas>(
                     color,
                     dashed: false,
                     markers: true,
+                    marker,
                     points: d_pts,
                 });
             }
@@ -203,11 +213,18 @@ pub(super) fn draw<DB: Canvas>(
                 color: base,
                 dashed: true,
                 markers: false,
+                marker,
                 points: vec![(f64::NAN, v), (f64::NAN, v)],
             };
+            shown[0].push((
+                calls.len(),
+                f64::NAN,
+                format!("{}/min", table::calls_per_min(first)),
+            ));
             calls.push(reference(first.calls_per_min));
             if let Some(p99) = first.p99_ms {
                 caveats.push((delay.len(), f64::NAN, p99_caveat(results, first)));
+                shown[1].push((delay.len(), f64::NAN, p99_text(first)));
                 delay.push(reference(p99));
             } else if first.events_observed == 0 {
                 unobserved.push((f64::NAN, format!("{label}: {NO_EVENT_OBSERVED}")));
@@ -248,7 +265,14 @@ pub(super) fn draw<DB: Canvas>(
         ),
     ];
     for (panel, series, y, y_desc, x_desc, value_text, is_delay) in panel_specs {
-        let mut chart = build_chart(panel, &x, y, x_desc, &y_desc, true, y_label_width)?;
+        let printed = &shown[usize::from(is_delay)];
+        let value_text = |si: usize, xv: f64, v: f64| -> String {
+            printed
+                .iter()
+                .find(|(i, x, _)| *i == si && (x.is_nan() || *x == xv))
+                .map_or_else(|| value_text(v), |(_, _, t)| t.clone())
+        };
+        let mut chart = build_chart(panel, &x, y, x_desc, &y_desc, false, y_label_width)?;
         // Reference lines span the whole x range: fill in their ends in plot space.
         let (lo_data, hi_data) = if x.log {
             (10f64.powf(x.lo), 10f64.powf(x.hi))
@@ -291,7 +315,7 @@ pub(super) fn draw<DB: Canvas>(
                 };
                 for &(a, b) in &s.points {
                     if let (Some(px), Some(py)) = (x.pos(a), y.pos(b)) {
-                        let text = format!("{}{}", value_text(b), caveat(si, a));
+                        let text = format!("{}{}", value_text(si, a, b), caveat(si, a));
                         let label = if rising {
                             Text::new(text, (8, 4), below.clone())
                         } else {
@@ -302,7 +326,12 @@ pub(super) fn draw<DB: Canvas>(
                 }
             } else if let (Some(&(_, v)), true) = (s.points.first(), s.dashed) {
                 if let Some(py) = y.pos(v) {
-                    let text = format!("{}: {}{}", s.label, value_text(v), caveat(si, f64::NAN));
+                    let text = format!(
+                        "{}: {}{}",
+                        s.label,
+                        value_text(si, f64::NAN, v),
+                        caveat(si, f64::NAN)
+                    );
                     chart.draw_series(std::iter::once(
                         EmptyElement::at((x.lo, py)) + Text::new(text, (8, -5), style.clone()),
                     ))?;
@@ -345,6 +374,27 @@ pub(super) fn draw<DB: Canvas>(
     }
     notes(legend, &lines)?;
     Ok(())
+}
+
+/// The p99 of `row` as the table prints it (with its 95 % half-width when replicated).
+fn p99_text(row: &SummaryRow) -> String {
+    fmt::duration_ci_ms(row.p99_ms, row.ci(Col::P99Ms.name()))
+}
+
+/// A swept parameter as a reader names it: `consumer.poll.interval` → `interval of poll`,
+/// `provider.rate_limit` → `rate_limit of the provider`, anything else its
+/// [`Results::param_label`].
+pub(crate) fn param_title(results: &Results, path: &str) -> String {
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["consumer", name, rest @ ..] if !rest.is_empty() => {
+            format!("{} of {name}", rest.join("."))
+        }
+        ["provider", rest @ ..] if !rest.is_empty() => {
+            format!("{} of the provider", rest.join("."))
+        }
+        _ => results.param_label(path),
+    }
 }
 
 /// What the p99 label of `row` must add: `*` when fewer than 10 observed delays lie
