@@ -172,7 +172,8 @@ struct State {
     store_path: PathBuf,
     answered: AtomicU64,
     refused: Arc<AtomicU64>,
-    events: broadcast::Sender<Arc<str>>,
+    /// Server-sent events: (event name, JSON data).
+    events: broadcast::Sender<(&'static str, Arc<str>)>,
     stopped: watch::Receiver<bool>,
 }
 
@@ -608,7 +609,7 @@ fn events(state: &State) -> Response<PageBody> {
         loop {
             let msg = tokio::select! {
                 m = sub.recv() => match m {
-                    Ok(json) => Bytes::from(format!("event: request\ndata: {json}\n\n")),
+                    Ok((kind, json)) => Bytes::from(format!("event: {kind}\ndata: {json}\n\n")),
                     // Too slow a reader: tell the page to reload its list.
                     Err(broadcast::error::RecvError::Lagged(_)) => Bytes::from_static(b"event: lagged\ndata: {}\n\n"),
                     Err(broadcast::error::RecvError::Closed) => break,
@@ -690,7 +691,7 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
             let json: Arc<str> = serde_json::to_string(&summary)
                 .expect("serialisable")
                 .into();
-            let _ = state.events.send(json);
+            let _ = state.events.send(("request", json));
             if let Some(lines) = &opts.lines {
                 let _ = lines.send(terminal_line(&captured));
             }
@@ -698,6 +699,11 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         }
         Err(e) => {
             // Not captured: a 5xx makes the sender retry instead of losing the request.
+            let failures = state.store.lock().unwrap().failures();
+            let _ = state.events.send((
+                "capture-failure",
+                format!("{{\"capture_failures\":{failures}}}").into(),
+            ));
             status = 503;
             captured.status = Some(status);
             if let Some(lines) = &opts.lines {
