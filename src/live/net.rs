@@ -8,6 +8,11 @@
 //! left after it is aborted and awaited. [`Server::shutdown`] returns only when the socket
 //! and every task are gone.
 //!
+//! A server facing the internet (`hookbench listen` behind a tunnel) also needs a cap on open
+//! connections: [`serve_limited`] answers a connection past [`ConnLimit::max`] with a fixed
+//! `503` and closes it instead of serving it, and reports refusals and failed accepts to its
+//! owner. The live engine's servers run without a cap ([`serve_until`]).
+//!
 //! Bytes are counted from the HTTP/1.1 messages as serialised: request or status line, every
 //! header line (`name: value\r\n`, including `host`, `content-length` and `date` added by
 //! hyper), the blank line and the body. TCP/IP overhead is not included.
