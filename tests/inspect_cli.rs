@@ -167,7 +167,11 @@ fn listen_help_lists_every_verify_scheme() {
     let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
     let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
     for scheme in hookbench::signing::Scheme::ALL {
-        assert!(help.contains(scheme.name()), "`{}` missing from: {help}", scheme.name());
+        assert!(
+            help.contains(scheme.name()),
+            "`{}` missing from: {help}",
+            scheme.name()
+        );
     }
     for flag in ["--body-timeout", "--max-connections"] {
         assert!(help.contains(flag), "{flag} missing from: {help}");

@@ -513,7 +513,9 @@ fn copy_as_curl_is_quoted_and_reproduces_the_request() {
         let b = Listener::start(ListenOptions::default()).await.unwrap();
         let evil_method = "X`touch$IFS'PWNED'`";
         let binary: Vec<u8> = (0..=255u8).chain([b'\'', b'%', b'\\', 0, b'\n']).collect();
-        let cases: Vec<(&str, &str, Vec<(&str, &str)>, Vec<u8>)> = vec![
+        // (method, path, headers, body).
+        type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>);
+        let cases: Vec<Case> = vec![
             (
                 evil_method,
                 "/p?q='$(touch${IFS}PWNED2)'&x=[1]{2}",
@@ -521,7 +523,12 @@ fn copy_as_curl_is_quoted_and_reproduces_the_request() {
                 b"{\"a\":\"it's $HOME\"}".to_vec(),
             ),
             ("POST", "/bin", vec![], binary),
-            ("PUT", "/at", vec![("content-type", "text/plain")], b"@/etc/passwd".to_vec()),
+            (
+                "PUT",
+                "/at",
+                vec![("content-type", "text/plain")],
+                b"@/etc/passwd".to_vec(),
+            ),
             ("DELETE", "/empty", vec![], Vec::new()),
         ];
         for (method, path, headers, body) in &cases {
@@ -787,8 +794,16 @@ fn a_capture_with_ids_out_of_order_is_refused() {
             + "\n"
     };
     for (name, ids, want) in [
-        ("twice.jsonl", vec![1, 2, 3, 1, 2, 3], "twice.jsonl:4: id 1 after id 3"),
-        ("reversed.jsonl", vec![3, 2, 1], "reversed.jsonl:2: id 2 after id 3"),
+        (
+            "twice.jsonl",
+            vec![1, 2, 3, 1, 2, 3],
+            "twice.jsonl:4: id 1 after id 3",
+        ),
+        (
+            "reversed.jsonl",
+            vec![3, 2, 1],
+            "reversed.jsonl:2: id 2 after id 3",
+        ),
         ("same.jsonl", vec![5, 5], "same.jsonl:2: id 5 after id 5"),
     ] {
         let file = dir.path().join(name);
@@ -863,7 +878,10 @@ fn api_requests_is_paged() {
         assert_eq!(rest["next_after"], serde_json::Value::Null);
         let (_, mid) = get(l.addr(), "/_hookbench/api/requests?after=4995&limit=3").await;
         let items: Vec<Captured> = serde_json::from_value(mid["items"].clone()).unwrap();
-        assert_eq!(items.iter().map(|c| c.id).collect::<Vec<_>>(), [4996, 4998, 5000]);
+        assert_eq!(
+            items.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [4996, 4998, 5000]
+        );
         assert_eq!(mid["next_after"], serde_json::Value::Null);
         l.shutdown().await;
     });
@@ -895,7 +913,10 @@ fn a_slow_body_gets_408_and_is_closed() {
         let took = t.elapsed();
         assert!(r.starts_with("HTTP/1.1 408"), "{r}");
         assert!(r.to_ascii_lowercase().contains("connection: close"), "{r}");
-        assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(5), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
         let reqs = l.requests();
         assert_eq!(reqs.len(), 1);
         assert_eq!(reqs[0].status, Some(408));
@@ -980,6 +1001,10 @@ fn without_capture_bodies_are_spooled_and_removed() {
             .collect();
         assert_eq!(spools.len(), 1, "{spools:?}");
         l.shutdown().await;
-        assert!(!spools[0].exists(), "spool left behind: {}", spools[0].display());
+        assert!(
+            !spools[0].exists(),
+            "spool left behind: {}",
+            spools[0].display()
+        );
     });
 }

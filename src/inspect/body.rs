@@ -64,7 +64,12 @@ impl BodyRead {
 
 /// Reads `body`, at most `limit` bytes, finishing within `timeout` (real time) of the call.
 /// `declared` is the `Content-Length`, if any: over the limit, nothing is read.
-pub async fn read(body: Incoming, limit: usize, declared: Option<u64>, timeout: Duration) -> BodyRead {
+pub async fn read(
+    body: Incoming,
+    limit: usize,
+    declared: Option<u64>,
+    timeout: Duration,
+) -> BodyRead {
     if declared.is_some_and(|n| n > limit as u64) {
         return BodyRead::TooLarge;
     }

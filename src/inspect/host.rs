@@ -39,7 +39,12 @@ mod tests {
     #[test]
     fn only_the_bound_names_pass() {
         let b: SocketAddr = "127.0.0.1:8787".parse().unwrap();
-        for ok in ["127.0.0.1:8787", "localhost:8787", "LOCALHOST:8787", "[::1]:8787"] {
+        for ok in [
+            "127.0.0.1:8787",
+            "localhost:8787",
+            "LOCALHOST:8787",
+            "[::1]:8787",
+        ] {
             assert!(allowed(ok, b), "{ok}");
         }
         for no in [

@@ -38,7 +38,9 @@ impl Throttle {
     pub fn hit(&self, now: Instant) -> Option<u64> {
         let mut s = self.state.lock().unwrap();
         s.1 += 1;
-        if s.0.is_some_and(|last| now.duration_since(last) < self.period) {
+        if s.0
+            .is_some_and(|last| now.duration_since(last) < self.period)
+        {
             return None;
         }
         let n = s.1;

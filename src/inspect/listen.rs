@@ -470,7 +470,10 @@ fn requests_page(path: PathBuf, spans: Vec<(u64, u64)>, next: Option<u64>) -> Re
             first = false;
             buf.extend_from_slice(line);
             if buf.len() >= CHUNK {
-                let chunk = Bytes::from(std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 1024)));
+                let chunk = Bytes::from(std::mem::replace(
+                    &mut buf,
+                    Vec::with_capacity(CHUNK + 1024),
+                ));
                 tx.blocking_send(chunk)
                     .map_err(|_| std::io::Error::other("the client left"))?;
             }
@@ -688,10 +691,13 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         Ok(id) => {
             captured.id = id;
             summary.id = id;
-            let json: Arc<str> = serde_json::to_string(&summary)
-                .expect("serialisable")
-                .into();
-            let _ = state.events.send(("request", json));
+            // Serialised only for open pages.
+            if state.events.receiver_count() > 0 {
+                let json: Arc<str> = serde_json::to_string(&summary)
+                    .expect("serialisable")
+                    .into();
+                let _ = state.events.send(("request", json));
+            }
             if let Some(lines) = &opts.lines {
                 let _ = lines.send(terminal_line(&captured));
             }

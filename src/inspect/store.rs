@@ -153,7 +153,12 @@ impl Store {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| format!("{}: cannot open the capture for appending: {e}", path.display()))?;
+            .map_err(|e| {
+                format!(
+                    "{}: cannot open the capture for appending: {e}",
+                    path.display()
+                )
+            })?;
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let next_id = entries.last().map_or(1, |e| e.summary.id + 1);
         Ok((
@@ -175,10 +180,8 @@ impl Store {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "hookbench-listen-{}-{nanos}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("hookbench-listen-{}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir)?;
         let guard = SpoolDir(dir.clone());
         let path = dir.join("requests.jsonl");
@@ -207,11 +210,15 @@ impl Store {
     pub fn append(&mut self, line0: &str, mut summary: Summary) -> io::Result<u64> {
         let id = self.next_id;
         let result = if id == u64::MAX {
-            Err(io::Error::other("no id left for another request in this capture"))
+            Err(io::Error::other(
+                "no id left for another request in this capture",
+            ))
         } else {
             let rest = line0.strip_prefix(ID0).expect("lines start with the id");
             let line = format!("{{\"id\":{id},{rest}\n");
-            self.writer.append(line.as_bytes()).map(|at| (at, line.len() as u64 - 1))
+            self.writer
+                .append(line.as_bytes())
+                .map(|at| (at, line.len() as u64 - 1))
         };
         match result {
             Ok((offset, len)) => {
@@ -258,7 +265,8 @@ impl Store {
             .iter()
             .map(|e| (e.offset, e.len))
             .collect();
-        let next = (end < self.entries.len() && end > start).then(|| self.entries[end - 1].summary.id);
+        let next =
+            (end < self.entries.len() && end > start).then(|| self.entries[end - 1].summary.id);
         (spans, next)
     }
 }
@@ -445,7 +453,10 @@ mod tests {
         let data = disk.data.lock().unwrap().clone();
         assert!(data.ends_with(b"\n"));
         assert_eq!(data.len() as u64, w.len());
-        let lines: Vec<_> = data.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+        let lines: Vec<_> = data
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
         assert_eq!(lines.len(), ok);
         for l in lines {
             serde_json::from_slice::<serde_json::Value>(l).unwrap();
