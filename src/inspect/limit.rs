@@ -85,9 +85,61 @@ pub fn conn_limit(
     }
 }
 
+/// File descriptors kept for everything but served connections: the connections being
+/// answered `503` (up to 64), the listener, the capture, pages being read, the runtime: 128.
+pub const SPARE_FDS: u64 = 128;
+
+/// The process's soft limit on open files, from `/proc/self/limits` (Linux); `None` where
+/// that cannot be read or there is no limit.
+pub fn open_files_limit() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_files(&text)
+}
+
+fn parse_open_files(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The connection cap that fits under `open_files` descriptors: `max`, or less with a warning
+/// when `max` connections would run out of descriptors first (then accepting would fail and
+/// every new request stop, instead of a few getting `503`).
+pub fn fit_to_open_files(max: usize, open_files: Option<u64>) -> (usize, Option<String>) {
+    match open_files {
+        Some(n) if (max as u64).saturating_add(SPARE_FDS) > n => {
+            let fit = n.saturating_sub(SPARE_FDS).max(1) as usize;
+            (
+                fit,
+                Some(format!(
+                    "--max-connections {max} is more than the open-file limit ({n}, `ulimit -n`) \
+                     allows; serving at most {fit} connections at once"
+                )),
+            )
+        }
+        _ => (max, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cap_fits_under_the_open_file_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max open files            300                  524288               files     \n";
+        assert_eq!(parse_open_files(limits), Some(300));
+        let (fit, warning) = fit_to_open_files(1024, Some(300));
+        assert_eq!(fit, 172);
+        assert!(warning.unwrap().contains("serving at most 172"));
+        assert_eq!(fit_to_open_files(1024, Some(1_048_576)), (1024, None));
+        assert_eq!(fit_to_open_files(1024, None), (1024, None));
+        assert_eq!(fit_to_open_files(10, Some(20)).0, 1);
+    }
 
     #[test]
     fn at_most_one_report_a_period() {

@@ -191,7 +191,7 @@ impl Listener {
     pub async fn start(opts: ListenOptions) -> Result<Listener, ListenError> {
         // An existing capture is continued: its requests are shown and ids go on from its
         // last one, so one file never holds the same id twice.
-        let (store, warnings) = match &opts.capture {
+        let (store, mut warnings) = match &opts.capture {
             Some(p) => Store::open_capture(p).map_err(ListenError::BadCapture)?,
             None => (Store::spool().map_err(ListenError::Spool)?, Vec::new()),
         };
@@ -205,6 +205,11 @@ impl Listener {
         let addr = listener
             .local_addr()
             .map_err(|e| ListenError::Bind(opts.addr, e))?;
+        let mut opts = opts;
+        let (fit, warning) =
+            super::limit::fit_to_open_files(opts.max_connections, super::limit::open_files_limit());
+        opts.max_connections = fit;
+        warnings.extend(warning);
         let (stop, stopped) = watch::channel(false);
         let (events, _) = broadcast::channel(1024);
         let state = Arc::new(State {
@@ -264,7 +269,8 @@ impl Listener {
         self.state.refused.load(Ordering::Relaxed)
     }
 
-    /// What starting found worth a warning (a cut last line dropped from the capture).
+    /// What starting found worth a warning (a cut last line dropped from the capture, a
+    /// connection cap lowered to fit the open-file limit).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
