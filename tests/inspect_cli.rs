@@ -30,6 +30,18 @@ fn bad_listen_flags_exit_2() {
         "pass --allow-remote",
     );
     fails_with(&["listen", "--port", "0", "--delay", "soon"], "--delay");
+    fails_with(
+        &["listen", "--port", "0", "--body-timeout", "soon"],
+        "--body-timeout",
+    );
+    fails_with(
+        &["listen", "--port", "0", "--body-timeout", "0s"],
+        "expected a duration above zero",
+    );
+    fails_with(
+        &["listen", "--port", "0", "--max-connections", "0"],
+        "--max-connections",
+    );
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     fails_with(&["listen", "--port", &port], "already in use");
