@@ -295,8 +295,10 @@ fn page_shows_deliveries_live_and_their_verdicts() {
             .script("return document.getElementById('curl-text').value;")
             .await;
         let curl = curl.as_str().unwrap();
-        assert!(curl.starts_with("curl -X POST"), "{curl}");
-        assert!(curl.contains("stripe-signature: t="), "{curl}");
+        // The page shows the server's command, verbatim (issue #16: one place quotes it).
+        assert_eq!(curl, server_curl(addr, 1).await);
+        assert!(curl.starts_with("curl --globoff -X 'POST'"), "{curl}");
+        assert!(curl.contains("'stripe-signature: t="), "{curl}");
 
         // Filters: the forged and the unsigned one are not valid.
         d.script("const s = document.getElementById('f-verdict'); s.value = 'invalid'; s.dispatchEvent(new Event('change')); return 1;")
@@ -326,9 +328,44 @@ fn page_shows_deliveries_live_and_their_verdicts() {
             std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
             std::fs::write(dest, &png).unwrap();
         }
+
+        // A method HTTP allows and a shell would run (issue #16): the page shows the
+        // server's quoted command.
+        let evil = "X`touch$IFS'PWNED'`";
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        use std::io::{Read, Write};
+        write!(s, "{evil} /evil HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        let row = d.wait_text("#rows tr[data-id=\"4\"]", "/evil").await;
+        assert!(row.contains(evil), "{row}");
+        let fourth = d.find("#rows tr[data-id=\"4\"]").await.unwrap();
+        d.call("POST", &d.s(&format!("/element/{fourth}/click")), Some(json!({})))
+            .await;
+        d.wait_text("#d-title", "#4").await;
+        let shown = d
+            .script("return document.getElementById('curl-text').value;")
+            .await;
+        let want = server_curl(addr, 4).await;
+        assert_eq!(shown.as_str().unwrap(), want);
+        assert!(want.contains("-X 'X`touch$IFS'\\''PWNED'\\''`'"), "{want}");
+
         let _ = d.call("DELETE", &d.s(""), None).await;
         listener.shutdown().await;
     });
+}
+
+/// The `curl` field the server gives for request `id`.
+async fn server_curl(addr: std::net::SocketAddr, id: u64) -> String {
+    let req = Request::builder()
+        .uri(format!("http://{addr}/_hookbench/api/requests/{id}"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = net::client().request(req).await.unwrap();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    v["curl"].as_str().unwrap().to_string()
 }
 
 /// A long capture is paged: one page of 100 rows, older pages on demand, live rows on top.

@@ -30,6 +30,18 @@ fn bad_listen_flags_exit_2() {
         "pass --allow-remote",
     );
     fails_with(&["listen", "--port", "0", "--delay", "soon"], "--delay");
+    fails_with(
+        &["listen", "--port", "0", "--body-timeout", "soon"],
+        "--body-timeout",
+    );
+    fails_with(
+        &["listen", "--port", "0", "--body-timeout", "0s"],
+        "expected a duration above zero",
+    );
+    fails_with(
+        &["listen", "--port", "0", "--max-connections", "0"],
+        "--max-connections",
+    );
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     fails_with(&["listen", "--port", &port], "already in use");
@@ -158,4 +170,71 @@ fn immediate_ctrl_c_is_clean() {
         assert_eq!(code.code(), Some(0), "killed instead of stopped: {rest}");
         assert!(rest.contains("stopped: 0 requests"), "{rest}");
     }
+}
+
+/// Issue #15: `listen --help` names every scheme `--verify` takes.
+#[test]
+fn listen_help_lists_every_verify_scheme() {
+    let out = hookbench().args(["listen", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout).replace('\n', " ");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for scheme in hookbench::signing::Scheme::ALL {
+        assert!(
+            help.contains(scheme.name()),
+            "`{}` missing from: {help}",
+            scheme.name()
+        );
+    }
+    for flag in ["--body-timeout", "--max-connections"] {
+        assert!(help.contains(flag), "{flag} missing from: {help}");
+    }
+}
+
+/// Issue #16, defect 3: on a full disk (`/dev/full`) every request is answered 5xx and the
+/// exit line says how many could not be written instead of "all is well".
+#[test]
+fn a_full_disk_is_reported_at_exit() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let mut child = hookbench()
+        .args(["listen", "--port", "0", "--capture", "/dev/full"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    for _ in 0..4 {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        use std::io::Write;
+        write!(
+            s,
+            "POST /h HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 503"), "{resp}");
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    child.wait().unwrap();
+    assert!(
+        rest.contains("stopped: 0 requests in /dev/full; 4 more could NOT be written"),
+        "{rest}"
+    );
+    assert_eq!(rest.matches("NOT CAPTURED").count(), 4, "{rest}");
 }

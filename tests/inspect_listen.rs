@@ -204,10 +204,11 @@ fn verdicts_api_and_capture_are_exact() {
         assert_eq!(status, 200);
         sent.push((binary.clone(), None));
 
-        // The JSON API: the whole list, then each request by id.
+        // The JSON API: the whole list (one page), then each request by id.
         let (status, all) = get(addr, "/_hookbench/api/requests").await;
         assert_eq!(status, 200);
-        let all: Vec<Captured> = serde_json::from_value(all).unwrap();
+        assert_eq!(all["next_after"], serde_json::Value::Null);
+        let all: Vec<Captured> = serde_json::from_value(all["items"].clone()).unwrap();
         assert_eq!(all.len(), sent.len());
         for (i, (c, (body, expect))) in all.iter().zip(&sent).enumerate() {
             assert_eq!(c.id, i as u64 + 1);
@@ -253,7 +254,8 @@ fn verdicts_api_and_capture_are_exact() {
         assert!(all[0].headers.iter().any(|(n, _)| n == "webhook-signature"));
 
         let (_, next) = get(addr, "/_hookbench/api/requests?after=3&limit=2").await;
-        let next: Vec<Captured> = serde_json::from_value(next).unwrap();
+        assert_eq!(next["next_after"], 5);
+        let next: Vec<Captured> = serde_json::from_value(next["items"].clone()).unwrap();
         assert_eq!(next, all[3..5]);
         let (status, _) = get(addr, "/_hookbench/api/requests/999").await;
         assert_eq!(status, 404);
@@ -473,5 +475,536 @@ fn a_broken_capture_to_continue_is_refused_with_its_line() {
         .err()
         .expect("a truncated capture is refused");
         assert!(e.to_string().contains("broken.jsonl:2:"), "{e}");
+    });
+}
+
+// ---- issue #16: `listen` as a server on the internet ----
+
+/// Sends raw bytes on a new connection, half-closes it when `close` is set, and returns
+/// whatever the server answered before closing (empty if it closed without answering).
+fn raw(addr: std::net::SocketAddr, bytes: &[u8], close: bool) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(bytes).unwrap();
+    if close {
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Issue #16, defect 1: the curl command comes from the server, every argument quoted; run by
+/// a POSIX shell it reproduces the request byte-exact and runs nothing else.
+#[test]
+fn copy_as_curl_is_quoted_and_reproduces_the_request() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no curl on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    rt().block_on(async {
+        let a = Listener::start(ListenOptions::default()).await.unwrap();
+        let b = Listener::start(ListenOptions::default()).await.unwrap();
+        let evil_method = "X`touch$IFS'PWNED'`";
+        let binary: Vec<u8> = (0..=255u8).chain([b'\'', b'%', b'\\', 0, b'\n']).collect();
+        // (method, path, headers, body).
+        type Case<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>, Vec<u8>);
+        let cases: Vec<Case> = vec![
+            (
+                evil_method,
+                "/p?q='$(touch${IFS}PWNED2)'&x=[1]{2}",
+                vec![("x-evil", "$(touch PWNED3) `id` 'q' \\")],
+                b"{\"a\":\"it's $HOME\"}".to_vec(),
+            ),
+            ("POST", "/bin", vec![], binary),
+            (
+                "PUT",
+                "/at",
+                vec![("content-type", "text/plain")],
+                b"@/etc/passwd".to_vec(),
+            ),
+            ("DELETE", "/empty", vec![], Vec::new()),
+        ];
+        for (method, path, headers, body) in &cases {
+            let mut req = format!("{method} {path} HTTP/1.1\r\nhost: {}\r\n", a.addr());
+            for (n, v) in headers {
+                req.push_str(&format!("{n}: {v}\r\n"));
+            }
+            req.push_str(&format!(
+                "content-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            ));
+            let mut bytes = req.into_bytes();
+            bytes.extend_from_slice(body);
+            let resp = raw(a.addr(), &bytes, false);
+            assert!(resp.starts_with("HTTP/1.1 200"), "{method} {path}: {resp}");
+        }
+        let sent = a.requests();
+        assert_eq!(sent.len(), cases.len());
+        for c in &sent {
+            // The page's origin is the one `b` listens on: the command goes there.
+            let (status, one) = send(
+                a.addr(),
+                "GET",
+                &format!("/_hookbench/api/requests/{}", c.id),
+                HeaderMap::new(),
+                Vec::new(),
+            )
+            .await;
+            assert_eq!(status, 200);
+            let v: serde_json::Value = serde_json::from_slice(&one).unwrap();
+            let cmd = v["curl"].as_str().expect("a `curl` field").to_string();
+            let cmd = cmd.replace(&a.addr().to_string(), &b.addr().to_string());
+            let out = tokio::task::spawn_blocking({
+                let dir = dir.path().to_path_buf();
+                move || {
+                    std::process::Command::new("sh")
+                        .args(["-c", &format!("{cmd} -s -o /dev/null")])
+                        .current_dir(dir)
+                        .output()
+                        .unwrap()
+                }
+            })
+            .await
+            .unwrap();
+            assert!(out.status.success(), "{}: {out:?}", v["curl"]);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(names.is_empty(), "the command ran something: {names:?}");
+        let got = b.requests();
+        assert_eq!(got.len(), sent.len());
+        for (g, s) in got.iter().zip(&sent) {
+            assert_eq!(g.method, s.method);
+            assert_eq!(g.path, s.path);
+            assert_eq!(g.body(), s.body(), "request {}", s.id);
+            for (n, v) in &s.headers {
+                if !["host", "content-length", "connection"].contains(&n.as_str()) {
+                    assert_eq!(g.header(n), Some(v.as_str()), "{n}");
+                }
+            }
+        }
+        a.shutdown().await;
+        b.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 2: the inspector answers only under the bound address's names; deliveries
+/// take any `Host` (a tunnel sends its own).
+#[test]
+fn the_inspector_refuses_foreign_hosts() {
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions::default()).await.unwrap();
+        let addr = l.addr();
+        let port = addr.port();
+        let get = |host: String, path: &str| {
+            raw(
+                addr,
+                format!("GET {path} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n")
+                    .as_bytes(),
+                false,
+            )
+        };
+        for path in [
+            "/_hookbench/",
+            "/_hookbench/api/requests",
+            "/_hookbench/api/requests/1",
+            "/_hookbench/api/summaries",
+            "/_hookbench/events",
+            "/_hookbench",
+        ] {
+            for host in [
+                format!("attacker.example:{port}"),
+                "attacker.example".to_string(),
+                format!("127.0.0.1:{}", port.wrapping_add(1)),
+                format!("127.0.0.1.nip.io:{port}"),
+                String::new(),
+            ] {
+                let r = get(host.clone(), path);
+                assert!(
+                    r.starts_with("HTTP/1.1 421") || r.starts_with("HTTP/1.1 400"),
+                    "{path} with host {host:?}: {r}"
+                );
+            }
+        }
+        for host in [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("LocalHost:{port}"),
+            format!("[::1]:{port}"),
+        ] {
+            let r = get(host.clone(), "/_hookbench/api/summaries");
+            assert!(r.starts_with("HTTP/1.1 200"), "{host}: {r}");
+        }
+        let r = raw(
+            addr,
+            b"POST /hook HTTP/1.1\r\nhost: abc.ngrok.example\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+            false,
+        );
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+        assert_eq!(l.requests().len(), 1);
+        l.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 3: with the capture on a full disk (`/dev/full`: every write fails with
+/// ENOSPC, which needs no mount and no root), a request that could not be written is answered
+/// 5xx, so the sender retries, and is counted.
+#[test]
+fn a_capture_that_cannot_be_written_answers_5xx() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions {
+            capture: Some("/dev/full".into()),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        for _ in 0..5 {
+            let (s, _) = send(l.addr(), "POST", "/x", HeaderMap::new(), vec![b'a'; 1000]).await;
+            assert!((500..600).contains(&s), "answered {s}");
+        }
+        let (_, page) = get(l.addr(), "/_hookbench/api/summaries").await;
+        assert_eq!(page["capture_failures"], 5, "{page}");
+        assert_eq!(page["total"], 0, "{page}");
+        l.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 3: a capture cut mid-line by a full disk or a crash (last line without
+/// its newline) is continued: the cut line is dropped with a warning and the file repaired.
+#[test]
+fn a_cut_last_line_is_dropped_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cut.jsonl");
+    let line = |id: u64| {
+        Captured {
+            id,
+            received_unix_ns: id,
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![],
+            body_b64: capture::encode_body(b"{}"),
+            verdicts: Default::default(),
+            status: Some(200),
+            provider: None,
+        }
+        .to_line()
+    };
+    let cut = &line(3)[..30];
+    std::fs::write(&file, format!("{}\n{}\n{cut}", line(1), line(2))).unwrap();
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let w = l.warnings().join("\n");
+        assert!(w.contains("cut.jsonl:3") && w.contains("30 bytes"), "{w}");
+        send(l.addr(), "POST", "/n", HeaderMap::new(), b"{}".to_vec()).await;
+        l.shutdown().await;
+    });
+    let back = capture::read(&file).unwrap();
+    assert_eq!(back.iter().map(|c| c.id).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(back[2].path, "/n");
+}
+
+/// Issue #16, defect 4: a body cut short or with a malformed chunk is a 400 with its own
+/// verdict, not a 413.
+#[test]
+fn cut_and_malformed_bodies_are_400_not_413() {
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions {
+            verify: vec![SchemeSecret::parse("github:s").unwrap()],
+            body_limit: 1000,
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let addr = l.addr();
+        let r = raw(
+            addr,
+            format!("POST /cut HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 100\r\n\r\nhello")
+                .as_bytes(),
+            true,
+        );
+        assert!(r.is_empty() || r.starts_with("HTTP/1.1 400"), "{r}");
+        let r = raw(
+            addr,
+            format!("POST /chunk HTTP/1.1\r\nhost: {addr}\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n")
+                .as_bytes(),
+            true,
+        );
+        assert!(r.starts_with("HTTP/1.1 400"), "{r}");
+        let r = raw(
+            addr,
+            format!("POST /big HTTP/1.1\r\nhost: {addr}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n3e9\r\n{}\r\n0\r\n\r\n", "x".repeat(1001))
+                .as_bytes(),
+            false,
+        );
+        assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+        // The answers may go out before the capture is announced: wait for all three.
+        let t = Instant::now();
+        while l.requests().len() < 3 && t.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let reqs = l.requests();
+        let by_path = |p: &str| reqs.iter().find(|c| c.path == p).unwrap().clone();
+        let cut = by_path("/cut");
+        assert_eq!(cut.status, Some(400));
+        assert_eq!(cut.verdicts["github"], "incomplete body");
+        assert_eq!(cut.body().unwrap(), b"hello");
+        let chunk = by_path("/chunk");
+        assert_eq!(chunk.status, Some(400));
+        assert_eq!(chunk.verdicts["github"], "malformed body");
+        let big = by_path("/big");
+        assert_eq!(big.status, Some(413));
+        assert_eq!(big.verdicts["github"], "body too large");
+        l.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 6: ids in a capture to continue must be strictly increasing; a
+/// concatenated, reordered or exhausted capture is refused with file, line and both ids.
+#[test]
+fn a_capture_with_ids_out_of_order_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |id: u64| {
+        Captured {
+            id,
+            received_unix_ns: 1,
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![],
+            body_b64: String::new(),
+            verdicts: Default::default(),
+            status: None,
+            provider: None,
+        }
+        .to_line()
+            + "\n"
+    };
+    for (name, ids, want) in [
+        (
+            "twice.jsonl",
+            vec![1, 2, 3, 1, 2, 3],
+            "twice.jsonl:4: id 1 after id 3",
+        ),
+        (
+            "reversed.jsonl",
+            vec![3, 2, 1],
+            "reversed.jsonl:2: id 2 after id 3",
+        ),
+        ("same.jsonl", vec![5, 5], "same.jsonl:2: id 5 after id 5"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, ids.iter().map(|&i| line(i)).collect::<String>()).unwrap();
+        rt().block_on(async {
+            let e = Listener::start(ListenOptions {
+                capture: Some(file.clone()),
+                ..ListenOptions::default()
+            })
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{name} accepted"));
+            assert!(e.to_string().contains(want), "{name}: {e}");
+        });
+    }
+    let file = dir.path().join("max.jsonl");
+    std::fs::write(&file, line(1) + &line(u64::MAX)).unwrap();
+    rt().block_on(async {
+        let e = Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        })
+        .await
+        .err()
+        .expect("an exhausted id range is refused");
+        assert!(e.to_string().contains("max.jsonl:2"), "{e}");
+    });
+}
+
+/// Issue #16, defect 5: `api/requests` is paged by default (1,000), at most 10,000, with the
+/// next `after` in the answer.
+#[test]
+fn api_requests_is_paged() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.jsonl");
+    let mut text = String::new();
+    for id in 1..=2500u64 {
+        let c = Captured {
+            id: id * 2,
+            received_unix_ns: id,
+            method: "POST".into(),
+            path: format!("/{id}"),
+            headers: vec![],
+            body_b64: capture::encode_body(format!("{id}").as_bytes()),
+            verdicts: Default::default(),
+            status: Some(200),
+            provider: None,
+        };
+        text.push_str(&c.to_line());
+        text.push('\n');
+    }
+    std::fs::write(&file, text).unwrap();
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let (s, first) = get(l.addr(), "/_hookbench/api/requests").await;
+        assert_eq!(s, 200);
+        let items: Vec<Captured> = serde_json::from_value(first["items"].clone()).unwrap();
+        assert_eq!(items.len(), 1000);
+        assert_eq!(items[0].id, 2);
+        assert_eq!(items[999].id, 2000);
+        assert_eq!(first["next_after"], 2000);
+        let (_, rest) = get(l.addr(), "/_hookbench/api/requests?after=2000&limit=99999").await;
+        let items: Vec<Captured> = serde_json::from_value(rest["items"].clone()).unwrap();
+        assert_eq!(items.len(), 1500);
+        assert_eq!(items[0].id, 2002);
+        assert_eq!(items[0].body().unwrap(), b"1001");
+        assert_eq!(rest["next_after"], serde_json::Value::Null);
+        let (_, mid) = get(l.addr(), "/_hookbench/api/requests?after=4995&limit=3").await;
+        let items: Vec<Captured> = serde_json::from_value(mid["items"].clone()).unwrap();
+        assert_eq!(
+            items.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [4996, 4998, 5000]
+        );
+        assert_eq!(mid["next_after"], serde_json::Value::Null);
+        l.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 5: a body still arriving after `body_timeout` gets 408 and its
+/// connection is closed (a slow-body client cannot hold a connection forever).
+#[test]
+fn a_slow_body_gets_408_and_is_closed() {
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions {
+            body_timeout: Duration::from_millis(300),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let addr = l.addr();
+        let t = Instant::now();
+        let r = tokio::task::spawn_blocking(move || {
+            raw(
+                addr,
+                format!("POST /slow HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 100\r\n\r\nab")
+                    .as_bytes(),
+                false,
+            )
+        })
+        .await
+        .unwrap();
+        let took = t.elapsed();
+        assert!(r.starts_with("HTTP/1.1 408"), "{r}");
+        assert!(r.to_ascii_lowercase().contains("connection: close"), "{r}");
+        assert!(
+            took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+        let reqs = l.requests();
+        assert_eq!(reqs.len(), 1);
+        assert_eq!(reqs[0].status, Some(408));
+        assert_eq!(reqs[0].body().unwrap(), b"ab");
+        l.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 5: past `max_connections` a new connection gets 503 and is closed, the
+/// terminal is told (once a second at most), and a freed slot serves again.
+#[test]
+fn connections_over_the_cap_get_503() {
+    rt().block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let l = Listener::start(ListenOptions {
+            max_connections: 3,
+            lines: Some(tx),
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let addr = l.addr();
+        // Three idle connections hold every slot.
+        let held: Vec<_> = (0..3)
+            .map(|_| std::net::TcpStream::connect(addr).unwrap())
+            .collect();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for _ in 0..5 {
+            let r = tokio::task::spawn_blocking(move || {
+                raw(
+                    addr,
+                    format!("POST /x HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 2\r\n\r\n{{}}")
+                        .as_bytes(),
+                    false,
+                )
+            })
+            .await
+            .unwrap();
+            assert!(r.starts_with("HTTP/1.1 503"), "{r}");
+        }
+        assert_eq!(l.refused_connections(), 5);
+        assert_eq!(l.count(), 0);
+        let mut notices = Vec::new();
+        while let Ok(line) = rx.try_recv() {
+            notices.push(line);
+        }
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].contains("--max-connections (3)"), "{notices:?}");
+        drop(held);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (s, _) = send(addr, "POST", "/y", HeaderMap::new(), b"{}".to_vec()).await;
+        assert_eq!(s, 200);
+        l.shutdown().await;
+    });
+}
+
+/// Issue #16, defect 5: without `--capture` the bodies go to a spool file, not memory, and
+/// the spool is removed when `listen` stops.
+#[test]
+fn without_capture_bodies_are_spooled_and_removed() {
+    rt().block_on(async {
+        let l = Listener::start(ListenOptions::default()).await.unwrap();
+        let (s, _) = send(l.addr(), "POST", "/s", HeaderMap::new(), vec![7u8; 5000]).await;
+        assert_eq!(s, 200);
+        let (_, one) = get(l.addr(), "/_hookbench/api/requests/1").await;
+        let c: Captured = serde_json::from_value(one).unwrap();
+        assert_eq!(c.body().unwrap(), vec![7u8; 5000]);
+        let spools: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&format!("hookbench-listen-{}-", std::process::id()))
+            })
+            .filter(|p| {
+                std::fs::read_to_string(p.join("requests.jsonl"))
+                    .is_ok_and(|t| t.contains("\"path\":\"/s\""))
+            })
+            .collect();
+        assert_eq!(spools.len(), 1, "{spools:?}");
+        l.shutdown().await;
+        assert!(
+            !spools[0].exists(),
+            "spool left behind: {}",
+            spools[0].display()
+        );
     });
 }

@@ -102,23 +102,30 @@ pub fn read_numbered(file: &Path) -> Result<Vec<(usize, Captured)>, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let c: Captured = serde_json::from_str(&line).map_err(|e| {
-            format!(
-                "{}:{n}:{}: not a captured request ({e}); expected one JSON object a line \
-                 as written by `hookbench listen --capture`",
-                file.display(),
-                e.column()
-            )
-        })?;
-        if c.body().is_none() {
-            return Err(format!(
-                "{}:{n}: `body_b64` is not standard base64",
-                file.display()
-            ));
-        }
+        let c = parse_line(file, n, &line)?;
         out.push((n, c));
     }
     Ok(out)
+}
+
+/// Parses line `n` (from 1) of `file`: one captured request with a base64 body, or an error
+/// naming the file, line and column.
+pub fn parse_line(file: &Path, n: usize, line: &str) -> Result<Captured, String> {
+    let c: Captured = serde_json::from_str(line).map_err(|e| {
+        format!(
+            "{}:{n}:{}: not a captured request ({e}); expected one JSON object a line \
+             as written by `hookbench listen --capture`",
+            file.display(),
+            e.column()
+        )
+    })?;
+    if c.body().is_none() {
+        return Err(format!(
+            "{}:{n}: `body_b64` is not standard base64",
+            file.display()
+        ));
+    }
+    Ok(c)
 }
 
 /// A capture read as a scenario's event stream (`[workload] capture = "FILE"`).

@@ -27,7 +27,8 @@ pub struct ListenArgs {
     #[arg(long, value_name = "FILE")]
     pub capture: Option<PathBuf>,
     /// Verify every request in SCHEME with SECRET (everything after the first colon);
-    /// repeatable. Schemes: standard-webhooks, stripe, github.
+    /// repeatable. Schemes: standard-webhooks, stripe, github, shopify, slack, twilio,
+    /// discord (its SECRET is the application's public key, 64 hex characters).
     #[arg(long, value_name = "SCHEME:SECRET")]
     pub verify: Vec<String>,
     /// Status to answer.
@@ -42,6 +43,15 @@ pub struct ListenArgs {
     /// Largest accepted body in bytes; larger ones get 413 (captured without their body).
     #[arg(long, value_name = "BYTES", default_value_t = listen::DEFAULT_BODY_LIMIT)]
     pub max_body: usize,
+    /// Longest a body may take to arrive, like "30s"; a slower one gets 408 and the
+    /// connection is closed.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub body_timeout: String,
+    /// Most connections open at once; past it a new connection gets 503 and is closed (the
+    /// terminal says so, once a second at most).
+    #[arg(long, value_name = "N", default_value_t = super::limit::DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
 }
 
 /// Flags of `hookbench replay`.
@@ -101,6 +111,14 @@ pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
         ),
         None => Duration::ZERO,
     };
+    let body_timeout = crate::time::parse_duration(&a.body_timeout)
+        .map_err(|e| bad(format!("--body-timeout: {e}")))?;
+    if body_timeout == 0 {
+        return Err(bad(format!(
+            "--body-timeout {}: expected a duration above zero, like 30s",
+            a.body_timeout
+        )));
+    }
     Ok(ListenOptions {
         addr: SocketAddr::new(a.bind, a.port),
         capture: a.capture.clone(),
@@ -109,6 +127,8 @@ pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
         delay,
         fail_first: a.fail_first,
         body_limit: a.max_body,
+        body_timeout: Duration::from_nanos(body_timeout),
+        max_connections: a.max_connections,
         lines: None,
     })
 }
@@ -119,7 +139,10 @@ pub fn listen(a: ListenArgs, out: &mut dyn Write) -> Result<(), CliError> {
     match listen::run_until_ctrl_c(opts, out) {
         Ok(_) => Ok(()),
         Err(
-            e @ (ListenError::PortInUse(_) | ListenError::Capture(..) | ListenError::BadCapture(_)),
+            e @ (ListenError::PortInUse(_)
+            | ListenError::Capture(..)
+            | ListenError::BadCapture(_)
+            | ListenError::Spool(_)),
         ) => Err(bad(e.to_string())),
         Err(e) => Err(CliError::Other(e.into())),
     }

@@ -1,25 +1,32 @@
 //! `hookbench listen`: a local webhook endpoint that shows, verifies and captures every request.
 //!
-//! Every request whose path is not under `/_hookbench/` is a delivery: it is read (up to the
-//! body limit), given an id, verified against every `--verify` pair, appended to the capture
-//! file and flushed *before* it is answered (so a Ctrl-C or a crash never loses an answered
-//! request), announced to the web page over server-sent events and printed as one terminal
-//! line. Then, after `--delay`, it gets `--status` (or `503` while `--fail-first` lasts), to
-//! rehearse a slow or failing endpoint against a real sender.
+//! Every request whose path is not under `/_hookbench/` is a delivery: its body is read (up to
+//! `--max-body`, within `--body-timeout`), it is given an id, verified against every
+//! `--verify` pair, appended to the capture file and flushed *before* it is answered (so a
+//! Ctrl-C or a crash never loses an answered request; a request that could not be written is
+//! answered `503` so that its sender retries), announced to the web page over server-sent
+//! events and printed as one terminal line. Then, after `--delay`, it gets `--status` (or
+//! `503` while `--fail-first` lasts), to rehearse a slow or failing endpoint against a real
+//! sender. A body that is too large, cut short, malformed or too slow is answered `413`,
+//! `400` or `408` and captured with that verdict ([`super::body`]).
 //!
-//! `/_hookbench/` is the inspector itself: the page (HTML, JS and CSS compiled into the
-//! binary, no CDN), a JSON API (`api/requests` — every request oldest first, or with
-//! `after=ID&limit=N` the next ones —, `api/requests/{id}`, and `api/summaries` — the
-//! list the page pages through, filtered and newest first) and the event stream `events`.
+//! `/_hookbench/` is the inspector itself, answered only when `Host` names the bound address
+//! ([`super::host`]): the page (HTML, JS and CSS compiled into the binary, no CDN), a JSON API
+//! (`api/requests` — oldest first, a page at a time: `after=ID&limit=N`, 1,000 by default and
+//! 10,000 at most, with the next `after` —, `api/requests/{id}` with its `curl` command
+//! ([`super::curl`]), and `api/summaries` — the list the page pages through, filtered and
+//! newest first) and the event stream `events`.
 //!
-//! Captured requests are kept in memory for the page and the API (100,000 requests of a few KB
-//! are a few hundred MB at most; the page never loads more than one page of them).
+//! Memory holds an index; the requests themselves stay on disk ([`super::store`]), and the
+//! number of connections is capped ([`super::limit`]), so listen can face the internet
+//! behind a tunnel (issue #16).
 
+use super::body::{self, BodyRead};
 use super::capture::{encode_body, Captured};
+use super::store::{self, Store};
 use super::verify::{recognise, SchemeSecret};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use serde::Serialize;
@@ -43,6 +50,12 @@ pub const PREFIX: &str = "/_hookbench";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Default number of summaries per page of `api/summaries`: 100.
 pub const DEFAULT_PAGE: usize = 100;
+/// Default number of requests per page of `api/requests`: 1,000.
+pub const DEFAULT_API_PAGE: usize = 1000;
+/// Most requests per page of `api/requests`: 10,000.
+pub const MAX_API_PAGE: usize = 10_000;
+/// Default longest wait for a body to finish arriving: 30 s (real time).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
@@ -65,6 +78,12 @@ pub struct ListenOptions {
     pub fail_first: u64,
     /// Largest accepted body, bytes. Default [`DEFAULT_BODY_LIMIT`].
     pub body_limit: usize,
+    /// Longest a body may take to arrive, from the end of the head (real time); then `408`
+    /// and the connection is closed. Default [`DEFAULT_BODY_TIMEOUT`].
+    pub body_timeout: Duration,
+    /// Most connections open at once; past it a new one gets `503` and is closed. Default
+    /// [`super::limit::DEFAULT_MAX_CONNECTIONS`].
+    pub max_connections: usize,
     /// Where the one terminal line per request goes (the CLI writes them to stdout from its
     /// own thread). Default none.
     pub lines: Option<mpsc::UnboundedSender<String>>,
@@ -80,6 +99,8 @@ impl Default for ListenOptions {
             delay: Duration::ZERO,
             fail_first: 0,
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_connections: super::limit::DEFAULT_MAX_CONNECTIONS,
             lines: None,
         }
     }
@@ -100,6 +121,9 @@ pub enum ListenError {
     /// The capture file cannot be opened for appending.
     #[error("{0}: cannot open the capture for appending: {1}")]
     Capture(PathBuf, std::io::Error),
+    /// Without `--capture`, the spool file for the bodies cannot be made.
+    #[error("cannot make the spool file for request bodies in the temporary folder: {0}")]
+    Spool(std::io::Error),
 }
 
 /// A summary of one request, as the page lists it.
@@ -124,7 +148,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn of(c: &Captured) -> Summary {
+    /// The summary of a captured request.
+    pub fn of(c: &Captured) -> Summary {
         Summary {
             id: c.id,
             received_unix_ns: c.received_unix_ns,
@@ -138,18 +163,17 @@ impl Summary {
     }
 }
 
-struct Inner {
-    requests: Vec<Arc<Captured>>,
-    /// Id of the next request (ids of a continued capture go on from its last).
-    next_id: u64,
-    file: Option<std::fs::File>,
-}
-
 struct State {
     opts: ListenOptions,
-    inner: Mutex<Inner>,
+    /// The bound address: the inspector answers only to its names.
+    bound: SocketAddr,
+    store: Mutex<Store>,
+    /// The file the store's lines are in (read without the lock).
+    store_path: PathBuf,
     answered: AtomicU64,
-    events: broadcast::Sender<Arc<str>>,
+    refused: Arc<AtomicU64>,
+    /// Server-sent events: (event name, JSON data).
+    events: broadcast::Sender<(&'static str, Arc<str>)>,
     stopped: watch::Receiver<bool>,
 }
 
@@ -157,6 +181,7 @@ struct State {
 pub struct Listener {
     addr: SocketAddr,
     state: Arc<State>,
+    warnings: Vec<String>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -166,25 +191,9 @@ impl Listener {
     pub async fn start(opts: ListenOptions) -> Result<Listener, ListenError> {
         // An existing capture is continued: its requests are shown and ids go on from its
         // last one, so one file never holds the same id twice.
-        let mut requests = Vec::new();
-        let file = match &opts.capture {
-            Some(p) => {
-                if p.is_file() {
-                    requests = super::capture::read(p)
-                        .map_err(ListenError::BadCapture)?
-                        .into_iter()
-                        .map(Arc::new)
-                        .collect();
-                }
-                Some(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)
-                        .map_err(|e| ListenError::Capture(p.clone(), e))?,
-                )
-            }
-            None => None,
+        let (store, mut warnings) = match &opts.capture {
+            Some(p) => Store::open_capture(p).map_err(ListenError::BadCapture)?,
+            None => (Store::spool().map_err(ListenError::Spool)?, Vec::new()),
         };
         let listener = TcpListener::bind(opts.addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -196,16 +205,20 @@ impl Listener {
         let addr = listener
             .local_addr()
             .map_err(|e| ListenError::Bind(opts.addr, e))?;
+        let mut opts = opts;
+        let (fit, warning) =
+            super::limit::fit_to_open_files(opts.max_connections, super::limit::open_files_limit());
+        opts.max_connections = fit;
+        warnings.extend(warning);
         let (stop, stopped) = watch::channel(false);
         let (events, _) = broadcast::channel(1024);
         let state = Arc::new(State {
             opts,
-            inner: Mutex::new(Inner {
-                next_id: requests.last().map_or(1, |c: &Arc<Captured>| c.id + 1),
-                requests,
-                file,
-            }),
+            bound: addr,
+            store_path: store.path().to_path_buf(),
+            store: Mutex::new(store),
             answered: AtomicU64::new(0),
+            refused: Arc::new(AtomicU64::new(0)),
             events,
             stopped: stopped.clone(),
         });
@@ -213,6 +226,7 @@ impl Listener {
         Ok(Listener {
             addr,
             state,
+            warnings,
             stop,
             task,
         })
@@ -223,9 +237,42 @@ impl Listener {
         self.addr
     }
 
-    /// The requests captured so far, in arrival order.
+    /// The requests captured so far, in arrival order (read from the capture or spool file).
     pub fn requests(&self) -> Vec<Arc<Captured>> {
-        self.state.inner.lock().unwrap().requests.clone()
+        let spans: Vec<(u64, u64)> = {
+            let st = self.state.store.lock().unwrap();
+            st.entries().iter().map(|e| (e.offset, e.len)).collect()
+        };
+        let path = &self.state.store_path;
+        let mut out = Vec::with_capacity(spans.len());
+        let _ = store::read_lines(path, &spans, |line| {
+            let text = std::str::from_utf8(line).map_err(std::io::Error::other)?;
+            let c = super::capture::parse_line(path, 0, text).map_err(std::io::Error::other)?;
+            out.push(Arc::new(c));
+            Ok(())
+        });
+        out
+    }
+
+    /// How many requests are captured (a continued capture's included).
+    pub fn count(&self) -> usize {
+        self.state.store.lock().unwrap().entries().len()
+    }
+
+    /// Requests that could not be written to the capture (answered `503`).
+    pub fn capture_failures(&self) -> u64 {
+        self.state.store.lock().unwrap().failures()
+    }
+
+    /// Connections refused with `503` over `max_connections`.
+    pub fn refused_connections(&self) -> u64 {
+        self.state.refused.load(Ordering::Relaxed)
+    }
+
+    /// What starting found worth a warning (a cut last line dropped from the capture, a
+    /// connection cap lowered to fit the open-file limit).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Stops accepting, ends the event streams, lets answers in progress finish (up to 2 s
@@ -239,7 +286,12 @@ impl Listener {
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, stopped: watch::Receiver<bool>) {
     let drain = Duration::from_secs(2) + state.opts.delay;
-    crate::live::net::serve_until(
+    let limit = super::limit::conn_limit(
+        state.opts.max_connections,
+        state.refused.clone(),
+        state.opts.lines.clone(),
+    );
+    crate::live::net::serve_limited(
         listener,
         stopped,
         drain,
@@ -251,6 +303,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, stopped: watch::R
                 async move { Ok::<_, Infallible>(handle(st, req).await) }
             })
         },
+        Some(limit),
     )
     .await;
 }
@@ -318,13 +371,36 @@ fn not_found(what: &str) -> Response<PageBody> {
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody> {
     let path = req.uri().path();
     if path == PREFIX || path.starts_with(&format!("{PREFIX}/")) {
-        return page(&state, &req);
+        return match inspector_host(&state, &req) {
+            Some(host) => page(&state, &req, &host).await,
+            None => reply(
+                StatusCode::MISDIRECTED_REQUEST,
+                "text/plain; charset=utf-8",
+                format!(
+                    "the inspector answers only at http://{}{PREFIX}/ (or localhost, 127.0.0.1, [::1] \
+                     on that port): this request named another host\n",
+                    state.bound
+                ),
+            ),
+        };
     }
     deliver(state, req).await
 }
 
-/// The inspector's own routes.
-fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
+/// The `Host` of a request to the inspector when it names the bound address (and so does
+/// an absolute request target, if any); `None` otherwise (DNS rebinding, [`super::host`]).
+fn inspector_host(state: &State, req: &Request<Incoming>) -> Option<String> {
+    let host = req.headers().get(http::header::HOST)?.to_str().ok()?;
+    let ok = super::host::allowed(host, state.bound)
+        && req
+            .uri()
+            .authority()
+            .is_none_or(|a| super::host::allowed(a.as_str(), state.bound));
+    ok.then(|| host.to_string())
+}
+
+/// The inspector's own routes (`host` is the checked `Host`, the page's origin).
+async fn page(state: &State, req: &Request<Incoming>, host: &str) -> Response<PageBody> {
     let rest = &req.uri().path()[PREFIX.len()..];
     let query = parse_query(req.uri().query().unwrap_or(""));
     match rest {
@@ -338,21 +414,18 @@ fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
         "/app.css" => reply(StatusCode::OK, "text/css; charset=utf-8", APP_CSS),
         "/events" => events(state),
         "/api/requests" => {
-            // Oldest first, like the capture; `after=ID` and `limit=N` let a script follow
-            // along without fetching everything again.
+            // Oldest first, like the capture, a page at a time: `after=ID` and `limit=N` let a
+            // script follow along; the answer names the next `after`.
             let after = query.get("after").and_then(|a| a.parse::<u64>().ok());
             let limit = query
                 .get("limit")
                 .and_then(|l| l.parse::<usize>().ok())
-                .unwrap_or(usize::MAX);
-            let inner = state.inner.lock().unwrap();
-            let start = after.map_or(0, |a| inner.requests.partition_point(|c| c.id <= a));
-            let page: Vec<&Captured> = inner.requests[start..]
-                .iter()
-                .take(limit)
-                .map(|c| c.as_ref())
-                .collect();
-            json(&page)
+                .unwrap_or(DEFAULT_API_PAGE)
+                .clamp(1, MAX_API_PAGE);
+            // Under the lock only the lines' positions are copied; reading and serialising
+            // happen outside it, so a page never holds up a delivery.
+            let (spans, next) = state.store.lock().unwrap().page(after, limit);
+            requests_page(state.store_path.clone(), spans, next)
         }
         "/api/summaries" => json(&summaries(state, &query)),
         _ => {
@@ -360,16 +433,24 @@ fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
                 let Ok(id) = id.parse::<u64>() else {
                     return not_found("no such request: ids are whole numbers from 1");
                 };
-                let inner = state.inner.lock().unwrap();
-                // Ids increase with arrival: binary search.
-                match inner
-                    .requests
-                    .binary_search_by_key(&id, |c| c.id)
-                    .ok()
-                    .map(|i| &inner.requests[i])
-                {
-                    Some(c) => json(c.as_ref()),
-                    None => not_found(&format!("no request {id}")),
+                let Some(span) = state.store.lock().unwrap().locate(id) else {
+                    return not_found(&format!("no request {id}"));
+                };
+                let path = state.store_path.clone();
+                let read = tokio::task::spawn_blocking(move || store::read_one(&path, span))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                match read {
+                    Ok(c) => {
+                        let mut v = serde_json::to_value(&c).expect("serialisable");
+                        v["curl"] = super::curl::command(&c, &format!("http://{host}")).into();
+                        json(&v)
+                    }
+                    Err(e) => reply(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "text/plain; charset=utf-8",
+                        format!("cannot read request {id}: {e}\n"),
+                    ),
                 }
             } else {
                 not_found("unknown inspector route")
@@ -378,11 +459,56 @@ fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
     }
 }
 
-/// One page of `api/summaries`: `{"total": matching, "items": [newest first]}`.
+/// One page of `api/requests`, `{"next_after": ID or null, "items": [request, …]}`, streamed
+/// from the file the lines are in: the capture lines are the items, copied as they are.
+fn requests_page(path: PathBuf, spans: Vec<(u64, u64)>, next: Option<u64>) -> Response<PageBody> {
+    const CHUNK: usize = 256 * 1024;
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
+    tokio::task::spawn_blocking(move || {
+        let next = next.map_or_else(|| "null".to_string(), |n| n.to_string());
+        let mut buf = Vec::with_capacity(CHUNK + 1024);
+        buf.extend_from_slice(format!("{{\"next_after\":{next},\"items\":[").as_bytes());
+        let mut first = true;
+        let read = store::read_lines(&path, &spans, |line| {
+            if !first {
+                buf.push(b',');
+            }
+            first = false;
+            buf.extend_from_slice(line);
+            if buf.len() >= CHUNK {
+                let chunk = Bytes::from(std::mem::replace(
+                    &mut buf,
+                    Vec::with_capacity(CHUNK + 1024),
+                ));
+                tx.blocking_send(chunk)
+                    .map_err(|_| std::io::Error::other("the client left"))?;
+            }
+            Ok(())
+        });
+        match read {
+            Ok(()) => {
+                buf.extend_from_slice(b"]}");
+                let _ = tx.blocking_send(Bytes::from(buf));
+            }
+            // The answer stops short (invalid JSON), which the client sees as an error.
+            Err(e) => tracing::warn!("reading {} for api/requests: {e}", path.display()),
+        }
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(PageBody::Stream(rx))
+        .expect("static headers are valid")
+}
+
+/// One page of `api/summaries`: `{"total": matching, "items": [newest first],
+/// "capture_failures": requests that could not be written}`.
 #[derive(Serialize)]
 struct Page {
     total: usize,
     items: Vec<Summary>,
+    capture_failures: u64,
 }
 
 /// Filters: `path` (substring), `status` (exact code, or `2xx`-style class), `verdict`
@@ -398,24 +524,28 @@ fn summaries(state: &State, q: &BTreeMap<String, String>) -> Page {
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(DEFAULT_PAGE)
         .clamp(1, 1000);
-    let matches = |c: &Captured| {
+    let matches = |c: &Summary| {
         path.is_none_or(|p| c.path.contains(p.as_str()))
-            && status.is_none_or(|s| status_matches(s, c.status.unwrap_or(0)))
+            && status.is_none_or(|s| status_matches(s, c.status))
             && verdict.is_none_or(|v| verdict_matches(v, &c.verdicts))
     };
-    let inner = state.inner.lock().unwrap();
+    let store = state.store.lock().unwrap();
     let mut total = 0;
     let mut items = Vec::new();
-    for c in inner.requests.iter().rev() {
-        if !matches(c) {
+    for s in store.entries().iter().rev().map(|e| &e.summary) {
+        if !matches(s) {
             continue;
         }
         total += 1;
-        if items.len() < limit && before.is_none_or(|b| c.id < b) {
-            items.push(Summary::of(c));
+        if items.len() < limit && before.is_none_or(|b| s.id < b) {
+            items.push(s.clone());
         }
     }
-    Page { total, items }
+    Page {
+        total,
+        items,
+        capture_failures: store.failures(),
+    }
 }
 
 fn status_matches(filter: &str, status: u16) -> bool {
@@ -488,7 +618,7 @@ fn events(state: &State) -> Response<PageBody> {
         loop {
             let msg = tokio::select! {
                 m = sub.recv() => match m {
-                    Ok(json) => Bytes::from(format!("event: request\ndata: {json}\n\n")),
+                    Ok((kind, json)) => Bytes::from(format!("event: {kind}\ndata: {json}\n\n")),
                     // Too slow a reader: tell the page to reload its list.
                     Err(broadcast::error::RecvError::Lagged(_)) => Bytes::from_static(b"event: lagged\ndata: {}\n\n"),
                     Err(broadcast::error::RecvError::Closed) => break,
@@ -514,38 +644,28 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
     let received_unix_ns = unix_ns();
     let (parts, body) = req.into_parts();
     let opts = &state.opts;
-    let declared_too_big = parts
+    let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > opts.body_limit as u64);
-    let body = if declared_too_big {
-        None
-    } else {
-        Limited::new(body, opts.body_limit)
-            .collect()
-            .await
-            .ok()
-            .map(|b| b.to_bytes())
-    };
+        .and_then(|v| v.parse::<u64>().ok());
+    let read = body::read(body, opts.body_limit, declared, opts.body_timeout).await;
     let n = state.answered.fetch_add(1, Ordering::Relaxed);
-    let status = match &body {
-        None => 413,
-        Some(_) if n < opts.fail_first => 503,
-        Some(_) => opts.status,
+    let mut status = match read.error_status() {
+        Some(s) => s,
+        None if n < opts.fail_first => 503,
+        None => opts.status,
     };
-    let bytes = body.clone().unwrap_or_default();
+    let bytes = read.bytes();
     let now_s = (received_unix_ns / 1_000_000_000) as i64;
     let url = crate::signing::request_url(&parts.uri, &parts.headers);
     let verdicts: BTreeMap<String, String> = opts
         .verify
         .iter()
         .map(|v| {
-            let text = if body.is_some() {
-                v.verdict(parts.method.as_str(), &url, &parts.headers, &bytes, now_s)
-            } else {
-                "body too large".to_string()
+            let text = match read.error_verdict() {
+                Some(why) => why.to_string(),
+                None => v.verdict(parts.method.as_str(), &url, &parts.headers, &bytes, now_s),
             };
             (v.name().to_string(), text)
         })
@@ -555,48 +675,71 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let captured = {
-        let mut inner = state.inner.lock().unwrap();
-        let c = Arc::new(Captured {
-            id: inner.next_id,
-            received_unix_ns,
-            method: parts.method.to_string(),
-            path,
-            headers: header_pairs(&parts.headers),
-            body_b64: encode_body(&bytes),
-            verdicts,
-            status: Some(status),
-            provider: recognise(&parts.headers).map(str::to_string),
-        });
-        if let Some(f) = inner.file.as_mut() {
-            let mut line = c.to_line();
-            line.push('\n');
-            // One write per line, then flush to the OS: the line is whole in the file even if
-            // the process is killed right after.
-            if let Err(e) = f.write_all(line.as_bytes()).and_then(|()| f.flush()) {
-                eprintln!("warning: writing the capture failed: {e}");
-            }
-        }
-        inner.next_id += 1;
-        inner.requests.push(c.clone());
-        c
+    let mut captured = Captured {
+        id: 0,
+        received_unix_ns,
+        method: parts.method.to_string(),
+        path,
+        headers: header_pairs(&parts.headers),
+        body_b64: encode_body(&bytes),
+        verdicts,
+        status: Some(status),
+        provider: recognise(&parts.headers).map(str::to_string),
     };
-    let summary: Arc<str> = serde_json::to_string(&Summary::of(&captured))
-        .expect("serialisable")
-        .into();
-    let _ = state.events.send(summary);
-    if let Some(lines) = &opts.lines {
-        let _ = lines.send(terminal_line(&captured));
-    }
-    if !opts.delay.is_zero() {
+    // Serialised outside the lock (with id 0); the store splices the id in, writes the line
+    // and flushes it before the request is answered.
+    let line0 = captured.to_line();
+    let mut summary = Summary::of(&captured);
+    let stored = state.store.lock().unwrap().append(&line0, summary.clone());
+    let close = !matches!(read, BodyRead::Complete(_));
+    let stored_ok = stored.is_ok();
+    let text = match stored {
+        Ok(id) => {
+            captured.id = id;
+            summary.id = id;
+            // Serialised only for open pages.
+            if state.events.receiver_count() > 0 {
+                let json: Arc<str> = serde_json::to_string(&summary)
+                    .expect("serialisable")
+                    .into();
+                let _ = state.events.send(("request", json));
+            }
+            if let Some(lines) = &opts.lines {
+                let _ = lines.send(terminal_line(&captured));
+            }
+            format!("hookbench listen: request {id} → {status}\n")
+        }
+        Err(e) => {
+            // Not captured: a 5xx makes the sender retry instead of losing the request.
+            let failures = state.store.lock().unwrap().failures();
+            let _ = state.events.send((
+                "capture-failure",
+                format!("{{\"capture_failures\":{failures}}}").into(),
+            ));
+            status = 503;
+            captured.status = Some(status);
+            if let Some(lines) = &opts.lines {
+                let _ = lines.send(format!(
+                    "{} NOT CAPTURED → 503: {e}",
+                    terminal_line(&captured)
+                ));
+            }
+            format!("hookbench listen: the request could not be captured ({e}); retry later\n")
+        }
+    };
+    if stored_ok && !opts.delay.is_zero() {
         tokio::time::sleep(opts.delay).await;
     }
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    reply(
-        code,
-        "text/plain; charset=utf-8",
-        format!("hookbench listen: request {} → {status}\n", captured.id),
-    )
+    let mut resp = reply(code, "text/plain; charset=utf-8", text);
+    if close {
+        // The body was not read to its end: this connection cannot carry another request.
+        resp.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    resp
 }
 
 /// Headers as `[name, value]` pairs in arrival order (hyper keeps each name's values in
@@ -674,6 +817,9 @@ pub fn run_until_ctrl_c(
         let capture = opts.capture.clone();
         let listener = Listener::start(opts).await?;
         let addr = listener.addr();
+        for w in listener.warnings() {
+            let _ = writeln!(out, "warning: {w}");
+        }
         // Output errors (a closed pipe) never stop the server: the capture is what matters.
         let _ = writeln!(
             out,
@@ -695,15 +841,32 @@ pub fn run_until_ctrl_c(
                 }
             }
         }
-        let n = listener.requests().len();
+        let n = listener.count();
+        let failed = listener.capture_failures();
+        let refused = listener.refused_connections();
         listener.shutdown().await;
         while let Ok(line) = rx.try_recv() {
             let _ = writeln!(out, "{line}");
         }
-        let _ = match &capture {
-            Some(c) => writeln!(out, "stopped: {n} requests, all in {}", c.display()),
-            None => writeln!(out, "stopped: {n} requests"),
+        let _ = match (&capture, failed) {
+            (Some(c), 0) => writeln!(out, "stopped: {n} requests, all in {}", c.display()),
+            (Some(c), f) => writeln!(
+                out,
+                "stopped: {n} requests in {}; {f} more could NOT be written (answered 503)",
+                c.display()
+            ),
+            (None, 0) => writeln!(out, "stopped: {n} requests"),
+            (None, f) => writeln!(
+                out,
+                "stopped: {n} requests; {f} more could NOT be stored (answered 503)"
+            ),
         };
+        if refused > 0 {
+            let _ = writeln!(
+                out,
+                "refused {refused} connections over --max-connections (answered 503)"
+            );
+        }
         let _ = out.flush();
         Ok(n)
     })

@@ -13,6 +13,11 @@
 //! | [`capture`] | the JSON Lines format, its reader with file:line errors |
 //! | [`verify`] | the one adapter to the signing module: `SCHEME:SECRET`, verdicts, provider recognition, re-signing |
 //! | [`listen`] | the server: deliveries, the page, the JSON API, server-sent events |
+//! | [`store`] | `listen`'s index in memory and requests on disk (capture or spool file), whole lines or nothing |
+//! | [`body`] | reading a delivery's body: too large, cut short, malformed, too slow |
+//! | [`curl`] | the one place a request becomes a quoted `curl` command |
+//! | [`host`] | which `Host` the inspector's routes answer (DNS rebinding) |
+//! | [`limit`] | the connection cap and its throttled terminal notices |
 //! | [`cli`] | the flags of `listen` and `replay` and their one call each |
 //! | [`replay`] | sending a capture to a receiver and measuring it |
 //! | `assets/` | the page's HTML, JS and CSS, compiled into the binary |
@@ -20,10 +25,15 @@
 //! The inspector is a tool beside the engines, not one of them: it decides nothing about
 //! useful or wasted requests, and the engines never import it.
 
+pub mod body;
 pub mod capture;
 pub mod cli;
+pub mod curl;
+pub mod host;
+pub mod limit;
 pub mod listen;
 pub mod replay;
+pub mod store;
 pub mod verify;
 
 pub use capture::Captured;

@@ -8,6 +8,11 @@
 //! left after it is aborted and awaited. [`Server::shutdown`] returns only when the socket
 //! and every task are gone.
 //!
+//! A server facing the internet (`hookbench listen` behind a tunnel) also needs a cap on open
+//! connections: [`serve_limited`] answers a connection past [`ConnLimit::max`] with a fixed
+//! `503` and closes it instead of serving it, and reports refusals and failed accepts to its
+//! owner. The live engine's servers run without a cap ([`serve_until`]).
+//!
 //! Bytes are counted from the HTTP/1.1 messages as serialised: request or status line, every
 //! header line (`name: value\r\n`, including `host`, `content-length` and `date` added by
 //! hyper), the blank line and the body. TCP/IP overhead is not included.
@@ -121,6 +126,36 @@ async fn accept_loop<H: Handler>(
     .await;
 }
 
+/// What the accept loop tells its owner about a connection it could not serve.
+#[derive(Debug)]
+pub enum Overload {
+    /// Over [`ConnLimit::max`]: answered `503` and closed.
+    Refused {
+        /// Connections open at that moment.
+        open: usize,
+    },
+    /// `accept` failed (out of file descriptors, …); the loop backs off 10 ms.
+    AcceptFailed(std::io::Error),
+}
+
+/// A cap on open connections (`hookbench listen --max-connections`): past `max`, a new
+/// connection gets `503` and is closed, and `on_overload` hears of it (and of failed
+/// accepts). The live engine's own servers run without one.
+#[derive(Clone)]
+pub struct ConnLimit {
+    /// Most connections served at once.
+    pub max: usize,
+    /// Called for each refused connection and failed accept; must not block.
+    pub on_overload: Arc<dyn Fn(Overload) + Send + Sync>,
+}
+
+/// The whole answer a connection over the cap gets.
+const OVER_CAP: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
+content-length: 28\r\nconnection: close\r\nretry-after: 1\r\n\r\ntoo many connections; retry\n";
+
+/// Refused connections being answered at once, at most; past it they are closed unanswered.
+const MAX_REFUSING: usize = 64;
+
 /// The accept loop behind every server of the crate (the live engine's provider and receivers,
 /// and `hookbench listen`): serves HTTP/1 connections from `listener` with a fresh `service()`
 /// each until `stopped` turns true, dropping a connection at once while `refuses()`; then
@@ -128,7 +163,7 @@ async fn accept_loop<H: Handler>(
 /// what is left (see the module docs for why).
 pub async fn serve_until<S, B>(
     listener: TcpListener,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
     drain: Duration,
     refuses: impl Fn() -> bool,
     service: impl Fn() -> S,
@@ -140,8 +175,28 @@ pub async fn serve_until<S, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    serve_limited(listener, stopped, drain, refuses, service, None).await
+}
+
+/// [`serve_until`] with an optional cap on open connections.
+pub async fn serve_limited<S, B>(
+    listener: TcpListener,
+    mut stopped: watch::Receiver<bool>,
+    drain: Duration,
+    refuses: impl Fn() -> bool,
+    service: impl Fn() -> S,
+    limit: Option<ConnLimit>,
+) where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let graceful = GracefulShutdown::new();
     let mut conns = JoinSet::new();
+    let mut refusing = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -150,12 +205,24 @@ pub async fn serve_until<S, B>(
                     Err(e) => {
                         // Out of file descriptors and the like: back off, keep serving.
                         tracing::warn!("accept failed: {e}");
+                        if let Some(l) = &limit {
+                            (l.on_overload)(Overload::AcceptFailed(e));
+                        }
                         tokio::time::sleep(Duration::from_millis(10)).await;
                         continue;
                     }
                 };
                 if refuses() {
                     drop(stream);
+                    continue;
+                }
+                while conns.try_join_next().is_some() {}
+                if let Some(l) = limit.as_ref().filter(|l| conns.len() >= l.max) {
+                    (l.on_overload)(Overload::Refused { open: conns.len() });
+                    while refusing.try_join_next().is_some() {}
+                    if refusing.len() < MAX_REFUSING {
+                        refusing.spawn(refuse(stream));
+                    }
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
@@ -167,14 +234,46 @@ pub async fn serve_until<S, B>(
                 conns.spawn(async move {
                     let _ = watched.await;
                 });
-                while conns.try_join_next().is_some() {}
             }
             _ = stopped.changed() => break,
         }
     }
     drop(listener);
+    refusing.shutdown().await;
     let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
     conns.shutdown().await;
+}
+
+/// Answers a connection over the cap with `503` and closes it, first reading what the client
+/// sent for up to 250 ms (closing with unread input would reset the connection and could
+/// destroy the answer before the client reads it).
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    let _ = tokio::time::timeout(Duration::from_millis(250), async {
+        let mut sent = 0;
+        while sent < OVER_CAP.len() {
+            stream.writable().await?;
+            match stream.try_write(&OVER_CAP[sent..]) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        std::future::poll_fn(|cx| {
+            tokio::io::AsyncWrite::poll_shutdown(std::pin::Pin::new(&mut stream), cx)
+        })
+        .await?;
+        let mut sink = [0u8; 4096];
+        loop {
+            stream.readable().await?;
+            match stream.try_read(&mut sink) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await;
 }
 
 /// Bytes of a header block: `name: value\r\n` per header.

@@ -74,6 +74,8 @@ function row(s, fresh) {
 function renderInfo() {
   $("empty").hidden = state.total > 0;
   $("count").textContent = `${state.total.toLocaleString()} request${state.total === 1 ? "" : "s"}`;
+  $("failures").hidden = !state.failures;
+  $("failures").textContent = `${(state.failures || 0).toLocaleString()} NOT captured (disk full?): answered 503`;
   const first = state.before === null;
   $("newest").disabled = first;
   const shown = state.shown.length;
@@ -89,6 +91,7 @@ async function load() {
   const resp = await fetch(`api/summaries?${q}`);
   const page = await resp.json();
   state.total = page.total;
+  state.failures = page.capture_failures;
   state.shown = page.items;
   const body = $("rows");
   body.replaceChildren(...page.items.map((s) => row(s, false)));
@@ -114,33 +117,6 @@ function b64bytes(b64) {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
-}
-
-// A shell word: '…' when printable, else $'…' with \xNN escapes, so the body is byte-exact.
-function shellQuote(bytes) {
-  let printable = true;
-  for (const b of bytes) if (b < 0x20 && b !== 0x0a || b > 0x7e) { printable = false; break; }
-  if (printable) {
-    const s = new TextDecoder().decode(bytes);
-    return "'" + s.replace(/'/g, "'\\''") + "'";
-  }
-  let s = "$'";
-  for (const b of bytes) {
-    const c = String.fromCharCode(b);
-    if (b >= 0x20 && b <= 0x7e && c !== "'" && c !== "\\") s += c;
-    else s += "\\x" + b.toString(16).padStart(2, "0");
-  }
-  return s + "'";
-}
-
-function curl(r) {
-  const enc = new TextEncoder();
-  const skip = new Set(["host", "content-length", "connection", "transfer-encoding"]);
-  const parts = ["curl", "-X", r.method, shellQuote(enc.encode(location.origin + r.path))];
-  for (const [n, v] of r.headers) if (!skip.has(n.toLowerCase())) parts.push("-H", shellQuote(enc.encode(`${n}: ${v}`)));
-  const body = b64bytes(r.body_b64);
-  if (body.length) parts.push("--data-binary", shellQuote(body));
-  return parts.join(" ");
 }
 
 async function openDetail(id) {
@@ -181,7 +157,8 @@ async function openDetail(id) {
   $("d-json").hidden = pretty === null;
   $("d-json").textContent = pretty || "";
   $("d-raw-box").open = pretty === null;
-  $("curl-text").value = curl(r);
+  // Built and quoted by the server (one place, POSIX shell words): never assembled here.
+  $("curl-text").value = r.curl;
   $("copied").textContent = "";
 }
 
@@ -204,6 +181,7 @@ function connect() {
   es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill on"; };
   es.onerror = () => { $("conn").textContent = "disconnected"; $("conn").className = "pill off"; };
   es.addEventListener("request", (e) => pushLive(JSON.parse(e.data)));
+  es.addEventListener("capture-failure", (e) => { state.failures = JSON.parse(e.data).capture_failures; renderInfo(); });
   es.addEventListener("lagged", () => { if (state.before === null) load(); });
 }
 
