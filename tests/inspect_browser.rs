@@ -351,6 +351,8 @@ fn page_pages_through_a_long_capture() {
             verdicts: Default::default(),
             status: Some(200),
             provider: None,
+            forward: None,
+            resend_of: None,
         };
         text.push_str(&c.to_line());
         text.push('\n');

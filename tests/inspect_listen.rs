@@ -402,6 +402,8 @@ fn hundred_thousand_requests_stay_usable() {
             .into(),
             status: Some(if i % 100 == 0 { 503 } else { 200 }),
             provider: Some("stripe".into()),
+            forward: None,
+            resend_of: None,
         };
         text.push_str(&c.to_line());
         text.push('\n');

@@ -3,6 +3,7 @@
 
 use super::listen::{self, ListenError, ListenOptions};
 use super::replay::{self, Filter, ReplayOptions};
+use super::rules::{ForwardRule, RespondRule, Routing};
 use super::verify::{ReceiverUrl, SchemeSecret, Use};
 use crate::cli::CliError;
 use clap::Args;
@@ -42,6 +43,21 @@ pub struct ListenArgs {
     /// Largest accepted body in bytes; larger ones get 413 (captured without their body).
     #[arg(long, value_name = "BYTES", default_value_t = listen::DEFAULT_BODY_LIMIT)]
     pub max_body: usize,
+    /// Forward requests whose path starts with PREFIX (none: every request) to URL + path +
+    /// query, and answer with the app's answer; repeatable, the longest prefix wins.
+    #[arg(long, value_name = "[PREFIX=]URL")]
+    pub forward_to: Vec<String>,
+    /// How long the app has for its whole answer before the sender gets 504, like "10s".
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub forward_timeout: String,
+    /// Allow --forward-to and resends from the page to reach hosts outside loopback.
+    #[arg(long)]
+    pub allow_remote_receiver: bool,
+    /// Answer requests whose path starts with PREFIX with these statuses in turn (the last
+    /// repeats) after DELAY, e.g. /stripe=503,503,200 or /github=500@3s; repeatable, the
+    /// longest prefix wins, and a rule comes before --forward-to.
+    #[arg(long, value_name = "PREFIX=STATUS[,STATUS…][@DELAY]")]
+    pub respond: Vec<String>,
 }
 
 /// Flags of `hookbench replay`.
@@ -101,6 +117,21 @@ pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
         ),
         None => Duration::ZERO,
     };
+    let forward_timeout = Duration::from_nanos(
+        crate::time::parse_duration(&a.forward_timeout)
+            .map_err(|e| bad(format!("--forward-timeout: {e}")))?,
+    );
+    let routing = Routing {
+        respond: (a.respond.iter())
+            .map(|r| RespondRule::parse(r).map_err(|e| bad(format!("--respond {e}"))))
+            .collect::<Result<_, _>>()?,
+        forward: (a.forward_to.iter())
+            .map(|f| ForwardRule::parse(f).map_err(|e| bad(format!("--forward-to {e}"))))
+            .collect::<Result<_, _>>()?,
+        forward_timeout,
+        allow_remote_receiver: a.allow_remote_receiver,
+    };
+    routing.check().map_err(bad)?;
     Ok(ListenOptions {
         addr: SocketAddr::new(a.bind, a.port),
         capture: a.capture.clone(),
@@ -110,6 +141,7 @@ pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
         fail_first: a.fail_first,
         body_limit: a.max_body,
         lines: None,
+        routing,
     })
 }
 
@@ -119,7 +151,10 @@ pub fn listen(a: ListenArgs, out: &mut dyn Write) -> Result<(), CliError> {
     match listen::run_until_ctrl_c(opts, out) {
         Ok(_) => Ok(()),
         Err(
-            e @ (ListenError::PortInUse(_) | ListenError::Capture(..) | ListenError::BadCapture(_)),
+            e @ (ListenError::PortInUse(_)
+            | ListenError::Capture(..)
+            | ListenError::BadCapture(_)
+            | ListenError::Rules(_)),
         ) => Err(bad(e.to_string())),
         Err(e) => Err(CliError::Other(e.into())),
     }

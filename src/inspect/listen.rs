@@ -5,17 +5,24 @@
 //! file and flushed *before* it is answered (so a Ctrl-C or a crash never loses an answered
 //! request), announced to the web page over server-sent events and printed as one terminal
 //! line. Then, after `--delay`, it gets `--status` (or `503` while `--fail-first` lasts), to
-//! rehearse a slow or failing endpoint against a real sender.
+//! rehearse a slow or failing endpoint against a real sender. Response rules (`--respond`) and
+//! forwarding to the user's app (`--forward-to`) come before those defaults: `rules.rs`
+//! decides, `forward.rs` sends, and a forwarded request is captured with the app's answer,
+//! before that answer goes back to the sender.
 //!
 //! `/_hookbench/` is the inspector itself: the page (HTML, JS and CSS compiled into the
 //! binary, no CDN), a JSON API (`api/requests` — every request oldest first, or with
 //! `after=ID&limit=N` the next ones —, `api/requests/{id}`, and `api/summaries` — the
-//! list the page pages through, filtered and newest first) and the event stream `events`.
+//! list the page pages through, filtered and newest first) and the event stream `events`. The
+//! one route that sends is `POST api/requests/{id}/resend` (`resend.rs`), guarded by the
+//! per-process token the page carries.
 //!
 //! Captured requests are kept in memory for the page and the API (100,000 requests of a few KB
 //! are a few hundred MB at most; the page never loads more than one page of them).
 
 use super::capture::{encode_body, Captured};
+use super::forward::{Routed, Router};
+use super::rules::Routing;
 use super::verify::{recognise, SchemeSecret};
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
@@ -68,6 +75,9 @@ pub struct ListenOptions {
     /// Where the one terminal line per request goes (the CLI writes them to stdout from its
     /// own thread). Default none.
     pub lines: Option<mpsc::UnboundedSender<String>>,
+    /// Response rules and forwarding (`--respond`, `--forward-to`), checked by
+    /// [`Listener::start`]. Default none.
+    pub routing: Routing,
 }
 
 impl Default for ListenOptions {
@@ -81,6 +91,7 @@ impl Default for ListenOptions {
             fail_first: 0,
             body_limit: DEFAULT_BODY_LIMIT,
             lines: None,
+            routing: Routing::default(),
         }
     }
 }
@@ -100,6 +111,9 @@ pub enum ListenError {
     /// The capture file cannot be opened for appending.
     #[error("{0}: cannot open the capture for appending: {1}")]
     Capture(PathBuf, std::io::Error),
+    /// A response or forward rule cannot mean what it says (the message names the flag).
+    #[error("{0}")]
+    Rules(String),
 }
 
 /// A summary of one request, as the page lists it.
@@ -121,6 +135,10 @@ pub struct Summary {
     pub provider: Option<String>,
     /// Verdict per scheme.
     pub verdicts: BTreeMap<String, String>,
+    /// Where it was forwarded or resent to, and the app's answer.
+    pub forward: Option<super::capture::Forwarded>,
+    /// The request this one resent.
+    pub resend_of: Option<u64>,
 }
 
 impl Summary {
@@ -134,6 +152,8 @@ impl Summary {
             status: c.status.unwrap_or(0),
             provider: c.provider.clone(),
             verdicts: c.verdicts.clone(),
+            forward: c.forward.clone(),
+            resend_of: c.resend_of,
         }
     }
 }
@@ -145,12 +165,24 @@ struct Inner {
     file: Option<std::fs::File>,
 }
 
-struct State {
-    opts: ListenOptions,
+pub(super) struct State {
+    pub(super) opts: ListenOptions,
     inner: Mutex<Inner>,
+    /// Requests answered by the defaults so far (`--fail-first` counts them).
     answered: AtomicU64,
     events: broadcast::Sender<Arc<str>>,
     stopped: watch::Receiver<bool>,
+    /// The rules' run-time side: turn counters, the forwarding client, the resend token.
+    pub(super) router: Router,
+}
+
+impl State {
+    /// The captured request `id`, if any (ids increase with arrival: binary search).
+    pub(super) fn find(&self, id: u64) -> Option<Arc<Captured>> {
+        let inner = self.inner.lock().unwrap();
+        let i = inner.requests.binary_search_by_key(&id, |c| c.id).ok()?;
+        Some(inner.requests[i].clone())
+    }
 }
 
 /// A running `listen` server.
@@ -164,6 +196,7 @@ pub struct Listener {
 impl Listener {
     /// Opens the capture (appending) and binds `opts.addr`. Must run inside a tokio runtime.
     pub async fn start(opts: ListenOptions) -> Result<Listener, ListenError> {
+        opts.routing.check().map_err(ListenError::Rules)?;
         // An existing capture is continued: its requests are shown and ids go on from its
         // last one, so one file never holds the same id twice.
         let mut requests = Vec::new();
@@ -196,9 +229,16 @@ impl Listener {
         let addr = listener
             .local_addr()
             .map_err(|e| ListenError::Bind(opts.addr, e))?;
+        if let Some(r) = (opts.routing.forward.iter()).find(|r| super::rules::names_socket(&r.to, addr)) {
+            return Err(ListenError::Rules(format!(
+                "--forward-to {}: that is this listen's own address ({addr}); every request would be forwarded to itself",
+                r.to.as_str()
+            )));
+        }
         let (stop, stopped) = watch::channel(false);
         let (events, _) = broadcast::channel(1024);
         let state = Arc::new(State {
+            router: Router::new(opts.routing.clone()),
             opts,
             inner: Mutex::new(Inner {
                 next_id: requests.last().map_or(1, |c: &Arc<Captured>| c.id + 1),
@@ -223,6 +263,12 @@ impl Listener {
         self.addr
     }
 
+    /// The token the page carries and `POST /_hookbench/api/requests/{id}/resend` requires in
+    /// `X-Hookbench-Token`: 64 random hex characters, new for every start.
+    pub fn token(&self) -> &str {
+        self.state.router.token()
+    }
+
     /// The requests captured so far, in arrival order.
     pub fn requests(&self) -> Vec<Arc<Captured>> {
         self.state.inner.lock().unwrap().requests.clone()
@@ -238,7 +284,7 @@ impl Listener {
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, stopped: watch::Receiver<bool>) {
-    let drain = Duration::from_secs(2) + state.opts.delay;
+    let drain = Duration::from_secs(2) + state.opts.delay.max(state.opts.routing.longest_hold());
     crate::live::net::serve_until(
         listener,
         stopped,
@@ -318,6 +364,11 @@ fn not_found(what: &str) -> Response<PageBody> {
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody> {
     let path = req.uri().path();
     if path == PREFIX || path.starts_with(&format!("{PREFIX}/")) {
+        // The one inspector route that sends (resend.rs).
+        if let Some(id) = super::resend::route(path) {
+            let id = id.to_string();
+            return super::resend::resend(&state, &id, req).await;
+        }
         return page(&state, &req);
     }
     deliver(state, req).await
@@ -333,7 +384,11 @@ fn page(state: &State, req: &Request<Incoming>) -> Response<PageBody> {
             .header("location", format!("{PREFIX}/"))
             .body(PageBody::Full(None))
             .expect("valid redirect"),
-        "/" | "/index.html" => reply(StatusCode::OK, "text/html; charset=utf-8", INDEX_HTML),
+        "/" | "/index.html" => reply(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            INDEX_HTML.replace(super::resend::TOKEN_SLOT, state.router.token()),
+        ),
         "/app.js" => reply(StatusCode::OK, "text/javascript; charset=utf-8", APP_JS),
         "/app.css" => reply(StatusCode::OK, "text/css; charset=utf-8", APP_CSS),
         "/events" => events(state),
@@ -529,11 +584,22 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
             .ok()
             .map(|b| b.to_bytes())
     };
-    let n = state.answered.fetch_add(1, Ordering::Relaxed);
-    let status = match &body {
-        None => 413,
-        Some(_) if n < opts.fail_first => 503,
-        Some(_) => opts.status,
+    // Response rules and forwarding (rules.rs, forward.rs) come first; a body over the limit
+    // goes nowhere.
+    let routed = match &body {
+        Some(b) => state.router.route(&parts, b).await,
+        None => Routed::Default,
+    };
+    let status = match routed.status() {
+        Some(s) => s,
+        None => {
+            let n = state.answered.fetch_add(1, Ordering::Relaxed);
+            match &body {
+                None => 413,
+                Some(_) if n < opts.fail_first => 503,
+                Some(_) => opts.status,
+            }
+        }
     };
     let bytes = body.clone().unwrap_or_default();
     let now_s = (received_unix_ns / 1_000_000_000) as i64;
@@ -555,19 +621,50 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
+    let forward = match &routed {
+        Routed::Forwarded { record, .. } => Some(record.clone()),
+        _ => None,
+    };
+    let captured = record(&state, |id| Captured {
+        id,
+        received_unix_ns,
+        method: parts.method.to_string(),
+        path,
+        headers: header_pairs(&parts.headers),
+        body_b64: encode_body(&bytes),
+        verdicts,
+        status: Some(status),
+        provider: recognise(&parts.headers).map(str::to_string),
+        forward,
+        resend_of: None,
+    });
+    let delay = match &routed {
+        Routed::Default => opts.delay,
+        Routed::Respond { delay, .. } => *delay,
+        Routed::Forwarded { .. } => Duration::ZERO,
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Routed::Forwarded { answer, .. } = routed {
+        return answer.map(|b| PageBody::Full(Some(b)));
+    }
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    reply(
+        code,
+        "text/plain; charset=utf-8",
+        format!("hookbench listen: request {} → {status}\n", captured.id),
+    )
+}
+
+/// Captures one request: gives it the next id (`make` builds it from the id), appends it to
+/// the capture file and flushes, keeps it for the page, and announces it to the page and the
+/// terminal. Deliveries and resends both go through here.
+pub(super) fn record(state: &State, make: impl FnOnce(u64) -> Captured) -> Arc<Captured> {
+    let opts = &state.opts;
     let captured = {
         let mut inner = state.inner.lock().unwrap();
-        let c = Arc::new(Captured {
-            id: inner.next_id,
-            received_unix_ns,
-            method: parts.method.to_string(),
-            path,
-            headers: header_pairs(&parts.headers),
-            body_b64: encode_body(&bytes),
-            verdicts,
-            status: Some(status),
-            provider: recognise(&parts.headers).map(str::to_string),
-        });
+        let c = Arc::new(make(inner.next_id));
         if let Some(f) = inner.file.as_mut() {
             let mut line = c.to_line();
             line.push('\n');
@@ -588,15 +685,7 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
     if let Some(lines) = &opts.lines {
         let _ = lines.send(terminal_line(&captured));
     }
-    if !opts.delay.is_zero() {
-        tokio::time::sleep(opts.delay).await;
-    }
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    reply(
-        code,
-        "text/plain; charset=utf-8",
-        format!("hookbench listen: request {} → {status}\n", captured.id),
-    )
+    captured
 }
 
 /// Headers as `[name, value]` pairs in arrival order (hyper keeps each name's values in
@@ -613,7 +702,7 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn unix_ns() -> u64 {
+pub(super) fn unix_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -650,6 +739,12 @@ pub fn terminal_line(c: &Captured) -> String {
     }
     for (scheme, verdict) in &c.verdicts {
         line.push_str(&format!("  {scheme}: {verdict}"));
+    }
+    if let Some(f) = &c.forward {
+        line.push_str(&super::forward::describe_record(f));
+    }
+    if let Some(o) = c.resend_of {
+        line.push_str(&format!("  (resend of #{o})"));
     }
     line
 }

@@ -13,6 +13,9 @@
 //! | [`capture`] | the JSON Lines format, its reader with file:line errors |
 //! | [`verify`] | the one adapter to the signing module: `SCHEME:SECRET`, verdicts, provider recognition, re-signing |
 //! | [`listen`] | the server: deliveries, the page, the JSON API, server-sent events |
+//! | [`rules`] | which answers a request: `--respond` rules, `--forward-to` targets (longest prefix), or the defaults |
+//! | [`forward`] | sending a request on to the user's app, hop-by-hop headers, `502`/`504`; the resend token |
+//! | [`resend`] | `POST /_hookbench/api/requests/{id}/resend`: the page's resend button, token-guarded |
 //! | [`cli`] | the flags of `listen` and `replay` and their one call each |
 //! | [`replay`] | sending a capture to a receiver and measuring it |
 //! | `assets/` | the page's HTML, JS and CSS, compiled into the binary |
@@ -22,10 +25,14 @@
 
 pub mod capture;
 pub mod cli;
+pub mod forward;
 pub mod listen;
 pub mod replay;
+pub mod resend;
+pub mod rules;
 pub mod verify;
 
-pub use capture::Captured;
+pub use capture::{Captured, Forwarded};
 pub use listen::{ListenError, ListenOptions, Listener};
+pub use rules::{ForwardRule, RespondRule, Routing};
 pub use verify::SchemeSecret;
