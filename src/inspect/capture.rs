@@ -264,3 +264,35 @@ pub fn events(file: &Path, pointer: Option<&str>, end: Nanos) -> Result<CaptureE
     out.resources = ids.len() as u32;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line written before `forward` and `resend_of` existed still reads, with both absent;
+    /// a line with them keeps them, and a request that was not forwarded writes neither.
+    #[test]
+    fn old_lines_read_and_new_fields_round_trip() {
+        let old = r#"{"id":7,"received_unix_ns":1,"method":"POST","path":"/x?a=1","headers":[["a","b"]],"body_b64":"/w==","verdicts":{},"status":200}"#;
+        let c: Captured = serde_json::from_str(old).unwrap();
+        assert_eq!((c.forward.clone(), c.resend_of), (None, None));
+        assert_eq!(c.to_line(), old);
+        let mut new = c.clone();
+        new.forward = Some(Forwarded {
+            to: "http://127.0.0.1:3000/x?a=1".into(),
+            status: Some(201),
+            latency_ms: 12.345,
+            error: None,
+        });
+        new.resend_of = Some(3);
+        let line = new.to_line();
+        assert!(
+            line.ends_with(r#""forward":{"to":"http://127.0.0.1:3000/x?a=1","status":201,"latency_ms":12.345},"resend_of":3}"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Captured>(&line).unwrap(), new);
+        let failed = r#"{"to":"http://127.0.0.1:1/","latency_ms":0.2,"error":"connection refused"}"#;
+        let f: Forwarded = serde_json::from_str(failed).unwrap();
+        assert_eq!((f.status, f.error.as_deref()), (None, Some("connection refused")));
+    }
+}
