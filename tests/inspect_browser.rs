@@ -500,28 +500,43 @@ fn page_shows_forwards_and_resends_from_the_detail_view() {
         assert_eq!(send("/plain").await, 200);
 
         // The forward column: the app's status and latency, or nothing.
-        d.wait_text("#rows tr[data-id=\"1\"] td.forward", "→ 201 · ").await;
+        d.wait_text("#rows tr[data-id=\"1\"] td.forward", "→ 201 · ")
+            .await;
         let plain = d.find("#rows tr[data-id=\"2\"] td.forward").await.unwrap();
         assert_eq!(d.text(&plain).await.unwrap(), "");
 
         // Detail of #1: where it went; resend to the same target.
         let first = d.find("#rows tr[data-id=\"1\"]").await.unwrap();
-        d.call("POST", &d.s(&format!("/element/{first}/click")), Some(json!({})))
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{first}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#d-meta", &format!("http://{app_addr}/hooks/stripe"))
             .await;
-        d.wait_text("#d-meta", &format!("http://{app_addr}/hooks/stripe")).await;
         d.wait_text("#d-meta", "app answered").await;
         let button = d.find("#resend").await.unwrap();
-        d.call("POST", &d.s(&format!("/element/{button}/click")), Some(json!({})))
-            .await;
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{button}/click")),
+            Some(json!({})),
+        )
+        .await;
         d.wait_text("#resend-result", "→ 201 in").await;
         d.wait_text("#resend-result", "captured as #3").await;
-        d.wait_text("#rows tr[data-id=\"3\"] td.forward", "↻ #1 → 201").await;
+        d.wait_text("#rows tr[data-id=\"3\"] td.forward", "↻ #1 → 201")
+            .await;
         assert_eq!(app_count.load(Ordering::SeqCst), 2);
 
         // Detail of #2 (never forwarded): resend to a URL typed in, its path appended.
         let second = d.find("#rows tr[data-id=\"2\"]").await.unwrap();
-        d.call("POST", &d.s(&format!("/element/{second}/click")), Some(json!({})))
-            .await;
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{second}/click")),
+            Some(json!({})),
+        )
+        .await;
         d.wait_text("#d-title", "#2 POST /plain").await;
         let input = d.find("#resend-to").await.unwrap();
         d.call(
@@ -531,10 +546,15 @@ fn page_shows_forwards_and_resends_from_the_detail_view() {
         )
         .await;
         let button = d.find("#resend").await.unwrap();
-        d.call("POST", &d.s(&format!("/element/{button}/click")), Some(json!({})))
-            .await;
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{button}/click")),
+            Some(json!({})),
+        )
+        .await;
         d.wait_text("#resend-result", "captured as #4").await;
-        d.wait_text("#rows tr[data-id=\"4\"] td.forward", "↻ #2 → 201").await;
+        d.wait_text("#rows tr[data-id=\"4\"] td.forward", "↻ #2 → 201")
+            .await;
         assert_eq!(app_count.load(Ordering::SeqCst), 3);
         let c = &listener.requests()[3];
         assert_eq!(c.resend_of, Some(2));
@@ -553,9 +573,11 @@ fn page_shows_forwards_and_resends_from_the_detail_view() {
             .call(
                 "POST",
                 &d.s("/execute/async"),
-                Some(json!({"script": "const done = arguments[arguments.length - 1]; \
+                Some(
+                    json!({"script": "const done = arguments[arguments.length - 1]; \
                     fetch('api/requests/1/resend', {method: 'POST'}).then((r) => done(r.status));",
-                    "args": []})),
+                    "args": []}),
+                ),
             )
             .await;
         assert_eq!(refused, json!(403));

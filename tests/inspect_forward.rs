@@ -329,7 +329,10 @@ fn hop_by_hop_headers_stay_behind_and_a_chunked_body_arrives_whole() {
         let text = String::from_utf8_lossy(&answer);
         assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
         assert!(answer.ends_with(b"\r\n\r\napp"), "{text}");
-        assert!(text.to_ascii_lowercase().contains("x-app: app\r\n"), "{text}");
+        assert!(
+            text.to_ascii_lowercase().contains("x-app: app\r\n"),
+            "{text}"
+        );
 
         let seen = app.seen();
         let s = &seen[0];
@@ -374,11 +377,19 @@ fn the_longest_prefix_chooses_the_target_and_the_rest_get_the_defaults() {
         .await;
         let addr = l.addr();
         let go = |p: &str| format!("http://{addr}{p}");
-        assert_eq!(&send("POST", &go("/hooks/stripe/1"), &[], b"{}").await.2[..], b"b");
-        assert_eq!(&send("POST", &go("/hooks/github"), &[], b"{}").await.2[..], b"a");
+        assert_eq!(
+            &send("POST", &go("/hooks/stripe/1"), &[], b"{}").await.2[..],
+            b"b"
+        );
+        assert_eq!(
+            &send("POST", &go("/hooks/github"), &[], b"{}").await.2[..],
+            b"a"
+        );
         // The prefix is matched on the path, not the query.
         assert_eq!(
-            &send("POST", &go("/hooks?x=/hooks/stripe"), &[], b"{}").await.2[..],
+            &send("POST", &go("/hooks?x=/hooks/stripe"), &[], b"{}")
+                .await
+                .2[..],
             b"a"
         );
         let (status, _, body) = send("POST", &go("/other"), &[], b"{}").await;
@@ -457,13 +468,18 @@ fn a_refused_connection_gets_502_with_a_clear_body_and_it_is_captured() {
         assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
         let text = String::from_utf8_lossy(&body);
         assert!(
-            text.contains(&format!("forwarding to http://127.0.0.1:{port}/down failed: connection refused")),
+            text.contains(&format!(
+                "forwarding to http://127.0.0.1:{port}/down failed: connection refused"
+            )),
             "{text}"
         );
         let c = &l.requests()[0];
         assert_eq!(c.status, Some(502));
         let f = c.forward.as_ref().unwrap();
-        assert_eq!((f.status, f.error.as_deref()), (None, Some("connection refused (is the app running?)")));
+        assert_eq!(
+            (f.status, f.error.as_deref()),
+            (None, Some("connection refused (is the app running?)"))
+        );
         l.shutdown().await;
     });
 }
@@ -511,7 +527,10 @@ fn response_rules_answer_in_turn_after_their_delay_and_before_forwarding() {
         assert_eq!(seen.len(), 1, "a rule's path reached the app: {seen:?}");
         assert_eq!(seen[0].target, "/app/x");
         let statuses: Vec<u16> = l.requests().iter().map(|c| c.status.unwrap()).collect();
-        assert_eq!(statuses, vec![503, 503, 200, 200, 200, 500, 500, 200, 503, 202]);
+        assert_eq!(
+            statuses,
+            vec![503, 503, 200, 200, 200, 500, 500, 200, 503, 202]
+        );
         assert!(l.requests()[..7].iter().all(|c| c.forward.is_none()));
         l.shutdown().await;
         app.stop().await;
@@ -554,7 +573,9 @@ fn resend_needs_the_page_token_and_is_captured_as_a_new_request() {
         let token = l.token().to_string();
         assert_eq!(token.len(), 64);
         assert!(
-            page.contains(&format!(r#"<meta name="hookbench-token" content="{token}">"#)),
+            page.contains(&format!(
+                r#"<meta name="hookbench-token" content="{token}">"#
+            )),
             "{page}"
         );
 
@@ -563,7 +584,10 @@ fn resend_needs_the_page_token_and_is_captured_as_a_new_request() {
         for t in [None, Some(wrong.as_str()), Some(&token[..63])] {
             let (status, v) = resend(addr, 1, t, "").await;
             assert_eq!(status, 403, "{v}");
-            assert!(v["error"].as_str().unwrap().contains("X-Hookbench-Token"), "{v}");
+            assert!(
+                v["error"].as_str().unwrap().contains("X-Hookbench-Token"),
+                "{v}"
+            );
         }
         assert_eq!(app.seen().len(), 1);
         assert_eq!(l.requests().len(), 2);
@@ -599,11 +623,20 @@ fn resend_needs_the_page_token_and_is_captured_as_a_new_request() {
         // A request never forwarded has no target of its own.
         let (status, v) = resend(addr, 2, Some(&token), "").await;
         assert_eq!(status, 400, "{v}");
-        assert!(v["error"].as_str().unwrap().contains("was not forwarded"), "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains("was not forwarded"),
+            "{v}"
+        );
         // Loopback only: refused before anything is sent.
         let (status, v) = resend(addr, 1, Some(&token), r#"{"to":"http://192.0.2.1:9"}"#).await;
         assert_eq!(status, 403, "{v}");
-        assert!(v["error"].as_str().unwrap().contains("--allow-remote-receiver"), "{v}");
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-remote-receiver"),
+            "{v}"
+        );
         let (status, _) = resend(addr, 99, Some(&token), "").await;
         assert_eq!(status, 404);
         let (status, _) = resend(addr, 1, Some(&token), "{not json").await;
@@ -623,7 +656,10 @@ fn resend_needs_the_page_token_and_is_captured_as_a_new_request() {
         let (status, v) = resend(addr, 1, Some(&token), "").await;
         assert_eq!(status, 502, "{v}");
         assert_eq!(v["status"], Value::Null);
-        assert!(v["error"].as_str().unwrap().contains("connection refused"), "{v}");
+        assert!(
+            v["error"].as_str().unwrap().contains("connection refused"),
+            "{v}"
+        );
         assert_eq!(l.requests()[4].status, Some(502));
         l.shutdown().await;
         let on_disk = capture::read(&file).unwrap();
@@ -651,7 +687,10 @@ fn with_allow_remote_receiver_a_remote_resend_target_is_tried() {
         let (status, v) = resend(addr, 1, Some(l.token()), r#"{"to":"http://192.0.2.1:9"}"#).await;
         assert!(status == 502 || status == 504, "{status} {v}");
         assert_eq!(v["to"], "http://192.0.2.1:9/x");
-        assert_eq!(l.requests()[1].forward.as_ref().unwrap().to, "http://192.0.2.1:9/x");
+        assert_eq!(
+            l.requests()[1].forward.as_ref().unwrap().to,
+            "http://192.0.2.1:9/x"
+        );
         l.shutdown().await;
     });
 }
@@ -693,19 +732,34 @@ fn fails_with(args: &[&str], want: &str) {
 #[test]
 fn bad_forward_and_respond_flags_exit_2() {
     let l = ["listen", "--port", "0"];
-    let with = |extra: &[&'static str]| -> Vec<&'static str> { l.iter().chain(extra).copied().collect() };
+    let with =
+        |extra: &[&'static str]| -> Vec<&'static str> { l.iter().chain(extra).copied().collect() };
     fails_with(
         &with(&["--forward-to", "http://example.com:3000"]),
         "--forward-to http://example.com:3000/: `example.com:3000` is not a loopback host; start listen with --allow-remote-receiver",
     );
-    fails_with(&with(&["--forward-to", "/x"]), "--forward-to `/x`: expected [PREFIX=]URL");
-    fails_with(&with(&["--forward-to", "/x=https://127.0.0.1:1"]), "only http://");
     fails_with(
-        &with(&["--forward-to", "http://127.0.0.1:1", "--forward-to", "http://127.0.0.1:2"]),
+        &with(&["--forward-to", "/x"]),
+        "--forward-to `/x`: expected [PREFIX=]URL",
+    );
+    fails_with(
+        &with(&["--forward-to", "/x=https://127.0.0.1:1"]),
+        "only http://",
+    );
+    fails_with(
+        &with(&[
+            "--forward-to",
+            "http://127.0.0.1:1",
+            "--forward-to",
+            "http://127.0.0.1:2",
+        ]),
         "given twice",
     );
     fails_with(&with(&["--forward-timeout", "soon"]), "--forward-timeout");
-    fails_with(&with(&["--forward-timeout", "0s"]), "--forward-timeout: must be above 0");
+    fails_with(
+        &with(&["--forward-timeout", "0s"]),
+        "--forward-timeout: must be above 0",
+    );
     fails_with(
         &with(&["--respond", "/x=abc"]),
         "--respond `/x=abc`: `abc` is not a final HTTP status (200 to 599)",

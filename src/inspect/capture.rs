@@ -291,8 +291,12 @@ mod tests {
             "{line}"
         );
         assert_eq!(serde_json::from_str::<Captured>(&line).unwrap(), new);
-        let failed = r#"{"to":"http://127.0.0.1:1/","latency_ms":0.2,"error":"connection refused"}"#;
+        let failed =
+            r#"{"to":"http://127.0.0.1:1/","latency_ms":0.2,"error":"connection refused"}"#;
         let f: Forwarded = serde_json::from_str(failed).unwrap();
-        assert_eq!((f.status, f.error.as_deref()), (None, Some("connection refused")));
+        assert_eq!(
+            (f.status, f.error.as_deref()),
+            (None, Some("connection refused"))
+        );
     }
 }

@@ -229,7 +229,9 @@ impl Listener {
         let addr = listener
             .local_addr()
             .map_err(|e| ListenError::Bind(opts.addr, e))?;
-        if let Some(r) = (opts.routing.forward.iter()).find(|r| super::rules::names_socket(&r.to, addr)) {
+        if let Some(r) =
+            (opts.routing.forward.iter()).find(|r| super::rules::names_socket(&r.to, addr))
+        {
             return Err(ListenError::Rules(format!(
                 "--forward-to {}: that is this listen's own address ({addr}); every request would be forwarded to itself",
                 r.to.as_str()
@@ -275,7 +277,8 @@ impl Listener {
     }
 
     /// Stops accepting, ends the event streams, lets answers in progress finish (up to 2 s
-    /// plus `--delay`) and returns when every connection is closed. Every answered request
+    /// plus the longest of `--delay`, a rule's delay and the forward timeout) and returns when
+    /// every connection is closed. Every answered request
     /// is already in the capture.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);

@@ -51,8 +51,10 @@ fn answer(status: StatusCode, v: Value) -> Response<PageBody> {
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    r.headers_mut()
-        .insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     r
 }
 
@@ -125,7 +127,12 @@ pub(super) async fn resend(state: &State, id: &str, req: Request<Incoming>) -> R
     };
     let body = match Limited::new(req.into_body(), BODY_LIMIT).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}")),
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {e}"),
+            )
+        }
     };
     let to = match requested_target(&body) {
         Ok(t) => t,
@@ -184,7 +191,12 @@ pub(super) async fn resend(state: &State, id: &str, req: Request<Incoming>) -> R
     };
     let received_unix_ns = unix_ns();
     let (sent, reply) = router
-        .send(&url, method.clone(), end_to_end(&headers, true), Bytes::from(bytes.clone()))
+        .send(
+            &url,
+            method.clone(),
+            end_to_end(&headers, true),
+            Bytes::from(bytes.clone()),
+        )
         .await;
     // Verdicts as of now: a resent signature may have gone stale, which is often why the app
     // refuses it.
@@ -258,7 +270,9 @@ mod tests {
         );
         assert!(requested_target(b"[1]").is_err());
         assert!(requested_target(br#"{"to":1}"#).is_err());
-        assert!(requested_target(br#"{"url":"x"}"#).unwrap_err().contains("unknown field"));
+        assert!(requested_target(br#"{"url":"x"}"#)
+            .unwrap_err()
+            .contains("unknown field"));
         assert!(requested_target(b"{").is_err());
     }
 }

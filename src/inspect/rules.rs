@@ -96,7 +96,8 @@ impl RespondRule {
     /// Parses `PREFIX=STATUS[,STATUS…][@DELAY]`, e.g. `/stripe=503,503,200` or
     /// `/github=500@3s`. The prefix is everything before the last `=`.
     pub fn parse(text: &str) -> Result<RespondRule, String> {
-        let expected = "expected PREFIX=STATUS[,STATUS…][@DELAY], like /stripe=503,503,200 or /github=500@3s";
+        let expected =
+            "expected PREFIX=STATUS[,STATUS…][@DELAY], like /stripe=503,503,200 or /github=500@3s";
         let Some((prefix, spec)) = text.rsplit_once('=') else {
             return Err(format!("`{text}`: {expected}"));
         };
@@ -243,15 +244,16 @@ impl Routing {
         Ok(())
     }
 
-    /// The longest a request can be held by a rule: the largest rule delay or the forward
-    /// timeout (so a shutdown can let answers in progress finish).
+    /// The longest a request can be held by a rule or a resend: the largest rule delay or the
+    /// forward timeout (so a shutdown can let answers in progress finish).
     pub fn longest_hold(&self) -> Duration {
-        let delays = self.respond.iter().map(|r| r.delay).max().unwrap_or_default();
-        if self.forward.is_empty() {
-            delays
-        } else {
-            delays.max(self.forward_timeout)
-        }
+        let delays = self
+            .respond
+            .iter()
+            .map(|r| r.delay)
+            .max()
+            .unwrap_or_default();
+        delays.max(self.forward_timeout)
     }
 }
 
@@ -323,13 +325,24 @@ mod tests {
         assert_eq!(r.statuses, vec![503, 503, 200]);
         assert_eq!(r.delay, Duration::ZERO);
         let r = RespondRule::parse("/github=500@3s").unwrap();
-        assert_eq!((r.statuses.as_slice(), r.delay), (&[500u16][..], Duration::from_secs(3)));
+        assert_eq!(
+            (r.statuses.as_slice(), r.delay),
+            (&[500u16][..], Duration::from_secs(3))
+        );
         let r = RespondRule::parse("/a=b=429, 200@250ms").unwrap();
         assert_eq!(r.prefix, "/a=b");
         assert_eq!(r.statuses, vec![429, 200]);
         assert_eq!(r.delay, Duration::from_millis(250));
         for bad in [
-            "/x", "/x=", "/x=abc", "/x=99", "/x=600", "/x=100", "x=200", "/x=200@", "/x=200@3",
+            "/x",
+            "/x=",
+            "/x=abc",
+            "/x=99",
+            "/x=600",
+            "/x=100",
+            "x=200",
+            "/x=200@",
+            "/x=200@3",
             "/x=200,,500",
         ] {
             let e = RespondRule::parse(bad).unwrap_err();
@@ -391,7 +404,10 @@ mod tests {
             forward: vec![fw("/x=http://example.com:80")],
             ..Routing::default()
         };
-        assert!(remote.check().unwrap_err().contains("--allow-remote-receiver"));
+        assert!(remote
+            .check()
+            .unwrap_err()
+            .contains("--allow-remote-receiver"));
         let allowed = Routing {
             allow_remote_receiver: true,
             ..remote
