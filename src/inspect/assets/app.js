@@ -196,7 +196,7 @@ async function openDetail(id) {
     meta.appendChild(el("dd", v, k === "forwarded to" ? "d-forward" : undefined));
   }
   $("resend-to").value = "";
-  $("resend-to").placeholder = f ? `blank: ${f.to}` : "http://127.0.0.1:3000 (the path is appended)";
+  $("resend-to").placeholder = f ? `blank: ${f.to}` : "http://127.0.0.1:3000 (path appended)";
   $("resend-result").textContent = "";
   const vs = $("d-verdicts");
   vs.replaceChildren();
