@@ -37,7 +37,8 @@ pub struct ListenArgs {
     /// Wait this long before answering, like "2s" or "500ms" (rehearse sender timeouts).
     #[arg(long, value_name = "DURATION")]
     pub delay: Option<String>,
-    /// Answer 503 to the first N requests (rehearse sender retries).
+    /// Answer 503 to the first N requests (rehearse sender retries); with --respond or
+    /// --forward-to, the first N that no rule takes.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_first: u64,
     /// Largest accepted body in bytes; larger ones get 413 (captured without their body).

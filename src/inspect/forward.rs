@@ -19,6 +19,10 @@
 //! Errors reach the sender as a gateway would answer them, with a body that says what
 //! happened: the app refused the connection (or any other connection error) → `502`; the app
 //! took longer than `--forward-timeout` for its whole answer → `504`. Both are captured.
+//!
+//! A forwarded request is captured once the app has answered (its capture line carries that
+//! answer), and still before the answer goes back to the sender; so its id is given then, and
+//! a request the app is still working on when `listen` is killed is not in the capture.
 
 use super::capture::Forwarded;
 use super::rules::{status_in_turn, Route, Routing};

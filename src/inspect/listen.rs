@@ -68,7 +68,8 @@ pub struct ListenOptions {
     pub status: u16,
     /// Wait before answering (real time). Default 0.
     pub delay: Duration,
-    /// Answer `503` to this many first requests. Default 0.
+    /// Answer `503` to this many first requests answered by the defaults (those no rule of
+    /// `routing` takes). Default 0.
     pub fail_first: u64,
     /// Largest accepted body, bytes. Default [`DEFAULT_BODY_LIMIT`].
     pub body_limit: usize,
