@@ -1,7 +1,8 @@
 //! The `listen` page in a real headless browser (Debian's chromium, driven by chromedriver
 //! over WebDriver: plain HTTP + JSON through hyper). It loads the page, delivers webhooks,
 //! sees them appear without a reload (server-sent events), opens one and sees its verdict,
-//! and takes the screenshot shown in README (written to `docs/img/listen.png` when
+//! sees where forwarded requests went (the forward column), resends one from the detail view
+//! (to its forward target and to a URL typed in), and takes the screenshot shown in README (written to `docs/img/listen.png` when
 //! `HOOKBENCH_UPDATE_SCREENSHOT=1`).
 //!
 //! With `CI=true` a missing browser fails the test; elsewhere it is skipped with a loud message.
@@ -388,6 +389,8 @@ fn page_pages_through_a_long_capture() {
             verdicts: Default::default(),
             status: Some(200),
             provider: None,
+            forward: None,
+            resend_of: None,
         };
         text.push_str(&c.to_line());
         text.push('\n');
@@ -449,5 +452,175 @@ fn page_pages_through_a_long_capture() {
         assert_eq!(d.script(rows).await, json!(100));
         let _ = d.call("DELETE", &d.s(""), None).await;
         listener.shutdown().await;
+    });
+}
+
+/// A stand-in for the user's app: answers every request `201 app got it` and counts them.
+async fn app() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tokio::sync::watch::Sender<bool>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let n = count.clone();
+    tokio::spawn(net::serve_until(
+        listener,
+        stopped,
+        Duration::ZERO,
+        || false,
+        move || {
+            let n = n.clone();
+            hyper::service::service_fn(move |_req: Request<hyper::body::Incoming>| {
+                n.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let mut r = http::Response::new(Full::new(Bytes::from_static(b"app got it")));
+                    *r.status_mut() = http::StatusCode::CREATED;
+                    Ok::<_, std::convert::Infallible>(r)
+                }
+            })
+        },
+    ));
+    (addr, count, stop)
+}
+
+/// Forwarded requests show where they went and what the app answered; the detail view's
+/// resend button sends one again (to its forward target, or to a URL typed in) with the
+/// page's token, and the resend appears as a new row naming its origin.
+#[test]
+fn page_shows_forwards_and_resends_from_the_detail_view() {
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use std::sync::atomic::Ordering;
+        let (app_addr, app_count, app_stop) = app().await;
+        let listener = Listener::start(ListenOptions {
+            routing: hookbench::inspect::Routing {
+                forward: vec![hookbench::inspect::ForwardRule::parse(&format!(
+                    "/hooks=http://{app_addr}"
+                ))
+                .unwrap()],
+                ..Default::default()
+            },
+            ..ListenOptions::default()
+        })
+        .await
+        .unwrap();
+        let addr = listener.addr();
+        let mut d = Driver::start(&chromedriver);
+        d.new_session(&chromium).await;
+        d.call(
+            "POST",
+            &d.s("/url"),
+            Some(json!({"url": format!("http://{addr}/_hookbench/")})),
+        )
+        .await;
+        d.wait_text("#conn", "live").await;
+        let send = |path: &'static str| async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri(format!("http://{addr}{path}"))
+                .body(Full::new(Bytes::from_static(b"{\"n\":1}")))
+                .unwrap();
+            net::client().request(req).await.unwrap().status().as_u16()
+        };
+        assert_eq!(send("/hooks/stripe").await, 201);
+        assert_eq!(send("/plain").await, 200);
+
+        // The forward column: the app's status and latency, or nothing.
+        d.wait_text("#rows tr[data-id=\"1\"] td.forward", "→ 201 · ")
+            .await;
+        let plain = d.find("#rows tr[data-id=\"2\"] td.forward").await.unwrap();
+        assert_eq!(d.text(&plain).await.unwrap(), "");
+
+        // Detail of #1: where it went; resend to the same target.
+        let first = d.find("#rows tr[data-id=\"1\"]").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{first}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#d-meta", &format!("http://{app_addr}/hooks/stripe"))
+            .await;
+        d.wait_text("#d-meta", "app answered").await;
+        let button = d.find("#resend").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{button}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#resend-result", "→ 201 in").await;
+        d.wait_text("#resend-result", "captured as #3").await;
+        d.wait_text("#rows tr[data-id=\"3\"] td.forward", "↻ #1 → 201")
+            .await;
+        assert_eq!(app_count.load(Ordering::SeqCst), 2);
+
+        // Detail of #2 (never forwarded): resend to a URL typed in, its path appended.
+        let second = d.find("#rows tr[data-id=\"2\"]").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{second}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#d-title", "#2 POST /plain").await;
+        let input = d.find("#resend-to").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{input}/value")),
+            Some(json!({"text": format!("http://{app_addr}/typed")})),
+        )
+        .await;
+        let button = d.find("#resend").await.unwrap();
+        d.call(
+            "POST",
+            &d.s(&format!("/element/{button}/click")),
+            Some(json!({})),
+        )
+        .await;
+        d.wait_text("#resend-result", "captured as #4").await;
+        d.wait_text("#rows tr[data-id=\"4\"] td.forward", "↻ #2 → 201")
+            .await;
+        assert_eq!(app_count.load(Ordering::SeqCst), 3);
+        let c = &listener.requests()[3];
+        assert_eq!(c.resend_of, Some(2));
+        assert_eq!(
+            c.forward.as_ref().unwrap().to,
+            format!("http://{app_addr}/typed/plain")
+        );
+
+        // The page carries this process's token; a request without it is refused even from
+        // the page's own origin.
+        let token = d
+            .script("return document.querySelector('meta[name=\"hookbench-token\"]').content;")
+            .await;
+        assert_eq!(token, json!(listener.token()));
+        let refused = d
+            .call(
+                "POST",
+                &d.s("/execute/async"),
+                Some(
+                    json!({"script": "const done = arguments[arguments.length - 1]; \
+                    fetch('api/requests/1/resend', {method: 'POST'}).then((r) => done(r.status));",
+                    "args": []}),
+                ),
+            )
+            .await;
+        assert_eq!(refused, json!(403));
+        assert_eq!(app_count.load(Ordering::SeqCst), 3);
+        let _ = d.call("DELETE", &d.s(""), None).await;
+        listener.shutdown().await;
+        let _ = app_stop.send(true);
     });
 }

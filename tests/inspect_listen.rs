@@ -404,6 +404,8 @@ fn hundred_thousand_requests_stay_usable() {
             .into(),
             status: Some(if i % 100 == 0 { 503 } else { 200 }),
             provider: Some("stripe".into()),
+            forward: None,
+            resend_of: None,
         };
         text.push_str(&c.to_line());
         text.push('\n');
@@ -696,6 +698,8 @@ fn a_cut_last_line_is_dropped_with_a_warning() {
             verdicts: Default::default(),
             status: Some(200),
             provider: None,
+            forward: None,
+            resend_of: None,
         }
         .to_line()
     };
@@ -789,6 +793,8 @@ fn a_capture_with_ids_out_of_order_is_refused() {
             verdicts: Default::default(),
             status: None,
             provider: None,
+            forward: None,
+            resend_of: None,
         }
         .to_line()
             + "\n"
@@ -851,6 +857,8 @@ fn api_requests_is_paged() {
             verdicts: Default::default(),
             status: Some(200),
             provider: None,
+            forward: None,
+            resend_of: None,
         };
         text.push_str(&c.to_line());
         text.push('\n');

@@ -79,6 +79,8 @@ fn synthetic() -> Vec<Captured> {
                 verdicts: BTreeMap::new(),
                 status: Some(200),
                 provider: None,
+                forward: None,
+                resend_of: None,
             });
         }
         let created = received / 1_000_000_000;
@@ -124,6 +126,8 @@ fn synthetic() -> Vec<Captured> {
             verdicts: BTreeMap::new(),
             status: Some(200),
             provider: Some("stripe".into()),
+            forward: None,
+            resend_of: None,
         });
     }
     out
@@ -218,6 +222,8 @@ fn capture_events_keep_times_resources_and_count_resends_once() {
         verdicts: BTreeMap::new(),
         status: Some(200),
         provider: None,
+        forward: None,
+        resend_of: None,
     };
     let caps = vec![
         mk(1, 0, "POST", r#"{"id":"e1","data":{"id":"a"}}"#, vec![]),

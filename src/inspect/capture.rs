@@ -10,7 +10,10 @@
 //! Fields of one line: `id` (1, 2, … in arrival order), `received_unix_ns`, `method`, `path`
 //! (with the query string), `headers` (`[[name, value], …]`, names lower case as HTTP/1
 //! allows), `body_b64`, `verdicts` (scheme → verdict text), `status` (the status `listen`
-//! answered), `provider` (recognised from the headers, or null).
+//! answered), `provider` (recognised from the headers, or null). Optional, absent unless used
+//! (older captures read as before): `forward` (`listen --forward-to` or a resend from the page:
+//! `to`, the app's `status`, `latency_ms`, and `error` when it did not answer) and `resend_of`
+//! (the id of the request this one resent).
 //!
 //! A capture is also an event stream ([`events`]): the user's own traffic as a scenario's
 //! workload, so it can be run under every strategy. Each `POST` is one change of one resource,
@@ -27,7 +30,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 /// One captured request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Captured {
     /// Arrival number, from 1.
     pub id: u64,
@@ -50,6 +53,31 @@ pub struct Captured {
     /// Provider recognised from the headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
+    /// Where `listen` sent the request on and what came back (`--forward-to`, or a resend
+    /// from the page); absent when it was not sent on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Forwarded>,
+    /// Id of the captured request this one is a resend of (the page's *resend* button).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend_of: Option<u64>,
+}
+
+/// What became of a request `listen` sent on to an app: forwarded (`--forward-to`) or resent
+/// from the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Forwarded {
+    /// The URL it was sent to: the target URL joined with the request's path and query.
+    pub to: String,
+    /// The app's status; absent when the app did not answer (then `error` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Real time from sending to the end of the app's answer (or to the error), milliseconds,
+    /// to the microsecond.
+    pub latency_ms: f64,
+    /// Why there is no answer: `connection refused`, `no answer within 10 s`, or the
+    /// connection error's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Captured {
@@ -242,4 +270,40 @@ pub fn events(file: &Path, pointer: Option<&str>, end: Nanos) -> Result<CaptureE
     }
     out.resources = ids.len() as u32;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line written before `forward` and `resend_of` existed still reads, with both absent;
+    /// a line with them keeps them, and a request that was not forwarded writes neither.
+    #[test]
+    fn old_lines_read_and_new_fields_round_trip() {
+        let old = r#"{"id":7,"received_unix_ns":1,"method":"POST","path":"/x?a=1","headers":[["a","b"]],"body_b64":"/w==","verdicts":{},"status":200}"#;
+        let c: Captured = serde_json::from_str(old).unwrap();
+        assert_eq!((c.forward.clone(), c.resend_of), (None, None));
+        assert_eq!(c.to_line(), old);
+        let mut new = c.clone();
+        new.forward = Some(Forwarded {
+            to: "http://127.0.0.1:3000/x?a=1".into(),
+            status: Some(201),
+            latency_ms: 12.345,
+            error: None,
+        });
+        new.resend_of = Some(3);
+        let line = new.to_line();
+        assert!(
+            line.ends_with(r#""forward":{"to":"http://127.0.0.1:3000/x?a=1","status":201,"latency_ms":12.345},"resend_of":3}"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Captured>(&line).unwrap(), new);
+        let failed =
+            r#"{"to":"http://127.0.0.1:1/","latency_ms":0.2,"error":"connection refused"}"#;
+        let f: Forwarded = serde_json::from_str(failed).unwrap();
+        assert_eq!(
+            (f.status, f.error.as_deref()),
+            (None, Some("connection refused"))
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 use super::listen::{self, ListenError, ListenOptions};
 use super::replay::{self, Filter, ReplayOptions};
+use super::rules::{ForwardRule, RespondRule, Routing};
 use super::verify::{ReceiverUrl, SchemeSecret, Use};
 use crate::cli::CliError;
 use clap::Args;
@@ -37,7 +38,8 @@ pub struct ListenArgs {
     /// Wait this long before answering, like "2s" or "500ms" (rehearse sender timeouts).
     #[arg(long, value_name = "DURATION")]
     pub delay: Option<String>,
-    /// Answer 503 to the first N requests (rehearse sender retries).
+    /// Answer 503 to the first N requests (rehearse sender retries); with --respond or
+    /// --forward-to, the first N that no rule takes.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fail_first: u64,
     /// Largest accepted body in bytes; larger ones get 413 (captured without their body).
@@ -52,6 +54,21 @@ pub struct ListenArgs {
     #[arg(long, value_name = "N", default_value_t = super::limit::DEFAULT_MAX_CONNECTIONS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_connections: usize,
+    /// Forward requests whose path starts with PREFIX (none: every request) to URL + path +
+    /// query, and answer with the app's answer; repeatable, the longest prefix wins.
+    #[arg(long, value_name = "[PREFIX=]URL")]
+    pub forward_to: Vec<String>,
+    /// How long the app has for its whole answer before the sender gets 504, like "10s".
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub forward_timeout: String,
+    /// Allow --forward-to and resends from the page to reach hosts outside loopback.
+    #[arg(long)]
+    pub allow_remote_receiver: bool,
+    /// Answer requests whose path starts with PREFIX with these statuses in turn (the last
+    /// repeats) after DELAY, e.g. /stripe=503,503,200 or /github=500@3s; repeatable, the
+    /// longest prefix wins, and a rule comes before --forward-to.
+    #[arg(long, value_name = "PREFIX=STATUS[,STATUS…][@DELAY]")]
+    pub respond: Vec<String>,
 }
 
 /// Flags of `hookbench replay`.
@@ -119,6 +136,21 @@ pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
             a.body_timeout
         )));
     }
+    let forward_timeout = Duration::from_nanos(
+        crate::time::parse_duration(&a.forward_timeout)
+            .map_err(|e| bad(format!("--forward-timeout: {e}")))?,
+    );
+    let routing = Routing {
+        respond: (a.respond.iter())
+            .map(|r| RespondRule::parse(r).map_err(|e| bad(format!("--respond {e}"))))
+            .collect::<Result<_, _>>()?,
+        forward: (a.forward_to.iter())
+            .map(|f| ForwardRule::parse(f).map_err(|e| bad(format!("--forward-to {e}"))))
+            .collect::<Result<_, _>>()?,
+        forward_timeout,
+        allow_remote_receiver: a.allow_remote_receiver,
+    };
+    routing.check().map_err(bad)?;
     Ok(ListenOptions {
         addr: SocketAddr::new(a.bind, a.port),
         capture: a.capture.clone(),
@@ -130,6 +162,7 @@ pub fn listen_options(a: &ListenArgs) -> Result<ListenOptions, CliError> {
         body_timeout: Duration::from_nanos(body_timeout),
         max_connections: a.max_connections,
         lines: None,
+        routing,
     })
 }
 
@@ -142,7 +175,8 @@ pub fn listen(a: ListenArgs, out: &mut dyn Write) -> Result<(), CliError> {
             e @ (ListenError::PortInUse(_)
             | ListenError::Capture(..)
             | ListenError::BadCapture(_)
-            | ListenError::Spool(_)),
+            | ListenError::Spool(_)
+            | ListenError::Rules(_)),
         ) => Err(bad(e.to_string())),
         Err(e) => Err(CliError::Other(e.into())),
     }

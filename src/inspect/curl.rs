@@ -136,6 +136,8 @@ mod tests {
             verdicts: Default::default(),
             status: None,
             provider: None,
+            forward: None,
+            resend_of: None,
         }
     }
 

@@ -8,14 +8,20 @@
 //! events and printed as one terminal line. Then, after `--delay`, it gets `--status` (or
 //! `503` while `--fail-first` lasts), to rehearse a slow or failing endpoint against a real
 //! sender. A body that is too large, cut short, malformed or too slow is answered `413`,
-//! `400` or `408` and captured with that verdict ([`super::body`]).
+//! `400` or `408` and captured with that verdict ([`super::body`]). Response rules
+//! (`--respond`) and forwarding to the user's app (`--forward-to`) come before the defaults:
+//! `rules.rs` decides, `forward.rs` sends, and a forwarded request is captured with the app's
+//! answer before that answer goes back to the sender (if the capture cannot be written, the
+//! sender gets `503` instead, as for any delivery: the capture is what listen promises).
 //!
 //! `/_hookbench/` is the inspector itself, answered only when `Host` names the bound address
 //! ([`super::host`]): the page (HTML, JS and CSS compiled into the binary, no CDN), a JSON API
 //! (`api/requests` — oldest first, a page at a time: `after=ID&limit=N`, 1,000 by default and
 //! 10,000 at most, with the next `after` —, `api/requests/{id}` with its `curl` command
 //! ([`super::curl`]), and `api/summaries` — the list the page pages through, filtered and
-//! newest first) and the event stream `events`.
+//! newest first) and the event stream `events`. The one route that sends is
+//! `POST api/requests/{id}/resend` (`resend.rs`), guarded by the per-process token the page
+//! carries.
 //!
 //! Memory holds an index; the requests themselves stay on disk ([`super::store`]), and the
 //! number of connections is capped ([`super::limit`]), so listen can face the internet
@@ -23,6 +29,8 @@
 
 use super::body::{self, BodyRead};
 use super::capture::{encode_body, Captured};
+use super::forward::{Routed, Router};
+use super::rules::Routing;
 use super::store::{self, Store};
 use super::verify::{recognise, SchemeSecret};
 use bytes::Bytes;
@@ -74,7 +82,8 @@ pub struct ListenOptions {
     pub status: u16,
     /// Wait before answering (real time). Default 0.
     pub delay: Duration,
-    /// Answer `503` to this many first requests. Default 0.
+    /// Answer `503` to this many first requests answered by the defaults (those no rule of
+    /// `routing` takes). Default 0.
     pub fail_first: u64,
     /// Largest accepted body, bytes. Default [`DEFAULT_BODY_LIMIT`].
     pub body_limit: usize,
@@ -87,6 +96,9 @@ pub struct ListenOptions {
     /// Where the one terminal line per request goes (the CLI writes them to stdout from its
     /// own thread). Default none.
     pub lines: Option<mpsc::UnboundedSender<String>>,
+    /// Response rules and forwarding (`--respond`, `--forward-to`), checked by
+    /// [`Listener::start`]. Default none.
+    pub routing: Routing,
 }
 
 impl Default for ListenOptions {
@@ -102,6 +114,7 @@ impl Default for ListenOptions {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: super::limit::DEFAULT_MAX_CONNECTIONS,
             lines: None,
+            routing: Routing::default(),
         }
     }
 }
@@ -124,6 +137,9 @@ pub enum ListenError {
     /// Without `--capture`, the spool file for the bodies cannot be made.
     #[error("cannot make the spool file for request bodies in the temporary folder: {0}")]
     Spool(std::io::Error),
+    /// A response or forward rule cannot mean what it says (the message names the flag).
+    #[error("{0}")]
+    Rules(String),
 }
 
 /// A summary of one request, as the page lists it.
@@ -145,6 +161,10 @@ pub struct Summary {
     pub provider: Option<String>,
     /// Verdict per scheme.
     pub verdicts: BTreeMap<String, String>,
+    /// Where it was forwarded or resent to, and the app's answer.
+    pub forward: Option<super::capture::Forwarded>,
+    /// The request this one resent.
+    pub resend_of: Option<u64>,
 }
 
 impl Summary {
@@ -159,22 +179,35 @@ impl Summary {
             status: c.status.unwrap_or(0),
             provider: c.provider.clone(),
             verdicts: c.verdicts.clone(),
+            forward: c.forward.clone(),
+            resend_of: c.resend_of,
         }
     }
 }
 
-struct State {
-    opts: ListenOptions,
+pub(super) struct State {
+    pub(super) opts: ListenOptions,
     /// The bound address: the inspector answers only to its names.
     bound: SocketAddr,
     store: Mutex<Store>,
     /// The file the store's lines are in (read without the lock).
     store_path: PathBuf,
+    /// Requests answered by the defaults so far (`--fail-first` counts them).
     answered: AtomicU64,
     refused: Arc<AtomicU64>,
     /// Server-sent events: (event name, JSON data).
     events: broadcast::Sender<(&'static str, Arc<str>)>,
     stopped: watch::Receiver<bool>,
+    /// The rules' run-time side: turn counters, the forwarding client, the resend token.
+    pub(super) router: Router,
+}
+
+impl State {
+    /// The captured request `id`, if any, read from the capture (or spool) file.
+    pub(super) fn find(&self, id: u64) -> Option<Captured> {
+        let span = self.store.lock().unwrap().locate(id)?;
+        store::read_one(&self.store_path, span).ok()
+    }
 }
 
 /// A running `listen` server.
@@ -189,6 +222,7 @@ pub struct Listener {
 impl Listener {
     /// Opens the capture (appending) and binds `opts.addr`. Must run inside a tokio runtime.
     pub async fn start(opts: ListenOptions) -> Result<Listener, ListenError> {
+        opts.routing.check().map_err(ListenError::Rules)?;
         // An existing capture is continued: its requests are shown and ids go on from its
         // last one, so one file never holds the same id twice.
         let (store, mut warnings) = match &opts.capture {
@@ -210,9 +244,18 @@ impl Listener {
             super::limit::fit_to_open_files(opts.max_connections, super::limit::open_files_limit());
         opts.max_connections = fit;
         warnings.extend(warning);
+        if let Some(r) =
+            (opts.routing.forward.iter()).find(|r| super::rules::names_socket(&r.to, addr))
+        {
+            return Err(ListenError::Rules(format!(
+                "--forward-to {}: that is this listen's own address ({addr}); every request would be forwarded to itself",
+                r.to.as_str()
+            )));
+        }
         let (stop, stopped) = watch::channel(false);
         let (events, _) = broadcast::channel(1024);
         let state = Arc::new(State {
+            router: Router::new(opts.routing.clone()),
             opts,
             bound: addr,
             store_path: store.path().to_path_buf(),
@@ -235,6 +278,12 @@ impl Listener {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The token the page carries and `POST /_hookbench/api/requests/{id}/resend` requires in
+    /// `X-Hookbench-Token`: 64 random hex characters, new for every start.
+    pub fn token(&self) -> &str {
+        self.state.router.token()
     }
 
     /// The requests captured so far, in arrival order (read from the capture or spool file).
@@ -276,7 +325,8 @@ impl Listener {
     }
 
     /// Stops accepting, ends the event streams, lets answers in progress finish (up to 2 s
-    /// plus `--delay`) and returns when every connection is closed. Every answered request
+    /// plus the longest of `--delay`, a rule's delay and the forward timeout) and returns when
+    /// every connection is closed. Every answered request
     /// is already in the capture.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
@@ -285,7 +335,7 @@ impl Listener {
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, stopped: watch::Receiver<bool>) {
-    let drain = Duration::from_secs(2) + state.opts.delay;
+    let drain = Duration::from_secs(2) + state.opts.delay.max(state.opts.routing.longest_hold());
     let limit = super::limit::conn_limit(
         state.opts.max_connections,
         state.refused.clone(),
@@ -372,6 +422,11 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody>
     let path = req.uri().path();
     if path == PREFIX || path.starts_with(&format!("{PREFIX}/")) {
         return match inspector_host(&state, &req) {
+            // The one inspector route that sends (resend.rs).
+            Some(_) if super::resend::route(path).is_some() => {
+                let id = super::resend::route(path).unwrap_or_default().to_string();
+                super::resend::resend(&state, &id, req).await
+            }
             Some(host) => page(&state, &req, &host).await,
             None => reply(
                 StatusCode::MISDIRECTED_REQUEST,
@@ -409,7 +464,11 @@ async fn page(state: &State, req: &Request<Incoming>, host: &str) -> Response<Pa
             .header("location", format!("{PREFIX}/"))
             .body(PageBody::Full(None))
             .expect("valid redirect"),
-        "/" | "/index.html" => reply(StatusCode::OK, "text/html; charset=utf-8", INDEX_HTML),
+        "/" | "/index.html" => reply(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            INDEX_HTML.replace(super::resend::TOKEN_SLOT, state.router.token()),
+        ),
         "/app.js" => reply(StatusCode::OK, "text/javascript; charset=utf-8", APP_JS),
         "/app.css" => reply(StatusCode::OK, "text/css; charset=utf-8", APP_CSS),
         "/events" => events(state),
@@ -650,11 +709,22 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let read = body::read(body, opts.body_limit, declared, opts.body_timeout).await;
-    let n = state.answered.fetch_add(1, Ordering::Relaxed);
-    let mut status = match read.error_status() {
-        Some(s) => s,
-        None if n < opts.fail_first => 503,
-        None => opts.status,
+    // Response rules and forwarding (rules.rs, forward.rs) come first; a body that did not
+    // arrive whole goes nowhere.
+    let routed = match &read {
+        BodyRead::Complete(b) => state.router.route(&parts, b).await,
+        _ => Routed::Default,
+    };
+    let mut status = match (read.error_status(), routed.status()) {
+        (Some(s), _) | (None, Some(s)) => s,
+        (None, None) => {
+            let n = state.answered.fetch_add(1, Ordering::Relaxed);
+            if n < opts.fail_first {
+                503
+            } else {
+                opts.status
+            }
+        }
     };
     let bytes = read.bytes();
     let now_s = (received_unix_ns / 1_000_000_000) as i64;
@@ -675,7 +745,11 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let mut captured = Captured {
+    let forward = match &routed {
+        Routed::Forwarded { record, .. } => Some(record.clone()),
+        _ => None,
+    };
+    let captured = Captured {
         id: 0,
         received_unix_ns,
         method: parts.method.to_string(),
@@ -685,50 +759,46 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         verdicts,
         status: Some(status),
         provider: recognise(&parts.headers).map(str::to_string),
+        forward,
+        resend_of: None,
     };
-    // Serialised outside the lock (with id 0); the store splices the id in, writes the line
-    // and flushes it before the request is answered.
-    let line0 = captured.to_line();
-    let mut summary = Summary::of(&captured);
-    let stored = state.store.lock().unwrap().append(&line0, summary.clone());
     let close = !matches!(read, BodyRead::Complete(_));
-    let stored_ok = stored.is_ok();
-    let text = match stored {
-        Ok(id) => {
-            captured.id = id;
-            summary.id = id;
-            // Serialised only for open pages.
-            if state.events.receiver_count() > 0 {
-                let json: Arc<str> = serde_json::to_string(&summary)
-                    .expect("serialisable")
-                    .into();
-                let _ = state.events.send(("request", json));
-            }
-            if let Some(lines) = &opts.lines {
-                let _ = lines.send(terminal_line(&captured));
-            }
-            format!("hookbench listen: request {id} → {status}\n")
-        }
-        Err(e) => {
-            // Not captured: a 5xx makes the sender retry instead of losing the request.
-            let failures = state.store.lock().unwrap().failures();
-            let _ = state.events.send((
-                "capture-failure",
-                format!("{{\"capture_failures\":{failures}}}").into(),
-            ));
+    let text = match record(&state, captured) {
+        Ok(c) => format!("hookbench listen: request {} → {status}\n", c.id),
+        Err((mut c, e)) => {
+            // Not captured: a 5xx makes the sender retry instead of losing the request (a
+            // forwarded one too: the capture is what listen promises).
             status = 503;
-            captured.status = Some(status);
+            c.status = Some(status);
             if let Some(lines) = &opts.lines {
-                let _ = lines.send(format!(
-                    "{} NOT CAPTURED → 503: {e}",
-                    terminal_line(&captured)
-                ));
+                let _ = lines.send(format!("{} NOT CAPTURED → 503: {e}", terminal_line(&c)));
             }
-            format!("hookbench listen: the request could not be captured ({e}); retry later\n")
+            let text =
+                format!("hookbench listen: the request could not be captured ({e}); retry later\n");
+            let mut resp = reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain; charset=utf-8",
+                text,
+            );
+            if close {
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            return resp;
         }
     };
-    if stored_ok && !opts.delay.is_zero() {
-        tokio::time::sleep(opts.delay).await;
+    let delay = match &routed {
+        Routed::Default => opts.delay,
+        Routed::Respond { delay, .. } => *delay,
+        Routed::Forwarded { .. } => Duration::ZERO,
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Routed::Forwarded { answer, .. } = routed {
+        return answer.map(|b| PageBody::Full(Some(b)));
     }
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut resp = reply(code, "text/plain; charset=utf-8", text);
@@ -740,6 +810,47 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
         );
     }
     resp
+}
+
+/// Captures one request: gives it the next id, appends its line to the capture (or spool)
+/// file and flushes it, and announces it to the page and the terminal. Deliveries and resends
+/// both go through here. A line that could not be written is counted as a capture failure
+/// and announced to the page; the request comes back with the error.
+pub(super) fn record(
+    state: &State,
+    mut captured: Captured,
+) -> Result<Captured, (Captured, std::io::Error)> {
+    // Serialised outside the lock (with id 0); the store splices the id in, writes the line
+    // and flushes it before the request is answered.
+    captured.id = 0;
+    let line0 = captured.to_line();
+    let mut summary = Summary::of(&captured);
+    let stored = state.store.lock().unwrap().append(&line0, summary.clone());
+    match stored {
+        Ok(id) => {
+            captured.id = id;
+            summary.id = id;
+            // Serialised only for open pages.
+            if state.events.receiver_count() > 0 {
+                let json: Arc<str> = serde_json::to_string(&summary)
+                    .expect("serialisable")
+                    .into();
+                let _ = state.events.send(("request", json));
+            }
+            if let Some(lines) = &state.opts.lines {
+                let _ = lines.send(terminal_line(&captured));
+            }
+            Ok(captured)
+        }
+        Err(e) => {
+            let failures = state.store.lock().unwrap().failures();
+            let _ = state.events.send((
+                "capture-failure",
+                format!("{{\"capture_failures\":{failures}}}").into(),
+            ));
+            Err((captured, e))
+        }
+    }
 }
 
 /// Headers as `[name, value]` pairs in arrival order (hyper keeps each name's values in
@@ -756,7 +867,7 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn unix_ns() -> u64 {
+pub(super) fn unix_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -793,6 +904,12 @@ pub fn terminal_line(c: &Captured) -> String {
     }
     for (scheme, verdict) in &c.verdicts {
         line.push_str(&format!("  {scheme}: {verdict}"));
+    }
+    if let Some(f) = &c.forward {
+        line.push_str(&super::forward::describe_record(f));
+    }
+    if let Some(o) = c.resend_of {
+        line.push_str(&format!("  (resend of #{o})"));
     }
     line
 }

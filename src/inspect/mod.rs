@@ -18,6 +18,9 @@
 //! | [`curl`] | the one place a request becomes a quoted `curl` command |
 //! | [`host`] | which `Host` the inspector's routes answer (DNS rebinding) |
 //! | [`limit`] | the connection cap and its throttled terminal notices |
+//! | [`rules`] | which answers a request: `--respond` rules, `--forward-to` targets (longest prefix), or the defaults |
+//! | [`forward`] | sending a request on to the user's app, hop-by-hop headers, `502`/`504`; the resend token |
+//! | [`resend`] | `POST /_hookbench/api/requests/{id}/resend`: the page's resend button, token-guarded |
 //! | [`cli`] | the flags of `listen` and `replay` and their one call each |
 //! | [`replay`] | sending a capture to a receiver and measuring it |
 //! | `assets/` | the page's HTML, JS and CSS, compiled into the binary |
@@ -29,13 +32,17 @@ pub mod body;
 pub mod capture;
 pub mod cli;
 pub mod curl;
+pub mod forward;
 pub mod host;
 pub mod limit;
 pub mod listen;
 pub mod replay;
+pub mod resend;
+pub mod rules;
 pub mod store;
 pub mod verify;
 
-pub use capture::Captured;
+pub use capture::{Captured, Forwarded};
 pub use listen::{ListenError, ListenOptions, Listener};
+pub use rules::{ForwardRule, RespondRule, Routing};
 pub use verify::SchemeSecret;

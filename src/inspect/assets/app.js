@@ -6,6 +6,8 @@
 const PAGE = 100;
 const $ = (id) => document.getElementById(id);
 const state = { cursors: [], before: null, total: 0, selected: null, shown: [] };
+// The per-process token `POST api/requests/{id}/resend` requires (X-Hookbench-Token).
+const TOKEN = (document.querySelector('meta[name="hookbench-token"]') || {}).content || "";
 
 function el(tag, text, cls) {
   const e = document.createElement(tag);
@@ -53,6 +55,25 @@ function verdictSpans(verdicts) {
   return td;
 }
 
+// The forward column: where a forwarded or resent request went and what came back.
+function forwardCell(s) {
+  const f = s.forward;
+  let text = s.resend_of ? `↻ #${s.resend_of} ` : "";
+  let cls = "forward";
+  if (f) {
+    if (f.status !== undefined && f.status !== null) {
+      text += `→ ${f.status} · ${f.latency_ms} ms`;
+      cls += ` status-${Math.floor(f.status / 100)}`;
+    } else {
+      text += `→ ${f.error || "no answer"}`;
+      cls += " status-5";
+    }
+  }
+  const td = el("td", text, cls);
+  if (f) td.title = f.to;
+  return td;
+}
+
 function row(s, fresh) {
   const tr = el("tr", null, "req" + (fresh ? " fresh" : ""));
   tr.dataset.id = s.id;
@@ -66,6 +87,7 @@ function row(s, fresh) {
   tr.appendChild(el("td", s.status, `status status-${Math.floor(s.status / 100)}`));
   tr.appendChild(el("td", s.provider || ""));
   tr.appendChild(verdictSpans(s.verdicts));
+  tr.appendChild(forwardCell(s));
   if (state.selected === s.id) tr.classList.add("selected");
   tr.addEventListener("click", () => openDetail(s.id));
   return tr;
@@ -137,6 +159,21 @@ async function openDetail(id) {
     meta.appendChild(el("dt", k));
     meta.appendChild(el("dd", v));
   }
+  const f = r.forward;
+  const extra = [];
+  if (r.resend_of) extra.push(["resend of", `#${r.resend_of}`]);
+  if (f) {
+    extra.push(["forwarded to", f.to]);
+    extra.push(["app answered", f.status !== undefined && f.status !== null ? f.status : `nothing: ${f.error}`]);
+    extra.push(["forward latency", `${f.latency_ms} ms`]);
+  }
+  for (const [k, v] of extra) {
+    meta.appendChild(el("dt", k));
+    meta.appendChild(el("dd", v, k === "forwarded to" ? "d-forward" : undefined));
+  }
+  $("resend-to").value = "";
+  $("resend-to").placeholder = f ? `blank: ${f.to}` : "http://127.0.0.1:3000 (path appended)";
+  $("resend-result").textContent = "";
   const vs = $("d-verdicts");
   vs.replaceChildren();
   const entries = Object.entries(r.verdicts || {});
@@ -176,6 +213,33 @@ async function copyCurl() {
   $("copied").textContent = "copied";
 }
 
+// Sends the open request again: to the URL typed in (its path appended), else to where it
+// was forwarded. The resend comes back over the event stream as a new row.
+async function resend(e) {
+  if (e) e.preventDefault();
+  const id = state.selected;
+  if (id === null) return;
+  const to = $("resend-to").value.trim();
+  const out = $("resend-result");
+  out.textContent = "sending…";
+  let resp;
+  try {
+    resp = await fetch(`api/requests/${id}/resend`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-hookbench-token": TOKEN },
+      body: JSON.stringify(to ? { to } : {}),
+    });
+  } catch (err) {
+    out.textContent = `failed: ${err}`;
+    return;
+  }
+  let r = {};
+  try { r = await resp.json(); } catch (_) { r = {}; }
+  if (r.id === undefined) out.textContent = `refused (${resp.status}): ${r.error || "no answer"}`;
+  else if (r.status !== null && r.status !== undefined) out.textContent = `→ ${r.status} in ${r.latency_ms} ms, captured as #${r.id}`;
+  else out.textContent = `→ ${r.error}, captured as #${r.id}`;
+}
+
 function connect() {
   const es = new EventSource("events");
   es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "pill on"; };
@@ -203,6 +267,7 @@ $("older").addEventListener("click", () => {
 });
 $("newest").addEventListener("click", () => { state.before = null; state.cursors = []; load(); });
 $("copy-curl").addEventListener("click", copyCurl);
+$("resend-box").addEventListener("submit", resend);
 $("endpoint").textContent = `send webhooks to ${location.origin}/ (any path)`;
 $("example").textContent = `curl -d '{"hello":"world"}' ${location.origin}/webhook`;
 load();
