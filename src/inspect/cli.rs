@@ -65,6 +65,10 @@ pub struct ReplayArgs {
     /// Allow --to to name a host outside loopback.
     #[arg(long)]
     pub allow_remote_receiver: bool,
+    /// Longest wait between two requests (real time, after --time-scale), like "1m" or
+    /// "500ms"; longer gaps (a clock jump in the capture) are cut to it and reported.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub max_gap: String,
     /// Folder for summary.csv and latency.hgrm (default: results/replay_NAME/, NAME being the
     /// capture's file stem).
     #[arg(long)]
@@ -145,11 +149,17 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for f in &a.filter {
         filter.add(f).map_err(bad)?;
     }
+    let max_gap = crate::time::parse_duration(&a.max_gap)
+        .map_err(|e| bad(format!("--max-gap: {e}")))?;
+    if max_gap == 0 {
+        return Err(bad("--max-gap 0: expected a duration above 0, like 1m or 500ms"));
+    }
     let opts = ReplayOptions {
         to,
         time_scale: a.time_scale,
         resign: schemes("resign", &a.resign)?,
         filter,
+        max_gap: Duration::from_nanos(max_gap),
     };
     let requests = super::capture::read(&a.capture).map_err(bad)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -165,7 +175,7 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
             .unwrap_or_else(|| "capture".into());
         PathBuf::from("results").join(format!("replay_{stem}"))
     });
-    report.write(&dir, &a.capture, &a.to, a.time_scale)?;
+    report.write(&dir, &a.capture.display().to_string(), &a.to, a.time_scale)?;
     writeln!(
         out,
         "replayed {} to {} at time scale {}",
@@ -175,5 +185,19 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
     )?;
     write!(out, "{}", report.table())?;
     writeln!(out, "results written to {}", dir.display())?;
-    Ok(())
+    unanswered(&report)
+}
+
+/// Exit 1 when any request got no answer (issue #16, defect 8), naming the address and the
+/// first error's cause.
+fn unanswered(m: &replay::Measured) -> Result<(), CliError> {
+    if m.errors == 0 {
+        return Ok(());
+    }
+    Err(CliError::Other(anyhow::anyhow!(
+        "{} of {} requests got no answer; {}",
+        m.errors,
+        m.sent,
+        m.first_error.as_deref().unwrap_or("no error text")
+    )))
 }
