@@ -338,6 +338,17 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// Longest value the histograms hold, µs: 1 h (longer ones are recorded as 1 h; answers time
+/// out after [`TIMEOUT`] anyway).
+const HISTOGRAM_MAX_US: u64 = 3_600_000_000;
+
+/// A histogram of µs from 1 µs to [`HISTOGRAM_MAX_US`], 3 significant digits. Bounded, not
+/// auto-resizing: `saturating_record` never resizes, so an auto-resizing histogram (of
+/// `Histogram::new`) recorded every latency above about 2 ms as 2 µs.
+fn micros_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HISTOGRAM_MAX_US, 3).expect("valid bounds")
+}
+
 /// Waits until `due`: a timer while it is more than 2 ms away (tokio's timer has 1 ms
 /// resolution), then yielding to other tasks until it is reached, so requests scheduled tens
 /// of microseconds apart leave on time.
@@ -375,8 +386,8 @@ pub async fn send_scheduled(
         errors: 0,
         error_kinds: BTreeMap::new(),
         first_error: None,
-        latency: Histogram::new(3).expect("3 significant digits is valid"),
-        send_lag: Histogram::new(3).expect("3 significant digits is valid"),
+        latency: micros_histogram(),
+        send_lag: micros_histogram(),
         wall: Duration::ZERO,
         send_span: Duration::ZERO,
         target_rate: None,
