@@ -299,8 +299,18 @@ fn hookbench_within(args: &[&str], limit: Duration) -> (Option<i32>, String, Str
         std::thread::sleep(Duration::from_millis(20));
     };
     let (mut out, mut err) = (String::new(), String::new());
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (code, out, err, t.elapsed())
 }
 
@@ -369,7 +379,10 @@ fn replay_exits_1_and_names_the_refusing_address() {
     );
     // The results are still written: the refusals are the measurement.
     let csv = std::fs::read_to_string(out_dir.join("summary.csv")).unwrap();
-    assert!(csv.lines().nth(1).unwrap().contains(",2,0,0,0,0,2,0,"), "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",2,0,0,0,0,2,0,"),
+        "{csv}"
+    );
 }
 
 /// Issue #16, defect 8: a line with `received_unix_ns: 0` put a 56-year wait before the next
@@ -394,7 +407,9 @@ fn max_gap_shortens_a_jump_and_reports_it() {
     )
     .unwrap();
     let rt = rt();
-    let b = rt.block_on(Listener::start(ListenOptions::default())).unwrap();
+    let b = rt
+        .block_on(Listener::start(ListenOptions::default()))
+        .unwrap();
     let (code, stdout, stderr, took) = hookbench_within(
         &[
             "replay",
@@ -411,7 +426,10 @@ fn max_gap_shortens_a_jump_and_reports_it() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     // 300 ms (capped) + 100 ms (kept), with room for a loaded machine.
     assert!(took < Duration::from_secs(15), "{took:?}");
-    assert!(stdout.contains("sent 3, answered 3, no answer 0"), "{stdout}");
+    assert!(
+        stdout.contains("sent 3, answered 3, no answer 0"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("1 gap longer than --max-gap 300ms shortened"),
         "{stdout}"
@@ -457,7 +475,9 @@ fn replay_keeps_the_captured_header_order() {
     rt.block_on(a.shutdown());
     let captured = capture::read(&file).unwrap();
     assert_eq!(captured.len(), 2);
-    let b = rt.block_on(Listener::start(ListenOptions::default())).unwrap();
+    let b = rt
+        .block_on(Listener::start(ListenOptions::default()))
+        .unwrap();
     let (code, stdout, stderr, _) = hookbench_within(
         &[
             "replay",

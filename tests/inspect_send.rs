@@ -80,11 +80,23 @@ fn verify_independently(
 
 /// (scheme, a second event besides the default, an explicit secret in the provider's form).
 const SCHEMES: [(&str, &str, &str); 7] = [
-    ("standard-webhooks", "invoice.paid", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    (
+        "standard-webhooks",
+        "invoice.paid",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    ),
     ("stripe", "customer.created", "whsec_test_secret_for_send"),
     ("github", "issues", "It's a Secret to Everybody"),
-    ("shopify", "products/update", "shpss_0123456789abcdef0123456789abcdef"),
-    ("slack", "url_verification", "8f742231b10e8888abcd99yyyzzz85a5"),
+    (
+        "shopify",
+        "products/update",
+        "shpss_0123456789abcdef0123456789abcdef",
+    ),
+    (
+        "slack",
+        "url_verification",
+        "8f742231b10e8888abcd99yyyzzz85a5",
+    ),
     ("twilio", "status", "12345678901234567890123456789012"),
     (
         "discord",
@@ -97,15 +109,14 @@ const SCHEMES: [(&str, &str, &str); 7] = [
 fn every_scheme_verifies_independently_in_the_providers_shape() {
     let dir = tempfile::tempdir().unwrap();
     let rt = rt();
-    let b = rt.block_on(Listener::start(ListenOptions::default())).unwrap();
+    let b = rt
+        .block_on(Listener::start(ListenOptions::default()))
+        .unwrap();
     // (scheme, key the receiver verifies with, path) per delivery.
     let mut sent: Vec<(String, String, String)> = Vec::new();
     for (scheme, event, secret) in SCHEMES {
         // Default event with a generated secret, then the second event with a given one.
-        for (n, extra) in [
-            (0, vec![]),
-            (1, vec!["--event", event, "--secret", secret]),
-        ] {
+        for (n, extra) in [(0, vec![]), (1, vec!["--event", event, "--secret", secret])] {
             let path = format!("/hooks/{scheme}/{n}?source=hookbench&x=a%20b");
             let to = format!("http://{}{path}", b.addr());
             let mut args = vec!["--provider", scheme, "--to", to.as_str()];
@@ -114,15 +125,21 @@ fn every_scheme_verifies_independently_in_the_providers_shape() {
             assert_eq!(code, 0, "{scheme}: {stdout}{stderr}");
             assert!(stdout.contains(": 200 in "), "{stdout}");
             let key = if scheme == "discord" {
-                printed(&stdout, "Ed25519 public key (what the receiver verifies with): ")
-                    .to_string()
+                printed(
+                    &stdout,
+                    "Ed25519 public key (what the receiver verifies with): ",
+                )
+                .to_string()
             } else if n == 0 {
                 printed(&stdout, &format!("generated {scheme} secret: ")).to_string()
             } else {
                 secret.to_string()
             };
             if n == 0 {
-                assert!(stdout.contains(&format!("generated {scheme} secret: ")), "{stdout}");
+                assert!(
+                    stdout.contains(&format!("generated {scheme} secret: ")),
+                    "{stdout}"
+                );
             }
             sent.push((scheme.to_string(), key, path));
         }
@@ -170,7 +187,10 @@ fn exit_1_when_not_answered_2xx() {
     // Nobody listening: exit 1 naming the address.
     let (code, _, stderr) = send(&["--provider", "stripe", "--to", &to]);
     assert_eq!(code, 1);
-    assert!(stderr.contains(&format!("no answer from {}", b_addr(&to))), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no answer from {}", b_addr(&to))),
+        "{stderr}"
+    );
 }
 
 fn b_addr(url: &str) -> &str {
@@ -181,7 +201,9 @@ fn b_addr(url: &str) -> &str {
 fn count_and_rate_write_replays_summary_and_hgrm() {
     let dir = tempfile::tempdir().unwrap();
     let rt = rt();
-    let b = rt.block_on(Listener::start(ListenOptions::default())).unwrap();
+    let b = rt
+        .block_on(Listener::start(ListenOptions::default()))
+        .unwrap();
     let out_dir = dir.path().join("out");
     let to = format!("http://{}/load", b.addr());
     let t = std::time::Instant::now();
@@ -199,8 +221,15 @@ fn count_and_rate_write_replays_summary_and_hgrm() {
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     // 40 deliveries at 100/s take 0.39 s: the schedule is kept, not sent in a burst.
-    assert!(t.elapsed() >= Duration::from_millis(390), "{:?}", t.elapsed());
-    assert!(stdout.contains("sent 40, answered 40, no answer 0"), "{stdout}");
+    assert!(
+        t.elapsed() >= Duration::from_millis(390),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(
+        stdout.contains("sent 40, answered 40, no answer 0"),
+        "{stdout}"
+    );
     assert!(stdout.contains("rate: target 100/s, achieved "), "{stdout}");
     let csv = std::fs::read_to_string(out_dir.join("summary.csv")).unwrap();
     let mut lines = csv.lines();
@@ -262,21 +291,37 @@ fn slow_answers_are_measured_not_clamped() {
 fn bad_input_exits_2() {
     let to = "http://127.0.0.1:9/";
     for (args, want) in [
-        (vec!["--provider", "paypal", "--to", to], "--provider `paypal`"),
+        (
+            vec!["--provider", "paypal", "--to", to],
+            "--provider `paypal`",
+        ),
         (
             vec!["--provider", "stripe", "--to", "http://example.com/"],
             "--allow-remote-receiver",
         ),
-        (vec!["--provider", "twilio", "--to", to, "--event", "voice"], "--event `voice`"),
+        (
+            vec!["--provider", "twilio", "--to", to, "--event", "voice"],
+            "--event `voice`",
+        ),
         (
             vec!["--provider", "discord", "--to", to, "--secret", "not-hex"],
             "--secret:",
         ),
         (
-            vec!["--provider", "standard-webhooks", "--to", to, "--secret", "whsec_!!"],
+            vec![
+                "--provider",
+                "standard-webhooks",
+                "--to",
+                to,
+                "--secret",
+                "whsec_!!",
+            ],
             "--secret:",
         ),
-        (vec!["--provider", "stripe", "--to", to, "--rate", "0"], "--rate 0"),
+        (
+            vec!["--provider", "stripe", "--to", to, "--rate", "0"],
+            "--rate 0",
+        ),
         (
             vec!["--provider", "stripe", "--to", to, "--body", "/nonexistent"],
             "--body /nonexistent",

@@ -149,10 +149,12 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for f in &a.filter {
         filter.add(f).map_err(bad)?;
     }
-    let max_gap = crate::time::parse_duration(&a.max_gap)
-        .map_err(|e| bad(format!("--max-gap: {e}")))?;
+    let max_gap =
+        crate::time::parse_duration(&a.max_gap).map_err(|e| bad(format!("--max-gap: {e}")))?;
     if max_gap == 0 {
-        return Err(bad("--max-gap 0: expected a duration above 0, like 1m or 500ms"));
+        return Err(bad(
+            "--max-gap 0: expected a duration above 0, like 1m or 500ms",
+        ));
     }
     let opts = ReplayOptions {
         to,
@@ -244,10 +246,13 @@ pub struct SendArgs {
 pub fn send(a: SendArgs, out: &mut dyn Write) -> Result<(), CliError> {
     use super::send::{self as sender, shapes, SendOptions};
     use super::verify::{Scheme, Secret};
-    let scheme: Scheme = a
-        .provider
-        .parse()
-        .map_err(|_| bad(format!("--provider `{}`: expected one of {}", a.provider, super::verify::scheme_names())))?;
+    let scheme: Scheme = a.provider.parse().map_err(|_| {
+        bad(format!(
+            "--provider `{}`: expected one of {}",
+            a.provider,
+            super::verify::scheme_names()
+        ))
+    })?;
     let to = ReceiverUrl::parse(&a.to).map_err(|e| bad(format!("--to: {e}")))?;
     if !to.is_loopback() && !a.allow_remote_receiver {
         return Err(bad(format!(
@@ -267,9 +272,7 @@ pub fn send(a: SendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .unwrap_or_else(|| shapes::default_event(scheme).to_string());
     shapes::check_event(scheme, &event).map_err(bad)?;
     let body = match &a.body {
-        Some(p) => Some(
-            std::fs::read(p).map_err(|e| bad(format!("--body {}: {e}", p.display())))?,
-        ),
+        Some(p) => Some(std::fs::read(p).map_err(|e| bad(format!("--body {}: {e}", p.display())))?),
         None => None,
     };
     let (secret, generated) = match &a.secret {
@@ -297,7 +300,10 @@ pub fn send(a: SendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         )?;
     }
     if let Some(key) = secret.public_key_hex() {
-        writeln!(out, "Ed25519 public key (what the receiver verifies with): {key}")?;
+        writeln!(
+            out,
+            "Ed25519 public key (what the receiver verifies with): {key}"
+        )?;
     }
     let opts = SendOptions {
         signer: super::verify::SchemeSecret::new(scheme, secret),
@@ -352,7 +358,11 @@ pub fn send(a: SendArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .iter()
         .filter(|(s, _)| **s / 100 != 2)
         .map(|(s, n)| format!("{n} × {s}"))
-        .chain(m.first_error.iter().map(|e| format!("{} without an answer ({e})", m.errors)))
+        .chain(
+            m.first_error
+                .iter()
+                .map(|e| format!("{} without an answer ({e})", m.errors)),
+        )
         .collect();
     Err(CliError::Other(anyhow::anyhow!(
         "{} of {} deliveries were not answered 2xx: {}",

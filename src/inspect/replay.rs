@@ -58,7 +58,13 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Hop-by-hop headers of the captured connection, left out of a replayed request.
-const HOP_HEADERS: [&str; 5] = ["connection", "keep-alive", "te", "upgrade", "proxy-connection"];
+const HOP_HEADERS: [&str; 5] = [
+    "connection",
+    "keep-alive",
+    "te",
+    "upgrade",
+    "proxy-connection",
+];
 
 /// Longest wait for one answer before it counts as no answer: 30 s (real time).
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -248,8 +254,7 @@ fn build(c: &Captured, opts: &ReplayOptions) -> Result<Request<Full<Bytes>>, Str
             headers.insert(http::header::HOST, host.clone());
             continue;
         }
-        if n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
-        {
+        if n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding") {
             headers.insert(http::header::CONTENT_LENGTH, length.clone());
             continue;
         }
@@ -620,9 +625,7 @@ impl Measured {
             self.achieved_rate()
                 .map(|r| format!("{r:.1}"))
                 .unwrap_or_default(),
-            self.target_rate
-                .map(|r| format!("{r}"))
-                .unwrap_or_default(),
+            self.target_rate.map(|r| format!("{r}")).unwrap_or_default(),
             ms(lag99),
             self.shortened.len().to_string(),
         ])?;

@@ -8,9 +8,9 @@
 /// The validated receiver URL `replay --to` takes (the signing module owns it:
 /// `docs/design.md`, schemes, secrets and receiver URLs are one module).
 pub use crate::signing::ReceiverUrl;
+use crate::signing::{self, Inbound, Message, VerifyError};
 /// The scheme names and secrets `send` takes (the signing module's types).
 pub use crate::signing::{Scheme, Secret};
-use crate::signing::{self, Inbound, Message, VerifyError};
 use http::HeaderMap;
 use std::fmt;
 

@@ -53,7 +53,12 @@ pub fn known_events(scheme: Scheme) -> &'static [&'static str] {
         ],
         Scheme::Github => &["push", "issues", "ping"],
         Scheme::Shopify => &["orders/create", "products/update", "customers/create"],
-        Scheme::Slack => &["app_mention", "message", "reaction_added", "url_verification"],
+        Scheme::Slack => &[
+            "app_mention",
+            "message",
+            "reaction_added",
+            "url_verification",
+        ],
         Scheme::Twilio => &["sms", "status"],
         Scheme::Discord => &["ping", "command"],
     }
@@ -68,9 +73,7 @@ pub fn check_event(scheme: Scheme, event: &str) -> Result<(), String> {
     }
     let list = known.join(", ");
     if matches!(scheme, Scheme::Twilio | Scheme::Discord) {
-        return Err(format!(
-            "--event `{event}`: {scheme} sends one of: {list}"
-        ));
+        return Err(format!("--event `{event}`: {scheme} sends one of: {list}"));
     }
     if event.is_empty() || event.len() > 100 || !event.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(format!(
@@ -259,7 +262,10 @@ fn stripe(event: &str, now_s: i64, rng: &mut impl Rng) -> Shaped {
         id,
         headers: vec![
             ("content-type", "application/json; charset=utf-8".into()),
-            ("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into()),
+            (
+                "user-agent",
+                "Stripe/1.0 (+https://stripe.com/docs/webhooks)".into(),
+            ),
         ],
         body: json_body(&body),
     }
@@ -356,7 +362,10 @@ fn github(event: &str, seq: u64, now_s: i64, rng: &mut impl Rng) -> Shaped {
             ("x-github-event", event.to_string()),
             ("x-github-hook-id", hook_id.to_string()),
             ("x-github-hook-installation-target-id", "700100200".into()),
-            ("x-github-hook-installation-target-type", "repository".into()),
+            (
+                "x-github-hook-installation-target-type",
+                "repository".into(),
+            ),
         ],
         body: json_body(&body),
     }
@@ -438,7 +447,10 @@ fn shopify(event: &str, seq: u64, now_s: i64, rng: &mut impl Rng) -> Shaped {
         headers: vec![
             ("content-type", "application/json".into()),
             ("x-shopify-topic", event.to_string()),
-            ("x-shopify-shop-domain", "hookbench-demo.myshopify.com".into()),
+            (
+                "x-shopify-shop-domain",
+                "hookbench-demo.myshopify.com".into(),
+            ),
             ("x-shopify-api-version", "2025-10".into()),
             ("x-shopify-triggered-at", format!("{}.000Z", civil(now_s))),
             ("x-shopify-event-id", uuid(rng)),
@@ -461,7 +473,10 @@ fn slack(event: &str, seq: u64, now_s: i64, rng: &mut impl Rng) -> Shaped {
     let token = pick(rng, ALNUM, 24);
     let headers = vec![
         ("content-type", "application/json".into()),
-        ("user-agent", "Slackbot 1.0 (+https://api.slack.com/robots)".into()),
+        (
+            "user-agent",
+            "Slackbot 1.0 (+https://api.slack.com/robots)".into(),
+        ),
     ];
     if event == "url_verification" {
         let body = json!({ "token": token, "challenge": pick(rng, ALNUM, 48), "type": "url_verification" });
@@ -611,7 +626,10 @@ fn discord(event: &str, seq: u64, now_s: i64, rng: &mut impl Rng) -> Shaped {
         id,
         headers: vec![
             ("content-type", "application/json".into()),
-            ("user-agent", "Discord-Interactions/1.0 (+https://discord.com)".into()),
+            (
+                "user-agent",
+                "Discord-Interactions/1.0 (+https://discord.com)".into(),
+            ),
         ],
         body: json_body(&body),
     }
