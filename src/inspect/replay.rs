@@ -519,7 +519,7 @@ impl Measured {
             let _ = writeln!(out, "  {status}: {}", thousands(*n));
         }
         for (e, n) in &self.error_kinds {
-            let _ = writeln!(out, "  {e}: {}", thousands(*n));
+            let _ = writeln!(out, "  {} × {e}", thousands(*n));
         }
         if let Some(e) = &self.first_error {
             let _ = writeln!(out, "  first error: {e}");
