@@ -1,4 +1,5 @@
-//! The command line: `hookbench run | merge | check | chart | readme | listen | replay | list`.
+//! The command line: `hookbench run | merge | check | chart | readme | listen | replay | send |
+//! list`.
 //!
 //! Each subcommand is a variant of [`Command`] and an arm of [`dispatch`]; the work itself
 //! lives in the library (`runner`, `report`, `scenario`), so a new subcommand is a few lines
@@ -107,6 +108,9 @@ pub enum Command {
     Listen(crate::inspect::cli::ListenArgs),
     /// Send a capture's requests to a receiver with their original spacing and measure it.
     Replay(crate::inspect::cli::ReplayArgs),
+    /// Send signed deliveries in a provider's own shape (one, or N at a constant rate) and
+    /// measure the receiver.
+    Send(crate::inspect::cli::SendArgs),
     /// List the scenarios in a folder with their descriptions.
     List {
         /// Folder of scenario files.
@@ -308,6 +312,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         } => readme(&file, results, check, out),
         Command::Listen(args) => crate::inspect::cli::listen(args, out),
         Command::Replay(args) => crate::inspect::cli::replay(args, out),
+        Command::Send(args) => crate::inspect::cli::send(args, out),
         Command::List { dir } => {
             let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .map_err(|e| CliError::BadInput(format!("{}: {e}", dir.display())))?

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use hookbench::inspect::capture::{self, Captured};
-use hookbench::inspect::replay::{replay, Filter, ReplayOptions};
+use hookbench::inspect::replay::{replay, Filter, ReplayOptions, DEFAULT_MAX_GAP};
 use hookbench::inspect::verify::ReceiverUrl;
 use hookbench::inspect::{ListenOptions, Listener, SchemeSecret};
 use hookbench::live::net;
@@ -105,6 +105,7 @@ fn round_trip(k: f64) -> f64 {
             time_scale: k,
             resign: Vec::new(),
             filter: Filter::default(),
+            max_gap: DEFAULT_MAX_GAP,
         };
         let report = replay(&captured, &opts).await.unwrap();
         assert_eq!(report.sent, captured.len() as u64);
@@ -186,6 +187,7 @@ fn resign_makes_stale_captures_verify_and_filters_select() {
             time_scale: 100.0,
             resign: Vec::new(),
             filter: filter.clone(),
+            max_gap: DEFAULT_MAX_GAP,
         };
         let r = replay(&captured, &plain).await.unwrap();
         let posts = captured.iter().filter(|c| c.method == "POST").count() as u64;
@@ -263,7 +265,7 @@ fn cli_writes_summary_and_hgrm() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("capture,target,time_scale,sent,status_2xx"));
+        .starts_with("source,target,time_scale,sent,status_2xx"));
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(&row[3..10], ["11", "11", "0", "0", "0", "0", "11"]);
     let hgrm = std::fs::read_to_string(out_dir.join("latency.hgrm")).unwrap();
@@ -272,4 +274,241 @@ fn cli_writes_summary_and_hgrm() {
         assert_eq!(b.requests().len(), 11);
         b.shutdown().await;
     });
+}
+
+/// Runs `hookbench ARGS…`, killing it after `limit`; returns (exit code, stdout, stderr, time
+/// taken). A code of `None` means it was killed.
+fn hookbench_within(args: &[&str], limit: Duration) -> (Option<i32>, String, String, Duration) {
+    use std::io::Read;
+    let t = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hookbench"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if t.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (code, out, err, t.elapsed())
+}
+
+/// A hand-written capture line.
+fn line(id: u64, at_ns: u64, method: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
+    Captured {
+        id,
+        received_unix_ns: at_ns,
+        method: method.into(),
+        path: format!("/hooks/{id}"),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        body_b64: capture::encode_body(body),
+        verdicts: Default::default(),
+        status: Some(200),
+        provider: None,
+        forward: None,
+        resend_of: None,
+    }
+    .to_line()
+}
+
+/// Issue #16, defect 8: a receiver that is not there answered nothing, and replay said
+/// "client error (Connect)" and exited 0. It must exit 1 and name the address that refused.
+#[test]
+fn replay_exits_1_and_names_the_refusing_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two.jsonl");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let h = [("content-type", "application/json")];
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            line(1, now, "POST", &h, b"{}"),
+            line(2, now + 1_000_000, "POST", &h, b"{}")
+        ),
+    )
+    .unwrap();
+    // A port nobody listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out_dir = dir.path().join("out");
+    let (code, stdout, stderr, _) = hookbench_within(
+        &[
+            "replay",
+            file.to_str().unwrap(),
+            "--to",
+            &format!("http://127.0.0.1:{port}/"),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("no answer 2"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")) && stderr.to_lowercase().contains("refused"),
+        "{stderr}"
+    );
+    // The results are still written: the refusals are the measurement.
+    let csv = std::fs::read_to_string(out_dir.join("summary.csv")).unwrap();
+    assert!(
+        csv.lines().nth(1).unwrap().contains(",2,0,0,0,0,2,0,"),
+        "{csv}"
+    );
+}
+
+/// Issue #16, defect 8: a line with `received_unix_ns: 0` put a 56-year wait before the next
+/// request, silently. `--max-gap` caps each wait, and the shortened gap is reported.
+#[test]
+fn max_gap_shortens_a_jump_and_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jump.jsonl");
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let h = [("content-type", "application/json")];
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n{}\n",
+            line(1, 0, "POST", &h, b"{}"),
+            line(2, now, "POST", &h, b"{}"),
+            line(3, now + 100_000_000, "POST", &h, b"{}")
+        ),
+    )
+    .unwrap();
+    let rt = rt();
+    let b = rt
+        .block_on(Listener::start(ListenOptions::default()))
+        .unwrap();
+    let (code, stdout, stderr, took) = hookbench_within(
+        &[
+            "replay",
+            file.to_str().unwrap(),
+            "--to",
+            &format!("http://{}/", b.addr()),
+            "--max-gap",
+            "300ms",
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // 300 ms (capped) + 100 ms (kept), with room for a loaded machine.
+    assert!(took < Duration::from_secs(15), "{took:?}");
+    assert!(
+        stdout.contains("sent 3, answered 3, no answer 0"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 gap longer than --max-gap 300ms shortened"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("request 1 → 2"), "{stdout}");
+    rt.block_on(async {
+        assert_eq!(b.requests().len(), 3);
+        b.shutdown().await;
+    });
+}
+
+/// Issue #15: a PUT sent by curl (Host first, Content-Length before Content-Type) was replayed
+/// with `host` and `content-length` moved to the end. Every captured header keeps its place;
+/// only `host`'s value changes (the new target).
+#[test]
+fn replay_keeps_the_captured_header_order() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("curl.jsonl");
+    let rt = rt();
+    let a = rt
+        .block_on(Listener::start(ListenOptions {
+            capture: Some(file.clone()),
+            ..ListenOptions::default()
+        }))
+        .unwrap();
+    for method in ["PUT", "POST"] {
+        let body = "{\"x\":1}";
+        let mut s = std::net::TcpStream::connect(a.addr()).unwrap();
+        write!(
+            s,
+            "{method} /curl HTTP/1.1\r\nHost: {}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\
+             Content-Length: {}\r\nContent-Type: application/json\r\nX-Custom: 1\r\n\
+             Connection: close\r\n\r\n{body}",
+            a.addr(),
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    rt.block_on(a.shutdown());
+    let captured = capture::read(&file).unwrap();
+    assert_eq!(captured.len(), 2);
+    let b = rt
+        .block_on(Listener::start(ListenOptions::default()))
+        .unwrap();
+    let (code, stdout, stderr, _) = hookbench_within(
+        &[
+            "replay",
+            file.to_str().unwrap(),
+            "--to",
+            &format!("http://{}/", b.addr()),
+            "--time-scale",
+            "100",
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let mut got = b.requests();
+    rt.block_on(b.shutdown());
+    got.sort_by_key(|c| c.method.clone());
+    let mut want = captured.clone();
+    want.sort_by_key(|c| c.method.clone());
+    for (a, b) in want.iter().zip(&got) {
+        let names = |c: &Captured| c.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+        // `connection` is the captured connection's (hop-by-hop), not the request's.
+        let mut expected = names(a);
+        expected.retain(|n| n != "connection");
+        assert_eq!(names(b), expected, "{} {}", a.method, a.path);
+        for (n, v) in &b.headers {
+            if n != "host" {
+                assert_eq!(Some(v.as_str()), a.header(n), "{n}");
+            }
+        }
+    }
 }

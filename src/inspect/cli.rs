@@ -92,6 +92,10 @@ pub struct ReplayArgs {
     /// Allow --to to name a host outside loopback.
     #[arg(long)]
     pub allow_remote_receiver: bool,
+    /// Longest wait between two requests (real time, after --time-scale), like "1m" or
+    /// "500ms"; longer gaps (a clock jump in the capture) are cut to it and reported.
+    #[arg(long, value_name = "DURATION", default_value = "1m")]
+    pub max_gap: String,
     /// Folder for summary.csv and latency.hgrm (default: results/replay_NAME/, NAME being the
     /// capture's file stem).
     #[arg(long)]
@@ -202,11 +206,19 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
     for f in &a.filter {
         filter.add(f).map_err(bad)?;
     }
+    let max_gap =
+        crate::time::parse_duration(&a.max_gap).map_err(|e| bad(format!("--max-gap: {e}")))?;
+    if max_gap == 0 {
+        return Err(bad(
+            "--max-gap 0: expected a duration above 0, like 1m or 500ms",
+        ));
+    }
     let opts = ReplayOptions {
         to,
         time_scale: a.time_scale,
         resign: schemes("resign", &a.resign)?,
         filter,
+        max_gap: Duration::from_nanos(max_gap),
     };
     let requests = super::capture::read(&a.capture).map_err(bad)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -222,7 +234,7 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
             .unwrap_or_else(|| "capture".into());
         PathBuf::from("results").join(format!("replay_{stem}"))
     });
-    report.write(&dir, &a.capture, &a.to, a.time_scale)?;
+    report.write(&dir, &a.capture.display().to_string(), &a.to, a.time_scale)?;
     writeln!(
         out,
         "replayed {} to {} at time scale {}",
@@ -232,5 +244,187 @@ pub fn replay(a: ReplayArgs, out: &mut dyn Write) -> Result<(), CliError> {
     )?;
     write!(out, "{}", report.table())?;
     writeln!(out, "results written to {}", dir.display())?;
-    Ok(())
+    unanswered(&report)
+}
+
+/// Exit 1 when any request got no answer (issue #16, defect 8), naming the address and the
+/// first error's cause.
+fn unanswered(m: &replay::Measured) -> Result<(), CliError> {
+    if m.errors == 0 {
+        return Ok(());
+    }
+    Err(CliError::Other(anyhow::anyhow!(
+        "{} of {} requests got no answer; {}",
+        m.errors,
+        m.sent,
+        m.first_error.as_deref().unwrap_or("no error text")
+    )))
+}
+
+/// Flags of `hookbench send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Provider whose delivery to send: standard-webhooks, stripe, github, shopify, slack,
+    /// twilio or discord.
+    #[arg(long, value_name = "NAME")]
+    pub provider: String,
+    /// Receiver URL, http://HOST:PORT/path (loopback unless --allow-remote-receiver).
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Signing secret in the provider's form (discord: the Ed25519 private-key seed, 64 hex
+    /// digits). Default: a fresh one, printed.
+    #[arg(long, value_name = "S")]
+    pub secret: Option<String>,
+    /// Event type, e.g. payment_intent.succeeded (stripe), push (github), orders/create
+    /// (shopify), app_mention (slack), sms (twilio), ping (discord), user.created
+    /// (standard-webhooks); those are the defaults.
+    #[arg(long, value_name = "TYPE")]
+    pub event: Option<String>,
+    /// Send this file's bytes as the body instead of the generated one (still signed).
+    #[arg(long, value_name = "FILE")]
+    pub body: Option<PathBuf>,
+    /// Number of deliveries: more than 1 makes an open-model load test at --rate.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub count: u64,
+    /// Deliveries per second with --count, constant (open model).
+    #[arg(long, value_name = "R", default_value_t = 10.0)]
+    pub rate: f64,
+    /// Folder for summary.csv and latency.hgrm (written with --count > 1 or --out; default
+    /// results/send_NAME/, NAME being the provider).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Allow --to to name a host outside loopback.
+    #[arg(long)]
+    pub allow_remote_receiver: bool,
+}
+
+/// `hookbench send`: one delivery (or N at a constant rate), status and latency printed; exit
+/// 1 when a delivery is not answered 2xx.
+pub fn send(a: SendArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    use super::send::{self as sender, shapes, SendOptions};
+    use super::verify::{Scheme, Secret};
+    let scheme: Scheme = a.provider.parse().map_err(|_| {
+        bad(format!(
+            "--provider `{}`: expected one of {}",
+            a.provider,
+            super::verify::scheme_names()
+        ))
+    })?;
+    let to = ReceiverUrl::parse(&a.to).map_err(|e| bad(format!("--to: {e}")))?;
+    if !to.is_loopback() && !a.allow_remote_receiver {
+        return Err(bad(format!(
+            "--to {}: not a loopback host; pass --allow-remote-receiver to send deliveries elsewhere",
+            a.to
+        )));
+    }
+    if !(a.rate.is_finite() && a.rate > 0.0 && a.rate <= 1e6) {
+        return Err(bad(format!(
+            "--rate {}: expected deliveries per second above 0 and at most 1e6",
+            a.rate
+        )));
+    }
+    let event = a
+        .event
+        .clone()
+        .unwrap_or_else(|| shapes::default_event(scheme).to_string());
+    shapes::check_event(scheme, &event).map_err(bad)?;
+    let body = match &a.body {
+        Some(p) => Some(std::fs::read(p).map_err(|e| bad(format!("--body {}: {e}", p.display())))?),
+        None => None,
+    };
+    let (secret, generated) = match &a.secret {
+        Some(s) => (
+            Secret::new(scheme, s).map_err(|e| {
+                bad(format!(
+                    "--secret: {e}; {scheme} expects {}",
+                    Secret::expected_form(scheme)
+                ))
+            })?,
+            false,
+        ),
+        None => (Secret::generate_for(scheme, &mut rand::rng()), true),
+    };
+    if generated {
+        writeln!(
+            out,
+            "generated {scheme} secret: {}{}",
+            secret.as_str(),
+            if scheme == Scheme::Discord {
+                " (the Ed25519 private-key seed)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    if let Some(key) = secret.public_key_hex() {
+        writeln!(
+            out,
+            "Ed25519 public key (what the receiver verifies with): {key}"
+        )?;
+    }
+    let opts = SendOptions {
+        signer: super::verify::SchemeSecret::new(scheme, secret),
+        to,
+        event: event.clone(),
+        body,
+        count: a.count,
+        rate: a.rate,
+    };
+    if a.count > 1 {
+        writeln!(
+            out,
+            "sending {} {scheme} deliveries ({event}) to {} at {}/s",
+            a.count,
+            a.to,
+            crate::report::fmt::human(a.rate)
+        )?;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let m = rt.block_on(sender::send(&opts)).map_err(bad)?;
+    if a.count == 1 {
+        let status = m.statuses.keys().next();
+        let took = (!m.latency.is_empty()).then(|| m.latency.max() as f64 / 1000.0);
+        match status {
+            Some(s) => writeln!(
+                out,
+                "{scheme} {event} → {}: {s} in {}",
+                a.to,
+                crate::report::fmt::duration_ms(took)
+            )?,
+            None => writeln!(out, "{scheme} {event} → {}: no answer", a.to)?,
+        }
+    } else {
+        write!(out, "{}", m.table())?;
+    }
+    if a.count > 1 || a.out.is_some() {
+        let dir = a
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("results").join(format!("send_{scheme}")));
+        m.write(&dir, &format!("send:{scheme}:{event}"), &a.to, 1.0)?;
+        writeln!(out, "results written to {}", dir.display())?;
+    }
+    if m.ok_2xx() == m.sent {
+        return Ok(());
+    }
+    let not_2xx: Vec<String> = m
+        .statuses
+        .iter()
+        .filter(|(s, _)| **s / 100 != 2)
+        .map(|(s, n)| format!("{n} × {s}"))
+        .chain(
+            m.first_error
+                .iter()
+                .map(|e| format!("{} without an answer ({e})", m.errors)),
+        )
+        .collect();
+    Err(CliError::Other(anyhow::anyhow!(
+        "{} of {} deliveries were not answered 2xx: {}",
+        m.sent - m.ok_2xx(),
+        m.sent,
+        not_2xx.join(", ")
+    )))
 }

@@ -1,10 +1,12 @@
-//! The inspector: `hookbench listen` and `hookbench replay` (issue #10).
+//! The inspector: `hookbench listen`, `hookbench replay` (issue #10) and `hookbench send`.
 //!
 //! Testing a poller is making a request; testing a webhook needs an endpoint that shows each
 //! delivery as it arrives. `listen` is that endpoint, offline and on 127.0.0.1: it verifies
 //! every request in the schemes hookbench signs, shows it in a live web page, and captures it
 //! byte-exact to JSON Lines. `replay` sends a capture to any receiver with its original
-//! spacing (optionally compressed and re-signed) and measures that receiver's latency. And a
+//! spacing (optionally compressed and re-signed) and measures that receiver's latency; `send`
+//! makes signed deliveries in each provider's own shape, one or a load test at a constant
+//! rate, for a receiver that has no real traffic yet. And a
 //! capture can be a scenario's workload (`[workload] capture = "FILE"`), so the user's own
 //! event traffic can be run under every strategy hookbench compares.
 //!
@@ -21,8 +23,9 @@
 //! | [`rules`] | which answers a request: `--respond` rules, `--forward-to` targets (longest prefix), or the defaults |
 //! | [`forward`] | sending a request on to the user's app, hop-by-hop headers, `502`/`504`; the resend token |
 //! | [`resend`] | `POST /_hookbench/api/requests/{id}/resend`: the page's resend button, token-guarded |
-//! | [`cli`] | the flags of `listen` and `replay` and their one call each |
-//! | [`replay`] | sending a capture to a receiver and measuring it |
+//! | [`cli`] | the flags of `listen`, `replay` and `send` and their one call each |
+//! | [`replay`] | sending a capture to a receiver and measuring it; the open-model sender and the report `replay` and `send` share |
+//! | [`send`] | `hookbench send`: signed deliveries in each provider's shape ([`send::shapes`]), one or N at a constant rate |
 //! | `assets/` | the page's HTML, JS and CSS, compiled into the binary |
 //!
 //! The inspector is a tool beside the engines, not one of them: it decides nothing about
@@ -39,6 +42,7 @@ pub mod listen;
 pub mod replay;
 pub mod resend;
 pub mod rules;
+pub mod send;
 pub mod store;
 pub mod verify;
 

@@ -8,7 +8,9 @@
 /// The validated receiver URL `replay --to` takes (the signing module owns it:
 /// `docs/design.md`, schemes, secrets and receiver URLs are one module).
 pub use crate::signing::ReceiverUrl;
-use crate::signing::{self, Inbound, Message, Scheme, Secret, VerifyError};
+use crate::signing::{self, Inbound, Message, VerifyError};
+/// The scheme names and secrets `send` takes (the signing module's types).
+pub use crate::signing::{Scheme, Secret};
 use http::HeaderMap;
 use std::fmt;
 
@@ -74,6 +76,16 @@ impl SchemeSecret {
         }
         .map_err(|e| format!("`{name}:…`: {e}"))?;
         Ok(SchemeSecret { scheme, secret })
+    }
+
+    /// A pair for signing (`hookbench send`) from a scheme and a secret in its form.
+    pub fn new(scheme: Scheme, secret: Secret) -> SchemeSecret {
+        SchemeSecret { scheme, secret }
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
     }
 
     /// The scheme's name, the key of its verdict.
