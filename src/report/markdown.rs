@@ -124,9 +124,10 @@ the consumer saw it, each in the unit its size deserves (the CSV keeps milliseco
 percentile marked † rests on fewer than 10 events beyond it. *Emitted / observed / \
 lost / dups* check completeness: a consumer that loses events or sees duplicates \
 needs reconciliation, however cheap it is. *Freshness* is the share of time the \
-consumer's copy was up to date, *age* the mean staleness of that copy. Bar and \
-line charts switch to a log scale when values span more than two orders of \
-magnitude, so small and large consumers stay readable side by side.\n";
+consumer's copy was up to date, *age* the mean staleness of that copy. Bar charts \
+use a linear axis with each value printed, so bar lengths compare honestly; line \
+charts switch to a log scale when values span more than two orders of magnitude, so \
+small and large consumers stay readable side by side.\n";
 
 const HOW_TO_READ_SWEEP: &str = "\n\
 This run is a sweep: the same scenario was repeated once per *point* with the \
