@@ -13,7 +13,7 @@
 //! the wall clock kept running.
 
 use crate::metrics::{ConsumerMetrics, Outcome};
-use crate::policy::Ledger;
+use crate::policy::{Apply, Ledger};
 use crate::time::Nanos;
 use crate::workload::Event;
 use std::sync::{Mutex, MutexGuard};
@@ -34,18 +34,32 @@ struct Inner {
 /// Where delivered webhooks are recorded (the built-in receiver calls this after a delivery
 /// passed every check). Implemented by [`Books`]; tests may count instead.
 pub trait DeliverySink: Send + Sync + 'static {
-    /// Event `version` of `resource` arrived at scenario time `t`. Returns whether it was new
-    /// to the consumer (false for a duplicate, or when `t` is past the end of the run).
-    fn delivered(&self, resource: u32, version: u32, t: Nanos) -> bool;
+    /// Event `version` of `resource` arrived at scenario time `t`; `processed`: the handler
+    /// ran (false for a repeat it deduplicated), so the delivery was applied to the copy.
+    /// Returns whether it was new to the consumer (false for a duplicate, or when `t` is past
+    /// the end of the run).
+    fn delivered(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool;
 }
 
 impl Books {
-    /// Empty books for a consumer of `resources` resources in a run of `end` ns.
+    /// Empty books for a consumer of `resources` resources in a run of `end` ns, whose copy
+    /// applies deliveries by version.
     pub fn new(name: &str, strategy: &str, resources: u32, end: Nanos) -> Books {
+        Books::with_apply(name, strategy, resources, end, Apply::Version)
+    }
+
+    /// Empty books whose copy applies deliveries by `apply` (a webhook consumer's `apply`).
+    pub fn with_apply(
+        name: &str,
+        strategy: &str,
+        resources: u32,
+        end: Nanos,
+        apply: Apply,
+    ) -> Books {
         Books {
             end,
             inner: Mutex::new(Inner {
-                ledger: Ledger::new(resources),
+                ledger: Ledger::with_apply(resources, apply),
                 metrics: ConsumerMetrics::new(name, strategy, end),
             }),
         }
@@ -154,13 +168,15 @@ impl Books {
 }
 
 impl DeliverySink for Books {
-    fn delivered(&self, resource: u32, version: u32, t: Nanos) -> bool {
+    fn delivered(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool {
         if t >= self.end {
             return false;
         }
         let mut g = self.lock();
         let Inner { ledger, metrics } = &mut *g;
-        ledger.deliver_event(resource, version, t, |lat| metrics.observed(t, lat))
+        ledger.deliver_event(resource, version, t, processed, |lat| {
+            metrics.observed(t, lat)
+        })
             == Outcome::Useful
     }
 }
@@ -182,7 +198,7 @@ mod tests {
         b.sent(20, 5);
         b.sent(100, 5);
         assert_eq!(b.poll_done(1, 1, 100, 7), None);
-        assert!(!b.delivered(1, 1, 150));
+        assert!(!b.delivered(1, 1, 150, true));
         let m = b.close(0);
         assert_eq!((m.requests, m.useful, m.bytes), (1, 0, 5));
         assert_eq!(m.events.unwrap().pending, 1);
@@ -199,10 +215,10 @@ mod tests {
                 time: 10 * u64::from(v),
             });
         }
-        assert!(b.delivered(0, 2, 50));
-        assert!(!b.delivered(0, 2, 60));
+        assert!(b.delivered(0, 2, 50, true));
+        assert!(!b.delivered(0, 2, 60, true));
         assert_eq!(b.poll_done(0, 2, 70, 0), Some(Outcome::Wasted));
-        assert!(b.delivered(0, 1, 80));
+        assert!(b.delivered(0, 1, 80, true));
         let m = b.close(0);
         let ev = m.events.unwrap();
         assert_eq!((ev.observed, ev.duplicates, ev.out_of_order), (2, 1, 1));

@@ -259,7 +259,8 @@ pub async fn deliver(
                 said.unwrap_or(Outcome::Wasted)
             } else {
                 use super::books::DeliverySink;
-                worth(u32::from(target.books.delivered(e.resource, e.version, t)))
+                // An external receiver's handler is taken to have processed it.
+                worth(u32::from(target.books.delivered(e.resource, e.version, t, true)))
             };
             target.books.done(t, outcome, resp_bytes);
             return Delivered::Settled;

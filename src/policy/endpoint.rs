@@ -18,6 +18,10 @@ pub enum OutageMode {
     Refuse,
     /// The receiver answers `503 Service Unavailable`, with `Retry-After` if given (ns).
     Unavailable(Option<Nanos>),
+    /// The receiver answers `410 Gone` (the endpoint was removed on the receiver's side): a
+    /// failure like any other, which disables the endpoint at once under `disable_on_gone`
+    /// (Standard Webhooks).
+    Gone,
 }
 
 /// One window during which the receiver is down.

@@ -360,7 +360,8 @@ pub struct OutageSpec {
     pub start: Duration,
     /// Length (above zero).
     pub duration: Duration,
-    /// `"refuse"` (connection refused, the default) or `"503"`.
+    /// `"refuse"` (connection refused, the default), `"503"`, or `"410"` (the receiver answers
+    /// `410 Gone`, as for a removed endpoint; see `disable_on_gone`).
     #[serde(default = "default_outage_mode")]
     pub mode: String,
     /// With `mode = "503"`: the `Retry-After` the receiver sends. Default: none.
@@ -487,6 +488,14 @@ pub struct Consumer {
     /// no ordering guarantee, like Stripe and GitHub.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered: Option<bool>,
+    /// `webhook`, `webhook-reconcile`: how the receiver applies a delivery to its copy of the
+    /// resource. `"version"` (the default) keeps the newest version it has seen, so an older
+    /// delivery arriving late (a retry) changes nothing; `"arrival"` is blind last write wins:
+    /// an older delivery arriving after a newer one makes the copy stale again until a newer
+    /// version arrives. Freshness, age and `out_of_order` follow the rule (`docs/design.md`,
+    /// "apply"). A thin webhook fetches the current state instead, so it has no such rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply: Option<String>,
 }
 
 /// The failure-share disabling rule as written (see [`Consumer::disable_failure_share`]).
