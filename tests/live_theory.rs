@@ -196,7 +196,7 @@ async fn probe_poll_overhead(plan: &Plan, n: usize, window: Duration) -> Overhea
 struct Arrivals(Mutex<Vec<Option<Nanos>>>);
 
 impl DeliverySink for Arrivals {
-    fn delivered(&self, _resource: u32, version: u32, t: Nanos, _processed: bool) -> bool {
+    fn delivered(&self, _resource: u32, version: u32, t: Nanos) -> bool {
         let mut a = self.0.lock().unwrap_or_else(|p| p.into_inner());
         a[version as usize] = Some(t);
         true

@@ -595,7 +595,10 @@ fn shipped_scenarios_match_the_reference() {
 /// Runs `text` (with `trace.csv` holding `trace`) on the engine's two paths and on the
 /// reference; all three must agree, and the engine's report is returned with the reference's
 /// attempts.
-fn run_both(text: &str, trace: &str) -> (RunReport, Vec<(usize, u32, u32, u32, u64)>) {
+/// Webhook attempts: (consumer, resource, version, attempt number, time ns).
+type Attempts = Vec<(usize, u32, u32, u32, u64)>;
+
+fn run_both(text: &str, trace: &str) -> (RunReport, Attempts) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("trace.csv"), trace).unwrap();
     let p = common::plan_in(text, dir.path());

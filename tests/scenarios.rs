@@ -85,7 +85,12 @@ fn receiver_outage_who_loses_what() {
     // blindly in arrival order, which pays for every late retry with a stale copy.
     let arrival = row(&r, "svix-arrival");
     assert_eq!(arrival.events_lost, 0);
-    assert!(svix.freshness > github.freshness, "{} vs {}", svix.freshness, github.freshness);
+    assert!(
+        svix.freshness > github.freshness,
+        "{} vs {}",
+        svix.freshness,
+        github.freshness
+    );
     assert!(
         arrival.freshness < svix.freshness - 0.03,
         "{} vs {}",

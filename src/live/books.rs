@@ -34,11 +34,18 @@ struct Inner {
 /// Where delivered webhooks are recorded (the built-in receiver calls this after a delivery
 /// passed every check). Implemented by [`Books`]; tests may count instead.
 pub trait DeliverySink: Send + Sync + 'static {
-    /// Event `version` of `resource` arrived at scenario time `t`; `processed`: the handler
-    /// ran (false for a repeat it deduplicated), so the delivery was applied to the copy.
-    /// Returns whether it was new to the consumer (false for a duplicate, or when `t` is past
-    /// the end of the run).
-    fn delivered(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool;
+    /// Event `version` of `resource` arrived at scenario time `t` and the handler processed
+    /// it. Returns whether it was new to the consumer (false for a duplicate, or when `t` is
+    /// past the end of the run).
+    fn delivered(&self, resource: u32, version: u32, t: Nanos) -> bool;
+
+    /// Like [`DeliverySink::delivered`], with `processed` false for a repeat the handler
+    /// deduplicated (not applied to the copy: it matters under `apply = "arrival"`). The
+    /// default ignores `processed`.
+    fn handled(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool {
+        let _ = processed;
+        self.delivered(resource, version, t)
+    }
 }
 
 impl Books {
@@ -168,7 +175,11 @@ impl Books {
 }
 
 impl DeliverySink for Books {
-    fn delivered(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool {
+    fn delivered(&self, resource: u32, version: u32, t: Nanos) -> bool {
+        self.handled(resource, version, t, true)
+    }
+
+    fn handled(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool {
         if t >= self.end {
             return false;
         }
@@ -176,8 +187,7 @@ impl DeliverySink for Books {
         let Inner { ledger, metrics } = &mut *g;
         ledger.deliver_event(resource, version, t, processed, |lat| {
             metrics.observed(t, lat)
-        })
-            == Outcome::Useful
+        }) == Outcome::Useful
     }
 }
 
@@ -198,10 +208,33 @@ mod tests {
         b.sent(20, 5);
         b.sent(100, 5);
         assert_eq!(b.poll_done(1, 1, 100, 7), None);
-        assert!(!b.delivered(1, 1, 150, true));
+        assert!(!b.delivered(1, 1, 150));
         let m = b.close(0);
         assert_eq!((m.requests, m.useful, m.bytes), (1, 0, 5));
         assert_eq!(m.events.unwrap().pending, 1);
+    }
+
+    /// The consumer's apply rule reaches the live books: a late, older delivery leaves the
+    /// copy fresh by version and makes it stale by arrival.
+    #[test]
+    fn books_apply_the_consumers_rule() {
+        let freshness = |apply| {
+            let b = Books::with_apply("c", "webhook", 1, 100, apply);
+            for v in 1..=2 {
+                b.emit(&Event {
+                    id: u64::from(v),
+                    resource: 0,
+                    version: v,
+                    time: 10 * u64::from(v),
+                });
+            }
+            assert!(b.delivered(0, 2, 20));
+            assert!(b.delivered(0, 1, 50));
+            b.close(0).events.unwrap().freshness
+        };
+        // Stale 10..20, then by arrival 50..100 too.
+        assert!((freshness(Apply::Version) - 0.9).abs() < 1e-12);
+        assert!((freshness(Apply::Arrival) - 0.4).abs() < 1e-12);
     }
 
     #[test]
@@ -215,10 +248,10 @@ mod tests {
                 time: 10 * u64::from(v),
             });
         }
-        assert!(b.delivered(0, 2, 50, true));
-        assert!(!b.delivered(0, 2, 60, true));
+        assert!(b.delivered(0, 2, 50));
+        assert!(!b.delivered(0, 2, 60));
         assert_eq!(b.poll_done(0, 2, 70, 0), Some(Outcome::Wasted));
-        assert!(b.delivered(0, 1, 80, true));
+        assert!(b.delivered(0, 1, 80));
         let m = b.close(0);
         let ev = m.events.unwrap();
         assert_eq!((ev.observed, ev.duplicates, ev.out_of_order), (2, 1, 1));

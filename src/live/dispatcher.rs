@@ -260,7 +260,7 @@ pub async fn deliver(
             } else {
                 use super::books::DeliverySink;
                 // An external receiver's handler is taken to have processed it.
-                worth(u32::from(target.books.delivered(e.resource, e.version, t, true)))
+                worth(u32::from(target.books.delivered(e.resource, e.version, t)))
             };
             target.books.done(t, outcome, resp_bytes);
             return Delivered::Settled;

@@ -491,7 +491,7 @@ impl Handler for Receiver {
                 }
                 en.books.notify(r, v, got.repeated, t)
             }
-            None => worth(u32::from(self.cfg.sink.delivered(r, v, t, got.process))),
+            None => worth(u32::from(self.cfg.sink.handled(r, v, t, got.process))),
         };
         c.accepted.fetch_add(1, Relaxed);
         if got.repeated && self.cfg.dedupe {

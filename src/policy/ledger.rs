@@ -707,7 +707,11 @@ mod tests {
         // repeat of v1 wrote over v2, missed since 10): 40 of 100.
         assert!((t.freshness - 0.60).abs() < 1e-12, "{}", t.freshness);
         let age2 = 20.0 * 20.0 + (20.0 * 20.0 - 10.0 * 10.0) + (50.0 * 50.0 - 40.0 * 40.0);
-        assert!((t.age_ns - age2 / 2.0 / 100.0).abs() < 1e-12, "{}", t.age_ns);
+        assert!(
+            (t.age_ns - age2 / 2.0 / 100.0).abs() < 1e-12,
+            "{}",
+            t.age_ns
+        );
         assert_eq!((t.duplicates, t.out_of_order), (3, 0));
     }
 

@@ -338,11 +338,15 @@ strategy = "webhook"
             ConsumerKind::Webhook(w) => w.apply,
             _ => panic!("not a webhook"),
         };
-        assert_eq!((apply(1), apply(2), apply(3)), (Apply::Version, Apply::Arrival, Apply::Version));
+        assert_eq!(
+            (apply(1), apply(2), apply(3)),
+            (Apply::Version, Apply::Arrival, Apply::Version)
+        );
         let out = s.expanded(&plan).to_toml();
         assert_eq!(out.matches("apply = \"version\"").count(), 1, "{out}");
         assert_eq!(out.matches("apply = \"arrival\"").count(), 1, "{out}");
-        let (_, again) = load_str(&out, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e:?}\n{out}"));
+        let (_, again) =
+            load_str(&out, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e:?}\n{out}"));
         assert_eq!(again.consumers, plan.consumers);
     }
 

@@ -856,12 +856,15 @@ impl<'p> Model<'p> {
                     matches!(&self.cs[c].plan.kind, ConsumerKind::Poll(p) if p.conditional);
                 let b = if conditional && v == etag {
                     // GitHub: a 304 does not count against the limit; it gives its share back.
-                    if let Some(limit) = self.cs[c].plan.rate_limit.filter(|l| l.not_modified_free) {
+                    if let Some(limit) = self.cs[c].plan.rate_limit.filter(|l| l.not_modified_free)
+                    {
                         use hookbench::policy::RateLimitModel as M;
                         let x = &mut self.cs[c];
                         x.out.free_304s += 1;
                         match limit.model {
-                            M::TokenBucket { requests: n, per, .. } => {
+                            M::TokenBucket {
+                                requests: n, per, ..
+                            } => {
                                 x.tat = x.tat.saturating_sub((per / u64::from(n.max(1))).max(1));
                             }
                             M::LeakyBucket { leak, per, .. } => {
@@ -1200,15 +1203,13 @@ impl<'p> Model<'p> {
         let mut enrich = false;
         let mut useful = false;
         let (respond_at, outcome) = match outage {
-            Some(hookbench::policy::OutageMode::Refuse) => {
-                (
-                    t + d2,
-                    Outcome::Failed {
-                        retry_after: None,
-                        why: Why::Refused,
-                    },
-                )
-            }
+            Some(hookbench::policy::OutageMode::Refuse) => (
+                t + d2,
+                Outcome::Failed {
+                    retry_after: None,
+                    why: Why::Refused,
+                },
+            ),
             Some(hookbench::policy::OutageMode::Unavailable(retry_after)) => {
                 self.bytes(c, t, empty);
                 (
@@ -1337,9 +1338,9 @@ impl<'p> Model<'p> {
                 // `410 Gone` (Standard Webhooks).
                 let gone = rules.disable_on_gone && why == Why::Status(410);
                 // Too large a share of the attempts in the trailing window failed (Slack).
-                let share = rules
-                    .disable_failure_share
-                    .is_some_and(|f| failing_share_over(&x.history, f.share, f.window, f.min_attempts, t));
+                let share = rules.disable_failure_share.is_some_and(|f| {
+                    failing_share_over(&x.history, f.share, f.window, f.min_attempts, t)
+                });
                 if !x.disabled {
                     let rule = [
                         (too_long, "disable_after"),
@@ -1518,7 +1519,10 @@ mod tests {
             b.write(0, 1, 130);
             let (f, age) = b.close(200);
             assert!((f - fresh).abs() < 1e-12, "{by_arrival}: {f}");
-            assert!((age - age2 / 2.0 / 200.0).abs() < 1e-12, "{by_arrival}: {age}");
+            assert!(
+                (age - age2 / 2.0 / 200.0).abs() < 1e-12,
+                "{by_arrival}: {age}"
+            );
         }
     }
 }
