@@ -480,7 +480,7 @@ pub struct Consumer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_failure_share: Option<FailureShareSpec>,
     /// Webhook strategies: a `410 Gone` answer disables the endpoint at once (Standard
-    /// Webhooks). Default false.
+    /// Webhooks). A receiver answers `410` during an outage with `mode = "410"`. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_on_gone: Option<bool>,
     /// Webhook strategies: deliver one event at a time, in emission order — the next waits
