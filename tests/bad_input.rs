@@ -158,7 +158,7 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         16,
         8,
         "consumer[1].outages[0].mode",
-        "\"refuse\" or \"503\"",
+        "\"503\" or \"410\"",
     ),
     (
         "28_retry_table_both_forms",
@@ -226,6 +226,20 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         1,
         "consumer[0].intervall",
         "did you mean `interval`?",
+    ),
+    (
+        "45_unknown_apply",
+        13,
+        9,
+        "consumer[1].apply",
+        "\"version\" or \"arrival\"",
+    ),
+    (
+        "46_apply_on_thin",
+        13,
+        9,
+        "consumer[1].apply",
+        "does not apply to strategy `webhook-thin`",
     ),
     (
         "50_zero_replications",

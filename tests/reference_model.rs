@@ -2,8 +2,11 @@
 //!
 //! Each case is a small random scenario drawn from a seeded generator: every strategy; constant
 //! delays whose trips are shorter than, equal to and longer than the poll interval (exact ties
-//! included) and random delays; outages, error rates, retries, timeouts, disabling, ordered
-//! delivery, rate limits, workers, bursts, Zipf skew and traces with simultaneous changes. The
+//! included) and random delays; outages (refused, `503`, `410`), error rates, retries,
+//! timeouts (trips longer than the timeout included), every delivery rule of the provider
+//! presets (`retry_on`, `disable_after`, `disable_after_attempts`, `disable_failure_share`,
+//! `disable_on_gone`), both apply rules, ordered delivery, the three rate-limit models with
+//! and without free `304`s, workers, bursts, Zipf skew and traces with simultaneous changes. The
 //! engine runs it on the fast paths and on the plain path; both must agree with the reference
 //! on every count, every per-minute counter, the latency histogram (so every quantile), the
 //! exact latency sum and maximum, every webhook attempt (who, what, which try, when), and
@@ -102,11 +105,29 @@ fn scenario(case: u64) -> (String, Option<String>) {
         s += &format!("workers = {}\n", g.random_range(1..4));
     }
     if g.random_bool(0.25) {
-        s += &format!(
-            "rate_limit = {{ requests = {}, burst = {} }}\n",
-            g.random_range(1..10),
-            g.random_range(1..5)
-        );
+        // The three models, and free 304s (GitHub) half the time.
+        let free = if g.random_bool(0.5) {
+            ", not_modified_free = true"
+        } else {
+            ""
+        };
+        s += &match g.random_range(0..3) {
+            0 => format!(
+                "rate_limit = {{ requests = {}, burst = {}{free} }}\n",
+                g.random_range(1..10),
+                g.random_range(1..5)
+            ),
+            1 => format!(
+                "rate_limit = {{ kind = \"leaky-bucket\", requests = {}, burst = {}{free} }}\n",
+                g.random_range(1..10),
+                g.random_range(1..5)
+            ),
+            _ => format!(
+                "rate_limit = {{ kind = \"fixed-window\", requests = {}, per = \"{}\"{free} }}\n",
+                g.random_range(1..20),
+                pick(&mut g, &["1s", "5s", "20s"])
+            ),
+        };
     }
     let n = g.random_range(1..=4);
     for i in 0..n {
@@ -193,6 +214,27 @@ fn scenario(case: u64) -> (String, Option<String>) {
                 if g.random_bool(0.2) {
                     s += "disable_after = \"10s\"\n";
                 }
+                // The provider presets' other delivery rules (docs/providers.md).
+                if g.random_bool(0.15) {
+                    s += "retry_on = \"connection\"\n";
+                }
+                if g.random_bool(0.15) {
+                    s += &format!("disable_after_attempts = {}\n", g.random_range(1..5));
+                }
+                if g.random_bool(0.15) {
+                    s += &format!(
+                        "disable_failure_share = {{ share = {}, window = \"{}\", min_attempts = {} }}\n",
+                        pick(&mut g, &[0.3, 0.5, 0.9]),
+                        pick(&mut g, &["5s", "10s", "20s"]),
+                        g.random_range(1..6)
+                    );
+                }
+                if g.random_bool(0.2) {
+                    s += "disable_on_gone = true\n";
+                }
+                if strategy != "webhook-thin" && g.random_bool(0.35) {
+                    s += "apply = \"arrival\"\n";
+                }
                 s += &format!(
                     "processing = {}\n",
                     dist(&mut g, &["1ms", "0s", "1s", "2s"])
@@ -211,6 +253,7 @@ fn scenario(case: u64) -> (String, Option<String>) {
                             "",
                             "mode = \"503\"\nretry_after = \"2s\"\n",
                             "mode = \"503\"\n",
+                            "mode = \"410\"\n",
                         ],
                     );
                     s += &format!(
@@ -344,6 +387,16 @@ struct Coverage {
     lossy_consumers: u64,
     /// Thin-webhook notifications.
     notifications: u64,
+    /// Endpoints disabled, per delivery rule.
+    disabled_by: std::collections::BTreeMap<&'static str, u64>,
+    /// Failures not retried (`retry_on = "connection"`).
+    not_retried: u64,
+    /// `304`s given back to a rate limit.
+    free_304s: u64,
+    /// Attempts that reached the receiver after their deadline.
+    late_arrivals: u64,
+    /// Older versions written over newer copies (`apply = "arrival"`).
+    stale_writes: u64,
 }
 
 fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), String> {
@@ -369,6 +422,13 @@ fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), 
         cov.in_flight += c.in_flight;
         cov.lossy_consumers += u64::from(c.lost > 0);
         cov.notifications += c.notifications;
+        if let Some(rule) = c.disabled_by {
+            *cov.disabled_by.entry(rule).or_default() += 1;
+        }
+        cov.not_retried += c.not_retried;
+        cov.free_304s += c.free_304s;
+        cov.late_arrivals += c.late_arrivals;
+        cov.stale_writes += c.stale_writes;
     }
     for (what, opts) in [
         ("fast paths", SimOptions::default()),
@@ -451,8 +511,21 @@ fn engine_matches_the_reference_on_random_plans() {
             ("in flight", cov.in_flight),
             ("consumers with lost events", cov.lossy_consumers),
             ("notifications", cov.notifications),
+            ("failures not retried", cov.not_retried),
+            ("free 304s", cov.free_304s),
+            ("late arrivals", cov.late_arrivals),
+            ("stale writes", cov.stale_writes),
         ] {
             assert!(k >= 10, "only {k} {what}: {cov:?}");
+        }
+        for rule in [
+            "disable_after",
+            "disable_after_attempts",
+            "disable_on_gone",
+            "disable_failure_share",
+        ] {
+            let k = cov.disabled_by.get(rule).copied().unwrap_or(0);
+            assert!(k >= 3, "only {k} endpoints disabled by {rule}: {cov:?}");
         }
     }
 }
@@ -517,4 +590,116 @@ fn shipped_scenarios_match_the_reference() {
         n += 1;
     }
     assert!(n >= 9, "only {n} scenarios");
+}
+
+/// Runs `text` (with `trace.csv` holding `trace`) on the engine's two paths and on the
+/// reference; all three must agree, and the engine's report is returned with the reference's
+/// attempts.
+/// Webhook attempts: (consumer, resource, version, attempt number, time ns).
+type Attempts = Vec<(usize, u32, u32, u32, u64)>;
+
+fn run_both(text: &str, trace: &str) -> (RunReport, Attempts) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trace.csv"), trace).unwrap();
+    let p = common::plan_in(text, dir.path());
+    let want = reference::run(&p);
+    let mut got = None;
+    for opts in [
+        SimOptions::default(),
+        SimOptions {
+            fast_paths: false,
+            ..Default::default()
+        },
+    ] {
+        let (report, log) = sim::run_with_log(&p, opts).unwrap();
+        let attempts: Vec<_> = log
+            .iter()
+            .map(|a| (a.consumer, a.resource, a.version, a.attempt, a.time))
+            .collect();
+        assert_eq!(attempts, want.attempts, "attempts");
+        if let Err(e) = check(&report, &want, "engine") {
+            panic!("{e}");
+        }
+        got = Some(report);
+    }
+    (got.unwrap(), want.attempts)
+}
+
+/// Issue #15, defect 1: one resource, changes at 10 s and 70 s, the receiver refusing from 5 s
+/// to 60 s, one retry after 2 min, a 200 s run. The newer version lands at 70.022 s (2 ms of
+/// service, 20 ms of network); the older one's retry at 130.064 s. By version the late v1
+/// changes nothing: the copy is stale only from 10 s to 70.022 s, exactly as when v1 is lost
+/// (`retry = "none"`) — retrying is no staler than losing. By arrival the late v1 overwrites
+/// v2, and the copy misses v2 (since 70 s) to the end.
+#[test]
+fn a_retried_older_delivery_follows_the_apply_rule() {
+    use hookbench::time::{MILLISECOND as MS, SECOND as S};
+    let scenario = |retry: &str, apply: &str| {
+        format!(
+            "name = \"apply\"\nduration = \"200s\"\n[workload]\nresources = 1\ntrace = \"trace.csv\"\n\
+             [[consumer]]\nname = \"w\"\nstrategy = \"webhook\"\nretry = {retry}\napply = \"{apply}\"\n\
+             [[consumer.outages]]\nstart = \"5s\"\nduration = \"55s\"\n"
+        )
+    };
+    let trace = "time,resource\n10,0\n70,0\n";
+    let end = 200 * S as u128;
+    let v2_lands = (70 * S + 22 * MS) as u128;
+    let v1_lands = (130 * S + 64 * MS) as u128;
+    let figures = |stale: u128, age2: u128| {
+        (
+            1.0 - stale as f64 / end as f64,
+            age2 as f64 / 2.0 / end as f64,
+        )
+    };
+    let first = v2_lands - (10 * S) as u128;
+    let (by_version, _) = figures(first, first * first);
+    let retried = "{ delays = [\"2m\"] }";
+    for (retry, apply, want) in [
+        (retried, "version", figures(first, first * first)),
+        ("\"none\"", "version", figures(first, first * first)),
+        (
+            retried,
+            "arrival",
+            figures(
+                first + (end - v1_lands),
+                first * first + (end - (70 * S) as u128).pow(2)
+                    - (v1_lands - (70 * S) as u128).pow(2),
+            ),
+        ),
+    ] {
+        let (r, _) = run_both(&scenario(retry, apply), trace);
+        let ev = r.consumers[0].events.expect("closed");
+        assert_eq!(
+            (ev.freshness, ev.age_ns),
+            want,
+            "retry {retry}, apply {apply}"
+        );
+        if retry == retried {
+            assert_eq!((ev.observed, ev.out_of_order, ev.lost), (2, 1, 0));
+        }
+    }
+    assert!((by_version - 0.69989).abs() < 1e-5, "{by_version}");
+}
+
+/// Issue #15, defect 2: a 3 s one-way trip against a 1 s timeout. The attempt sent at 0.502 s
+/// fails at its deadline, 1.502 s, so the retry 10 s later (11.502 s) falls inside the 12 s run:
+/// two requests, not one. The first attempt still reaches the receiver at 3.502 s, which
+/// processes it: the event is observed then.
+#[test]
+fn an_attempt_times_out_at_its_deadline_whatever_the_trip() {
+    use hookbench::time::{MILLISECOND as MS, SECOND as S};
+    let text = "name = \"deadline\"\nduration = \"12s\"\n[workload]\nresources = 1\ntrace = \"trace.csv\"\n\
+                [network]\ndelay = \"3s\"\n\
+                [[consumer]]\nname = \"w\"\nstrategy = \"webhook\"\ntimeout = \"1s\"\n\
+                retry = { delays = [\"10s\"] }\n";
+    let (r, attempts) = run_both(text, "time,resource\n0.5,0\n");
+    assert_eq!(
+        attempts,
+        vec![(0, 0, 1, 1, 500 * MS), (0, 0, 1, 2, 11 * S + 502 * MS)]
+    );
+    let c = &r.consumers[0];
+    assert_eq!((c.requests, c.failed, c.retries), (2, 1, 1));
+    let ev = c.events.expect("closed");
+    assert_eq!((ev.observed, ev.lost, ev.pending), (1, 0, 0));
+    assert_eq!(c.latency_max_ns, 3 * S + 2 * MS);
 }

@@ -80,4 +80,21 @@ fn receiver_outage_who_loses_what() {
     assert!(reconcile.max_ms.unwrap() <= 15.0 * 60_000.0 + 1_000.0);
     assert!(reconcile.max_ms.unwrap() > 5.0 * 60_000.0);
     assert!(pull.max_ms.unwrap() <= 61_000.0);
+    // Retrying keeps the copy fresher than losing (issue #15: a late retry of an older event
+    // does not make a copy that holds a newer version stale) — unless the receiver applies
+    // blindly in arrival order, which pays for every late retry with a stale copy.
+    let arrival = row(&r, "svix-arrival");
+    assert_eq!(arrival.events_lost, 0);
+    assert!(
+        svix.freshness > github.freshness,
+        "{} vs {}",
+        svix.freshness,
+        github.freshness
+    );
+    assert!(
+        arrival.freshness < svix.freshness - 0.03,
+        "{} vs {}",
+        arrival.freshness,
+        svix.freshness
+    );
 }

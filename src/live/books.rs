@@ -13,7 +13,7 @@
 //! the wall clock kept running.
 
 use crate::metrics::{ConsumerMetrics, Outcome};
-use crate::policy::Ledger;
+use crate::policy::{Apply, Ledger};
 use crate::time::Nanos;
 use crate::workload::Event;
 use std::sync::{Mutex, MutexGuard};
@@ -34,18 +34,39 @@ struct Inner {
 /// Where delivered webhooks are recorded (the built-in receiver calls this after a delivery
 /// passed every check). Implemented by [`Books`]; tests may count instead.
 pub trait DeliverySink: Send + Sync + 'static {
-    /// Event `version` of `resource` arrived at scenario time `t`. Returns whether it was new
-    /// to the consumer (false for a duplicate, or when `t` is past the end of the run).
+    /// Event `version` of `resource` arrived at scenario time `t` and the handler processed
+    /// it. Returns whether it was new to the consumer (false for a duplicate, or when `t` is
+    /// past the end of the run).
     fn delivered(&self, resource: u32, version: u32, t: Nanos) -> bool;
+
+    /// Like [`DeliverySink::delivered`], with `processed` false for a repeat the handler
+    /// deduplicated (not applied to the copy: it matters under `apply = "arrival"`). The
+    /// default ignores `processed`.
+    fn handled(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool {
+        let _ = processed;
+        self.delivered(resource, version, t)
+    }
 }
 
 impl Books {
-    /// Empty books for a consumer of `resources` resources in a run of `end` ns.
+    /// Empty books for a consumer of `resources` resources in a run of `end` ns, whose copy
+    /// applies deliveries by version.
     pub fn new(name: &str, strategy: &str, resources: u32, end: Nanos) -> Books {
+        Books::with_apply(name, strategy, resources, end, Apply::Version)
+    }
+
+    /// Empty books whose copy applies deliveries by `apply` (a webhook consumer's `apply`).
+    pub fn with_apply(
+        name: &str,
+        strategy: &str,
+        resources: u32,
+        end: Nanos,
+        apply: Apply,
+    ) -> Books {
         Books {
             end,
             inner: Mutex::new(Inner {
-                ledger: Ledger::new(resources),
+                ledger: Ledger::with_apply(resources, apply),
                 metrics: ConsumerMetrics::new(name, strategy, end),
             }),
         }
@@ -155,13 +176,18 @@ impl Books {
 
 impl DeliverySink for Books {
     fn delivered(&self, resource: u32, version: u32, t: Nanos) -> bool {
+        self.handled(resource, version, t, true)
+    }
+
+    fn handled(&self, resource: u32, version: u32, t: Nanos, processed: bool) -> bool {
         if t >= self.end {
             return false;
         }
         let mut g = self.lock();
         let Inner { ledger, metrics } = &mut *g;
-        ledger.deliver_event(resource, version, t, |lat| metrics.observed(t, lat))
-            == Outcome::Useful
+        ledger.deliver_event(resource, version, t, processed, |lat| {
+            metrics.observed(t, lat)
+        }) == Outcome::Useful
     }
 }
 
@@ -186,6 +212,29 @@ mod tests {
         let m = b.close(0);
         assert_eq!((m.requests, m.useful, m.bytes), (1, 0, 5));
         assert_eq!(m.events.unwrap().pending, 1);
+    }
+
+    /// The consumer's apply rule reaches the live books: a late, older delivery leaves the
+    /// copy fresh by version and makes it stale by arrival.
+    #[test]
+    fn books_apply_the_consumers_rule() {
+        let freshness = |apply| {
+            let b = Books::with_apply("c", "webhook", 1, 100, apply);
+            for v in 1..=2 {
+                b.emit(&Event {
+                    id: u64::from(v),
+                    resource: 0,
+                    version: v,
+                    time: 10 * u64::from(v),
+                });
+            }
+            assert!(b.delivered(0, 2, 20));
+            assert!(b.delivered(0, 1, 50));
+            b.close(0).events.unwrap().freshness
+        };
+        // Stale 10..20, then by arrival 50..100 too.
+        assert!((freshness(Apply::Version) - 0.9).abs() < 1e-12);
+        assert!((freshness(Apply::Arrival) - 0.4).abs() < 1e-12);
     }
 
     #[test]

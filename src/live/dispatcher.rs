@@ -259,6 +259,7 @@ pub async fn deliver(
                 said.unwrap_or(Outcome::Wasted)
             } else {
                 use super::books::DeliverySink;
+                // An external receiver's handler is taken to have processed it.
                 worth(u32::from(target.books.delivered(e.resource, e.version, t)))
             };
             target.books.done(t, outcome, resp_bytes);

@@ -263,7 +263,19 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
     let books: Vec<Arc<Books>> = plan
         .consumers
         .iter()
-        .map(|c| Arc::new(Books::new(&c.name, c.strategy.name(), plan.resources, end)))
+        .map(|c| {
+            let apply = match &c.kind {
+                ConsumerKind::Webhook(w) => w.apply,
+                _ => crate::policy::Apply::Version,
+            };
+            Arc::new(Books::with_apply(
+                &c.name,
+                c.strategy.name(),
+                plan.resources,
+                end,
+                apply,
+            ))
+        })
         .collect();
 
     let mut roles = Vec::new();

@@ -396,6 +396,10 @@ impl Handler for Receiver {
                 }
                 return Ok(resp);
             }
+            Some(OutageMode::Gone) => {
+                c.down.fetch_add(1, Relaxed);
+                return Ok(net::error(410, "receiver gone (scenario outage)"));
+            }
             None => {}
         }
         if req.method() != Method::POST {
@@ -487,7 +491,7 @@ impl Handler for Receiver {
                 }
                 en.books.notify(r, v, got.repeated, t)
             }
-            None => worth(u32::from(self.cfg.sink.delivered(r, v, t))),
+            None => worth(u32::from(self.cfg.sink.handled(r, v, t, got.process))),
         };
         c.accepted.fetch_add(1, Relaxed);
         if got.repeated && self.cfg.dedupe {

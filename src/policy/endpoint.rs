@@ -19,6 +19,10 @@ pub enum OutageMode {
     Refuse,
     /// The receiver answers `503 Service Unavailable`, with `Retry-After` if given (ns).
     Unavailable(Option<Nanos>),
+    /// The receiver answers `410 Gone` (the endpoint was removed on the receiver's side): a
+    /// failure like any other, which disables the endpoint at once under `disable_on_gone`
+    /// (Standard Webhooks).
+    Gone,
 }
 
 /// One window during which the receiver is down.
@@ -184,9 +188,15 @@ impl EndpointHealth {
         if t - first < rule.window {
             return false;
         }
-        let (n, f) = self.buckets.iter().fold((0u64, 0u64), |(n, f), b| {
-            (n + u64::from(b.1), f + u64::from(b.2))
-        });
+        // The trailing window at `t`: a failure that is not a delivery's last counts nothing,
+        // so the buckets may not have been pruned up to `t` yet.
+        let width = (rule.window / SHARE_BUCKETS).max(1);
+        let now = (t - first) / width;
+        let (n, f) = (self.buckets.iter())
+            .filter(|b| b.0 + SHARE_BUCKETS > now)
+            .fold((0u64, 0u64), |(n, f), b| {
+                (n + u64::from(b.1), f + u64::from(b.2))
+            });
         n >= u64::from(rule.min_attempts) && f as f64 > rule.share * n as f64
     }
 
@@ -290,6 +300,32 @@ mod tests {
         });
         assert!(!sw.failure(0, 1, status(404), true));
         assert!(sw.failure(1, 1, status(410), true));
+    }
+
+    #[test]
+    fn the_failure_share_is_judged_over_the_window_ending_now() {
+        // Three deliveries fail early; much later, an attempt that is not its delivery's last
+        // fails. The early failures left the trailing window long ago: no disable.
+        let rules = DeliveryRules {
+            disable_failure_share: Some(FailureShare {
+                share: 0.5,
+                window: 60,
+                min_attempts: 2,
+            }),
+            ..Default::default()
+        };
+        let mut h = EndpointHealth::new(rules);
+        h.success(0);
+        for t in 1..=3 {
+            assert!(!h.failure(t, 1, REFUSED, true));
+        }
+        assert!(
+            !h.failure(200, 1, REFUSED, false),
+            "stale deliveries judged"
+        );
+        // Deliveries that end inside the window still count.
+        assert!(!h.failure(201, 1, REFUSED, true));
+        assert!(h.failure(202, 1, REFUSED, true));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The ledger: which events a consumer holds, and what each response was worth.
+//! The ledger: which events a consumer holds, which version its copy holds, and what each
+//! response was worth.
 //!
 //! `docs/design.md` defines a *useful* request as one that delivered at least one event the consumer
 //! had not observed, and every other completed request as *wasted*. The ledger is where that
@@ -11,26 +12,38 @@
 //! - **event** ([`Ledger::observe_event`]): a delivery carried exactly one event. If it was
 //!   already observed, it is a duplicate.
 //!
-//! From the same pending lists it integrates freshness and age (Cho & Garcia-Molina, SIGMOD
-//! 2000) exactly, in integer nanoseconds: a resource is fresh while nothing is pending, and its
-//! age is the time since its oldest pending change. And it makes the accounting invariant
-//! checkable: `emitted = observed + lost + pending`, where `pending` is counted from the lists
-//! themselves, not from a counter that could drift with the others.
+//! **Two books, on purpose.** *Which events were observed* (latency, useful or wasted,
+//! duplicates, lost, in flight) is one question; *which version the consumer's copy holds* is
+//! another, and freshness and age (Cho & Garcia-Molina, SIGMOD 2000) answer only the second: a
+//! resource is fresh while its copy holds the provider's latest version, and its age is the
+//! time since the first change the copy misses, the change right after the version it holds.
+//! They differ when deliveries arrive out of order (a retried older event landing after a newer
+//! one): the newer one made the copy current although the older event is still unobserved.
+//! What a late, older delivery does to the copy is the receiver's rule, [`Apply`]:
+//! by **version** (the default) it keeps the newest version it has seen and the older delivery
+//! changes nothing; by **arrival** (blind last write wins) the older delivery overwrites the copy,
+//! which is stale again until a newer version is applied (`docs/design.md`, "apply").
+//! Freshness and age are integrated exactly, in integer nanoseconds, from the held version.
+//! The accounting invariant stays checkable: `emitted = observed + lost + pending`, where
+//! `pending` is counted from the lists themselves, not from a counter that could drift with the
+//! others.
 //!
 //! **Lost events stay in the list.** When delivery gives up on an event ([`Ledger::lose`]) it
-//! is counted lost, but the consumer's copy of that resource still misses that version: the
-//! entry stays, marked lost, so the resource stays stale and its age keeps counting from the
-//! first missed change, until a later version of the resource is observed and supersedes it
-//! (`docs/design.md`, "freshness / age"). Dropping it instead would make a consumer that loses
-//! everything look perfectly fresh. A consumer that never observes anything therefore comes
-//! out at the closed form for a copy that never updates, `F = (1 − e^(−λD))/(λD)`.
+//! is counted lost, and the consumer's copy of that resource still misses that version: it
+//! stays stale and its age keeps counting from the first missed change, until a later version
+//! is applied (`docs/design.md`, "freshness / age"). The entry stays, marked lost, until then,
+//! so that a copy of it that gets through after all (a timed-out attempt the receiver processed)
+//! is told apart from a duplicate. A consumer that never observes anything comes out at the
+//! closed form for a copy that never updates, `F = (1 − e^(−λD))/(λD)`.
 //!
 //! **The ledger also says what a response was worth** ([`Outcome`]): every engine asks it
 //! ([`Observation::outcome`], [`Ledger::observe_events`], [`Ledger::deliver_event`],
 //! [`Ledger::notify`]) instead of writing `if new { Useful } else { Wasted }` itself.
 //!
-//! Memory: 8 bytes per resource (last observed version and a slot index) plus one small list per
-//! resource that is currently stale.
+//! Memory: 12 bytes per resource (highest observed version, held version, a slot index) plus
+//! one small list per resource that is stale or has unobserved events; under
+//! [`Apply::Arrival`] also 8 bytes per emitted event (the time of every version, since a late
+//! delivery can take the copy back to any of them).
 
 use crate::metrics::Outcome;
 use crate::time::Nanos;
@@ -39,17 +52,47 @@ use std::collections::VecDeque;
 /// Slot value meaning "no pending list".
 const NONE: u32 = u32::MAX;
 
-/// One change the consumer's copy misses.
+/// How a webhook receiver applies a delivery to its copy of the resource (scenario key
+/// `apply`, webhook consumers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Apply {
+    /// Keep the newest version seen: a delivery older than the copy changes nothing (what a
+    /// handler that compares versions or timestamps does). The default.
+    #[default]
+    Version,
+    /// Last write wins: every delivery the handler processes overwrites the copy, so an older
+    /// one arriving after a newer one makes the copy stale again until a newer version arrives.
+    Arrival,
+}
+
+impl Apply {
+    /// The name scenario files use: `version` or `arrival`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Apply::Version => "version",
+            Apply::Arrival => "arrival",
+        }
+    }
+
+    /// Parses a name written in a scenario file.
+    pub fn parse(s: &str) -> Option<Apply> {
+        [Apply::Version, Apply::Arrival]
+            .into_iter()
+            .find(|a| a.name() == s)
+    }
+}
+
+/// One change the consumer has not observed.
 #[derive(Debug, Clone, Copy)]
 struct Missed {
     version: u32,
-    /// Delivery gave up on it: counted lost, no longer pending, but the copy still misses it.
+    /// Delivery gave up on it: counted lost, no longer pending.
     lost: bool,
     /// When the change happened, ns.
     t: Nanos,
 }
 
-/// Missed changes of one stale resource.
+/// Unobserved changes of one resource, and its staleness integral's mark.
 #[derive(Debug, Default, Clone)]
 struct Stale {
     /// In version order (which is also time order).
@@ -78,7 +121,8 @@ pub struct Observation {
     pub coalesced: u32,
     /// An event observation of an event already observed.
     pub duplicate: bool,
-    /// A new event observed after a newer version of the same resource.
+    /// A new event older than the version the copy held when it arrived (see [`Apply`]: by
+    /// version it was discarded, by arrival it made the copy stale again).
     pub out_of_order: bool,
 }
 
@@ -94,8 +138,13 @@ impl Observation {
 /// Per-consumer event accounting. See the module docs.
 #[derive(Debug, Clone)]
 pub struct Ledger {
+    apply: Apply,
     /// Highest version observed per resource (0 = initial state).
     seen: Vec<u32>,
+    /// Version the consumer's copy holds per resource (0 = initial state).
+    held: Vec<u32>,
+    /// [`Apply::Arrival`] only: per resource, the time of every version (`times[r][v − 1]`).
+    times: Vec<Vec<Nanos>>,
     /// Index into `lists`, or `NONE`.
     slot: Vec<u32>,
     lists: Vec<Stale>,
@@ -113,11 +162,23 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// A ledger for `resources` resources, all fresh at version 0.
+    /// A ledger for `resources` resources, all fresh at version 0, applying by version.
     pub fn new(resources: u32) -> Ledger {
+        Ledger::with_apply(resources, Apply::Version)
+    }
+
+    /// A ledger whose copy applies deliveries by `apply`.
+    pub fn with_apply(resources: u32, apply: Apply) -> Ledger {
+        let n = resources as usize;
         Ledger {
-            seen: vec![0; resources as usize],
-            slot: vec![NONE; resources as usize],
+            apply,
+            seen: vec![0; n],
+            held: vec![0; n],
+            times: match apply {
+                Apply::Version => Vec::new(),
+                Apply::Arrival => vec![Vec::new(); n],
+            },
+            slot: vec![NONE; n],
             lists: Vec::new(),
             free: Vec::new(),
             emitted: 0,
@@ -131,11 +192,8 @@ impl Ledger {
         }
     }
 
-    /// The provider emitted `version` of `resource` at `t`. Versions of one resource must
-    /// arrive in order.
-    pub fn emit(&mut self, resource: u32, version: u32, t: Nanos) {
-        self.emitted += 1;
-        let r = resource as usize;
+    /// The list of resource `r`, allocated (with its mark at `t`) if it has none.
+    fn list(&mut self, r: usize, t: Nanos) -> usize {
         if self.slot[r] == NONE {
             let idx = match self.free.pop() {
                 Some(i) => i,
@@ -149,11 +207,25 @@ impl Ledger {
             l.events.clear();
             l.mark = t;
         }
-        self.lists[self.slot[r] as usize].events.push_back(Missed {
+        self.slot[r] as usize
+    }
+
+    /// The provider emitted `version` of `resource` at `t`. Versions of one resource must
+    /// arrive in order.
+    pub fn emit(&mut self, resource: u32, version: u32, t: Nanos) {
+        self.emitted += 1;
+        let r = resource as usize;
+        let idx = self.list(r, t);
+        self.integrate(r, t);
+        self.lists[idx].events.push_back(Missed {
             version,
             lost: false,
             t,
         });
+        if self.apply == Apply::Arrival {
+            debug_assert_eq!(self.times[r].len() + 1, version as usize);
+            self.times[r].push(t);
+        }
     }
 
     /// Highest version of `resource` observed so far (cheap pre-check for wasted polls).
@@ -163,7 +235,8 @@ impl Ledger {
     }
 
     /// A response carrying the resource's state at `version` arrived at `t`. Calls `latency`
-    /// with `t − t_event` for every newly observed event.
+    /// with `t − t_event` for every newly observed event. The copy takes `version` if it is
+    /// newer than the one it holds (a read of the current state, under either apply rule).
     pub fn observe_state(
         &mut self,
         resource: u32,
@@ -172,13 +245,20 @@ impl Ledger {
         mut latency: impl FnMut(Nanos),
     ) -> Observation {
         let r = resource as usize;
-        if version <= self.seen[r] || self.slot[r] == NONE {
+        if self.slot[r] == NONE {
+            return Observation::default();
+        }
+        if version > self.held[r] {
+            self.integrate(r, t);
+            self.held[r] = version;
+        }
+        if version <= self.seen[r] {
+            self.release_if_done(r);
             return Observation::default();
         }
         self.seen[r] = version;
         let idx = self.slot[r] as usize;
         let mut obs = Observation::default();
-        self.integrate(idx, t);
         let l = &mut self.lists[idx];
         while let Some(&m) = l.events.front() {
             if m.version > version {
@@ -197,7 +277,7 @@ impl Ledger {
         }
         self.observed += u64::from(obs.new);
         self.coalesced += u64::from(obs.coalesced);
-        self.release_if_empty(r);
+        self.release_if_done(r);
         obs
     }
 
@@ -227,7 +307,7 @@ impl Ledger {
 
     /// An events page listing `events` (`(resource, version)`) arrived at `t`: each is an
     /// event observation (an event already held is not a duplicate delivery: the page only
-    /// lists it again). Returns the page's outcome.
+    /// lists it again, and the consumer skips what it already has). Returns the page's outcome.
     pub fn observe_events(
         &mut self,
         events: impl IntoIterator<Item = (u32, u32)>,
@@ -241,19 +321,27 @@ impl Ledger {
         worth(new)
     }
 
-    /// A fat webhook delivery of event `version` of `resource` reached the receiver at `t`:
-    /// observes it, counts a duplicate delivery when it was already observed, and returns the
-    /// delivery's outcome.
+    /// A fat webhook delivery of event `version` of `resource` was accepted by the receiver
+    /// at `t`; `processed`: the handler ran (false for a repeat it deduplicated). Observes the
+    /// event, counts a duplicate delivery when it was already observed, applies what the
+    /// handler processed to the copy (by the ledger's [`Apply`] rule: under
+    /// [`Apply::Arrival`] a processed repeat of an older version overwrites a newer copy too),
+    /// and returns the delivery's outcome.
     pub fn deliver_event(
         &mut self,
         resource: u32,
         version: u32,
         t: Nanos,
+        processed: bool,
         latency: impl FnMut(Nanos),
     ) -> Outcome {
         let obs = self.observe_event(resource, version, t, latency);
         if obs.duplicate {
             self.count_duplicate();
+        }
+        if processed && obs.new == 0 {
+            // A repeat, or a late copy of an event already lost: the handler still wrote it.
+            self.apply_copy(resource as usize, version, t);
         }
         obs.outcome()
     }
@@ -277,7 +365,9 @@ impl Ledger {
     }
 
     /// A delivery carrying exactly event `version` of `resource` arrived at `t`. An event
-    /// already observed returns `duplicate` (not counted: see [`Ledger::count_duplicate`]).
+    /// already observed returns `duplicate` (not counted: see [`Ledger::count_duplicate`]). A
+    /// new event is applied to the copy by the ledger's [`Apply`] rule; one older than the
+    /// version the copy held is counted out of order.
     pub fn observe_event(
         &mut self,
         resource: u32,
@@ -296,31 +386,45 @@ impl Ledger {
             // processed anyway): it stays counted lost.
             return obs;
         }
-        self.integrate(idx, t);
+        self.integrate(r, t);
         let te = self.lists[idx].events[pos].t;
         latency(t.saturating_sub(te));
         obs.new = 1;
-        if version < self.seen[r] {
-            obs.out_of_order = true;
-            self.out_of_order += 1;
-            self.lists[idx].events.remove(pos);
-        } else {
+        self.observed += 1;
+        let l = &mut self.lists[idx].events;
+        l.remove(pos);
+        if version > self.seen[r] {
             self.seen[r] = version;
-            // The copy now holds `version`: lost changes before it are superseded.
-            let l = &mut self.lists[idx].events;
-            l.remove(pos);
+            // A later version observed: lost changes before it are superseded.
             l.retain(|m| !(m.lost && m.version < version));
         }
-        self.observed += 1;
-        self.release_if_empty(r);
+        if version < self.held[r] {
+            obs.out_of_order = true;
+            self.out_of_order += 1;
+        }
+        self.apply_copy(r, version, t);
         obs
+    }
+
+    /// The receiver applied `version` of resource `r` to its copy at `t`, by the ledger's rule.
+    fn apply_copy(&mut self, r: usize, version: u32, t: Nanos) {
+        let take = match self.apply {
+            Apply::Version => version > self.held[r],
+            Apply::Arrival => version != self.held[r],
+        };
+        if take {
+            self.list(r, t);
+            self.integrate(r, t);
+            self.held[r] = version;
+        }
+        self.release_if_done(r);
     }
 
     /// Event `version` of `resource` will never reach this consumer (delivery gave up at `t`).
     /// It is counted lost, and the resource stays stale (its age counting from its first missed
-    /// change) until a later version is observed. Returns false if it was not pending (already
+    /// change) until a later version is applied. Returns false if it was not pending (already
     /// observed or already lost).
-    pub fn lose(&mut self, resource: u32, version: u32, t: Nanos) -> bool {
+    pub fn lose(&mut self, resource: u32, version: u32, _t: Nanos) -> bool {
         let Some((idx, pos)) = self.position(resource, version) else {
             return false;
         };
@@ -328,33 +432,60 @@ impl Ledger {
             return false;
         }
         self.lost += 1;
-        self.integrate(idx, t);
         if version < self.seen[resource as usize] {
-            // The copy already holds a later version: it does not miss this one.
+            // A later version was observed: nothing can tell this copy from a duplicate.
             self.lists[idx].events.remove(pos);
-            self.release_if_empty(resource as usize);
+            self.release_if_done(resource as usize);
         } else {
             self.lists[idx].events[pos].lost = true;
         }
         true
     }
 
-    fn integrate(&mut self, idx: usize, t: Nanos) {
-        let l = &mut self.lists[idx];
-        if let Some(&Missed { t: front, .. }) = l.events.front() {
-            if t > l.mark {
-                let a = u128::from(l.mark.max(front) - front);
-                let b = u128::from(t - front);
-                self.stale_ns += u128::from(t - l.mark);
-                self.age2 += b * b - a * a;
-            }
+    /// The time of the first change the copy of `r` misses (the version after the one it
+    /// holds), or `None` while the copy holds the latest version.
+    fn missed_since(&self, r: usize) -> Option<Nanos> {
+        let held = self.held[r];
+        match self.apply {
+            Apply::Arrival => self.times[r].get(held as usize).copied(),
+            // By version, every version above the held one is unobserved: the list has it.
+            Apply::Version => match self.slot[r] {
+                NONE => None,
+                idx => self.lists[idx as usize]
+                    .events
+                    .iter()
+                    .find(|m| m.version > held)
+                    .map(|m| m.t),
+            },
         }
-        l.mark = l.mark.max(t);
     }
 
-    fn release_if_empty(&mut self, r: usize) {
+    /// Integrates staleness and age of resource `r` up to `t` (before its copy or its list
+    /// changes). A resource without a list is fresh.
+    fn integrate(&mut self, r: usize, t: Nanos) {
         let idx = self.slot[r];
-        if idx != NONE && self.lists[idx as usize].events.is_empty() {
+        if idx == NONE {
+            return;
+        }
+        let mark = self.lists[idx as usize].mark;
+        if t > mark {
+            if let Some(front) = self.missed_since(r) {
+                let a = u128::from(mark.max(front) - front);
+                let b = u128::from(t - front);
+                self.stale_ns += u128::from(t - mark.max(front));
+                self.age2 += b * b - a * a;
+            }
+            self.lists[idx as usize].mark = t;
+        }
+    }
+
+    /// Frees the list of `r` once it holds nothing and the copy is fresh.
+    fn release_if_done(&mut self, r: usize) {
+        let idx = self.slot[r];
+        if idx != NONE
+            && self.lists[idx as usize].events.is_empty()
+            && self.missed_since(r).is_none()
+        {
             self.slot[r] = NONE;
             self.free.push(idx);
         }
@@ -374,7 +505,7 @@ impl Ledger {
         for r in 0..self.slot.len() {
             let idx = self.slot[r];
             if idx != NONE {
-                self.integrate(idx as usize, end);
+                self.integrate(r, end);
                 pending += self.lists[idx as usize]
                     .events
                     .iter()
@@ -466,7 +597,8 @@ pub struct LedgerTotals {
     pub coalesced: u64,
     /// Deliveries of an event already observed.
     pub duplicates: u64,
-    /// Events observed after a newer version of their resource.
+    /// Events observed for the first time when the copy already held a newer version of their
+    /// resource (by version: discarded; by arrival: applied, making the copy stale again).
     pub out_of_order: u64,
     /// Time-average freshness over resources and the run, 0–1.
     pub freshness: f64,
@@ -522,6 +654,65 @@ mod tests {
         l.count_duplicate();
         let t = l.close(100);
         assert_eq!((t.duplicates, t.out_of_order, t.observed), (1, 1, 2));
+    }
+
+    /// Issue #15, defect 1, in the ledger alone: v1 at 10 and v2 at 70 on one resource over
+    /// [0, 200); v2 arrives at 70, v1's retry at 130. The copy holds v2 from 70 whatever the
+    /// rule; by arrival, v1 overwrites it at 130 and it is stale (missing v2, since 70) to the
+    /// end.
+    #[test]
+    fn a_late_older_delivery_follows_the_apply_rule() {
+        let run = |apply| {
+            let mut l = Ledger::with_apply(1, apply);
+            l.emit(0, 1, 10);
+            l.emit(0, 2, 70);
+            assert_eq!(l.deliver_event(0, 2, 70, true, |_| {}), Outcome::Useful);
+            assert_eq!(l.deliver_event(0, 1, 130, true, |_| {}), Outcome::Useful);
+            let t = l.close(200);
+            t.check_invariant().unwrap();
+            assert_eq!((t.observed, t.out_of_order, t.pending), (2, 1, 0));
+            t
+        };
+        let t = run(Apply::Version);
+        // Stale 10..70 only: 60 of 200; age ∫0^60 x dx = 1800.
+        assert!((t.freshness - 0.70).abs() < 1e-12, "{}", t.freshness);
+        assert!((t.age_ns - 1800.0 / 200.0).abs() < 1e-12, "{}", t.age_ns);
+        let t = run(Apply::Arrival);
+        // And 130..200, age from 70: ∫60^130 x dx = (130² − 60²)/2 = 6650.
+        assert!((t.freshness - 0.35).abs() < 1e-12, "{}", t.freshness);
+        assert!((t.age_ns - 8450.0 / 200.0).abs() < 1e-12, "{}", t.age_ns);
+        // Losing v1 instead gives the version rule's figures: retrying is not staler.
+        let mut l = Ledger::new(1);
+        l.emit(0, 1, 10);
+        l.emit(0, 2, 70);
+        assert!(l.lose(0, 1, 11));
+        l.deliver_event(0, 2, 70, true, |_| {});
+        let t = l.close(200);
+        assert!((t.freshness - 0.70).abs() < 1e-12, "{}", t.freshness);
+    }
+
+    /// By arrival, a repeat the handler processes writes too; a deduplicated one does not.
+    #[test]
+    fn by_arrival_a_processed_repeat_overwrites_the_copy() {
+        let mut l = Ledger::with_apply(1, Apply::Arrival);
+        l.emit(0, 1, 0);
+        l.emit(0, 2, 10);
+        l.deliver_event(0, 1, 20, true, |_| {});
+        l.deliver_event(0, 2, 30, true, |_| {});
+        l.deliver_event(0, 1, 40, false, |_| {});
+        l.deliver_event(0, 1, 50, true, |_| {});
+        l.deliver_event(0, 2, 60, true, |_| {});
+        let t = l.close(100);
+        // Stale 0..30 (missing v1 since 0, then from 20 only v2, since 10) and 50..60 (the
+        // repeat of v1 wrote over v2, missed since 10): 40 of 100.
+        assert!((t.freshness - 0.60).abs() < 1e-12, "{}", t.freshness);
+        let age2 = 20.0 * 20.0 + (20.0 * 20.0 - 10.0 * 10.0) + (50.0 * 50.0 - 40.0 * 40.0);
+        assert!(
+            (t.age_ns - age2 / 2.0 / 100.0).abs() < 1e-12,
+            "{}",
+            t.age_ns
+        );
+        assert_eq!((t.duplicates, t.out_of_order), (3, 0));
     }
 
     #[test]
@@ -612,10 +803,10 @@ mod tests {
         l.observe_event(0, 2, 20, |_| {});
         assert!(l.lose(0, 1, 30));
         let t = l.close(40);
-        // Stale from 0 to 30 only: v1 is pending until then; once it is lost, the copy holds
-        // v2, a later version, and misses nothing. Age from 0: ∫0^30 x dx = 450, over 40.
-        assert!((t.freshness - 0.25).abs() < 1e-12, "{}", t.freshness);
-        assert!((t.age_ns - 450.0 / 40.0).abs() < 1e-12, "{}", t.age_ns);
+        // Stale from 0 to 20 only: from then on the copy holds v2, the latest version, whatever
+        // becomes of v1 (pending, then lost at 30). Age from 0: ∫0^20 x dx = 200, over 40.
+        assert!((t.freshness - 0.5).abs() < 1e-12, "{}", t.freshness);
+        assert!((t.age_ns - 200.0 / 40.0).abs() < 1e-12, "{}", t.age_ns);
         assert_eq!((t.observed, t.lost, t.pending), (1, 1, 0));
         // The other order, same rule: v1 lost at 15, superseded when v2 arrives at 20.
         let mut l = Ledger::new(1);
@@ -635,8 +826,8 @@ mod tests {
         l.emit(1, 1, 0);
         assert_eq!(l.notify(0, 1, false), Outcome::Notification);
         assert_eq!(l.notify(0, 1, true), Outcome::Wasted);
-        assert_eq!(l.deliver_event(0, 1, 5, |_| {}), Outcome::Useful);
-        assert_eq!(l.deliver_event(0, 1, 6, |_| {}), Outcome::Wasted);
+        assert_eq!(l.deliver_event(0, 1, 5, true, |_| {}), Outcome::Useful);
+        assert_eq!(l.deliver_event(0, 1, 6, true, |_| {}), Outcome::Wasted);
         assert_eq!(l.notify(0, 1, false), Outcome::Wasted);
         assert_eq!(
             l.observe_events([(0, 1), (1, 1)], 7, |_| {}),

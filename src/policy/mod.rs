@@ -10,7 +10,7 @@
 //! |---|---|
 //! | [`schedule`], [`adaptive`] | when a resource is polled (first polls' draw order, next interval) |
 //! | [`feed`] | events-list paging, first cycle, next cycle |
-//! | [`ledger`] | which events a consumer holds; what a response was worth (useful, notification, wasted); freshness and age, lost events included |
+//! | [`ledger`] | which events a consumer holds; what a response was worth (useful, notification, wasted); which version the copy holds (the receiver's apply rule: by version or by arrival); freshness and age, lost events included |
 //! | [`delivery`] | after a failed webhook attempt (retry, give up, disable, keep for reconcile); the receiver's decision (error, process, dedupe); ordered delivery |
 //! | [`backlog`] | `429` back-off (skip or wait) and the thin receiver's one-at-a-time backlog |
 //! | [`retry`], [`endpoint`], [`ratelimit`], [`size`] | retry schedules, outage windows and endpoint health, the provider's token bucket, message sizes |
@@ -34,7 +34,7 @@ pub use endpoint::{
     OutageMode, RetryOn,
 };
 pub use feed::{first_cycle, next_cycle, page, Page};
-pub use ledger::{worth, Ledger, Observation};
+pub use ledger::{worth, Apply, Ledger, Observation};
 pub use ratelimit::{ApiLimit, FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;

@@ -426,6 +426,33 @@ strategy = "webhook"
         load_str(text, Path::new("t.toml")).unwrap_err().0.remove(0)
     }
 
+    /// `apply` (issue #15): the default is by version, `check` prints it for the webhooks
+    /// that take it (not a thin one), and what it prints plans the same.
+    #[test]
+    fn apply_defaults_to_version_and_check_prints_it() {
+        use crate::policy::Apply;
+        use crate::scenario::ConsumerKind;
+        let text = format!(
+            "{MINIMAL}[[consumer]]\nname = \"lww\"\nstrategy = \"webhook-reconcile\"\napply = \"arrival\"\n\
+             [[consumer]]\nname = \"thin\"\nstrategy = \"webhook-thin\"\n"
+        );
+        let (s, plan) = load_str(&text, Path::new("t.toml")).unwrap();
+        let apply = |i: usize| match &plan.consumers[i].kind {
+            ConsumerKind::Webhook(w) => w.apply,
+            _ => panic!("not a webhook"),
+        };
+        assert_eq!(
+            (apply(1), apply(2), apply(3)),
+            (Apply::Version, Apply::Arrival, Apply::Version)
+        );
+        let out = s.expanded(&plan).to_toml();
+        assert_eq!(out.matches("apply = \"version\"").count(), 1, "{out}");
+        assert_eq!(out.matches("apply = \"arrival\"").count(), 1, "{out}");
+        let (_, again) =
+            load_str(&out, Path::new("t.toml")).unwrap_or_else(|e| panic!("{e:?}\n{out}"));
+        assert_eq!(again.consumers, plan.consumers);
+    }
+
     #[test]
     fn minimal_file_is_valid() {
         let (s, plan) = load_str(MINIMAL, Path::new("t.toml")).unwrap();

@@ -360,7 +360,8 @@ pub struct OutageSpec {
     pub start: Duration,
     /// Length (above zero).
     pub duration: Duration,
-    /// `"refuse"` (connection refused, the default) or `"503"`.
+    /// `"refuse"` (connection refused, the default), `"503"`, or `"410"` (the receiver answers
+    /// `410 Gone`, as for a removed endpoint; see `disable_on_gone`).
     #[serde(default = "default_outage_mode")]
     pub mode: String,
     /// With `mode = "503"`: the `Retry-After` the receiver sends. Default: none.
@@ -480,7 +481,7 @@ pub struct Consumer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_failure_share: Option<FailureShareSpec>,
     /// Webhook strategies: a `410 Gone` answer disables the endpoint at once (Standard
-    /// Webhooks). Default false.
+    /// Webhooks). A receiver answers `410` during an outage with `mode = "410"`. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_on_gone: Option<bool>,
     /// Webhook strategies: deliver one event at a time, in emission order — the next waits
@@ -488,6 +489,14 @@ pub struct Consumer {
     /// no ordering guarantee, like Stripe and GitHub.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered: Option<bool>,
+    /// `webhook`, `webhook-reconcile`: how the receiver applies a delivery to its copy of the
+    /// resource. `"version"` (the default) keeps the newest version it has seen, so an older
+    /// delivery arriving late (a retry) changes nothing; `"arrival"` is blind last write wins:
+    /// an older delivery arriving after a newer one makes the copy stale again until a newer
+    /// version arrives. Freshness, age and `out_of_order` follow the rule (`docs/design.md`,
+    /// "apply"). A thin webhook fetches the current state instead, so it has no such rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apply: Option<String>,
 }
 
 /// The failure-share disabling rule as written (see [`Consumer::disable_failure_share`]).

@@ -14,7 +14,7 @@ use super::{
     DEFAULT_PROCESSING_TIME, DEFAULT_RECONCILE_INTERVAL, DEFAULT_RETRY,
 };
 use crate::policy::{
-    AdaptiveInterval, ApiLimit, DeliveryRules, FailureShare, Outage, OutageMode, RetryOn,
+    AdaptiveInterval, ApiLimit, Apply, DeliveryRules, FailureShare, Outage, OutageMode, RetryOn,
     RetryPolicy, SizeModel,
 };
 use crate::signing::{ReceiverUrl, Scheme, Secret};
@@ -85,8 +85,29 @@ impl Strategy {
 
     /// Optional consumer fields this strategy accepts.
     fn fields(self) -> &'static [&'static str] {
-        // Every webhook field, then the two only `webhook-reconcile` takes.
-        const RECONCILE: &[&str] = &[
+        // Every webhook field, then what only some take: `apply` (not a thin webhook, which
+        // fetches the state), the API's fields (not a fat webhook, which makes no API request).
+        const HOOK: &[&str] = &[
+            "provider",
+            "processing",
+            "ack",
+            "error_rate",
+            "dedupe",
+            "outages",
+            "retry",
+            "timeout",
+            "disable_after",
+            "signature",
+            "secret",
+            "url",
+            "ordered",
+            "retry_on",
+            "disable_after_attempts",
+            "disable_failure_share",
+            "disable_on_gone",
+            "apply",
+        ];
+        const THIN: &[&str] = &[
             "provider",
             "processing",
             "ack",
@@ -105,12 +126,30 @@ impl Strategy {
             "disable_failure_share",
             "disable_on_gone",
             "rate_limit",
+        ];
+        const RECONCILE: &[&str] = &[
+            "provider",
+            "processing",
+            "ack",
+            "error_rate",
+            "dedupe",
+            "outages",
+            "retry",
+            "timeout",
+            "disable_after",
+            "signature",
+            "secret",
+            "url",
+            "ordered",
+            "retry_on",
+            "disable_after_attempts",
+            "disable_failure_share",
+            "disable_on_gone",
+            "apply",
+            "rate_limit",
             "reconcile_interval",
             "page_size",
         ];
-        // A fat webhook makes no API request, so no rate limit; a thin one fetches.
-        const HOOK: &[&str] = RECONCILE.split_at(RECONCILE.len() - 3).0;
-        const THIN: &[&str] = RECONCILE.split_at(RECONCILE.len() - 2).0;
         match self {
             Strategy::Poll | Strategy::PollConditional => {
                 &["provider", "rate_limit", "interval", "jitter", "phase"]
@@ -203,6 +242,9 @@ pub struct WebhookPlan {
     pub reconcile: Option<FeedPlan>,
     /// Deliver one event at a time in emission order (head-of-line blocking).
     pub ordered: bool,
+    /// How the receiver applies a delivery to its copy (by version or by arrival). A thin
+    /// webhook's is always [`Apply::Version`]: it fetches the state.
+    pub apply: Apply,
     /// Signing scheme of deliveries (live engine). Default Standard Webhooks.
     pub signature: Scheme,
     /// Signing secret, parsed in the scheme's own form; `None` = generate one per run (live
@@ -770,6 +812,7 @@ fn consumer(
         ),
         ("disable_failure_share", raw.disable_failure_share.is_some()),
         ("disable_on_gone", raw.disable_on_gone.is_some()),
+        ("apply", raw.apply.is_some()),
     ];
     let ok = strategy.fields();
     for (field, set) in present {
@@ -935,6 +978,19 @@ fn consumer(
             x.dedupe = Some(dedupe);
             let ordered = raw.ordered.unwrap_or(false);
             x.ordered = Some(ordered);
+            let apply = match raw.apply.as_deref() {
+                None => Apply::Version,
+                Some(text) => Apply::parse(text).unwrap_or_else(|| {
+                    c.fail(
+                        &at("apply"),
+                        format!("unknown apply rule `{text}`; expected \"version\" or \"arrival\""),
+                    );
+                    Apply::Version
+                }),
+            };
+            if strategy != Strategy::WebhookThin {
+                x.apply = Some(apply.name().into());
+            }
             let mut outages = Vec::new();
             for (i, o) in raw.outages.iter().enumerate() {
                 let op = |k: &str| {
@@ -955,11 +1011,17 @@ fn consumer(
                         OutageMode::Refuse
                     }
                     "503" => OutageMode::Unavailable(o.retry_after.map(|d| d.ns())),
+                    "410" => {
+                        if o.retry_after.is_some() {
+                            c.fail(&op("retry_after"), "`retry_after` goes with mode \"503\"");
+                        }
+                        OutageMode::Gone
+                    }
                     other => {
                         c.fail(
                             &op("mode"),
                             format!(
-                                "unknown outage mode `{other}`; expected \"refuse\" or \"503\""
+                                "unknown outage mode `{other}`; expected \"refuse\", \"503\" or \"410\""
                             ),
                         );
                         OutageMode::Refuse
@@ -1057,6 +1119,7 @@ fn consumer(
                 rules,
                 reconcile,
                 ordered,
+                apply,
             })
         }
     };

@@ -6,8 +6,11 @@
 //! delivery is observed on arrival; a thin one makes the receiver GET the object (through the
 //! provider's rate limit and workers like any API request) and is observed when that returns.
 //! The provider learns the outcome when the response comes back — or at the per-attempt
-//! timeout, in which case the receiver may well have processed it and the retry becomes a
-//! duplicate. With `ordered = true` one delivery is in flight at a time and the others wait in
+//! deadline (sent + timeout), in which case the receiver may well have processed it and the
+//! retry becomes a duplicate. The deadline holds whatever the trip: when the one-way delay
+//! alone outlasts the timeout, the timeout is scheduled as the attempt leaves and the attempt
+//! still reaches the receiver later (a *late* arrival), even after its delivery was given up
+//! or retried; the delivery's slot is kept until its late arrivals have landed. With `ordered = true` one delivery is in flight at a time and the others wait in
 //! emission order (the head-of-line blocking ordering costs).
 //!
 //! Every decision is the shared policy's ([`crate::policy::delivery`]), the same the live
@@ -40,6 +43,10 @@ struct Delivery {
     received: bool,
     /// When the current attempt left the provider, ns.
     sent_at: Nanos,
+    /// Attempts sent whose deadline passed before they arrive, still on the way.
+    late: u32,
+    /// The delivery is over (delivered or given up) but late attempts are still on the way.
+    settled: bool,
     /// Bumped when the slot is freed, so stale actions are ignored.
     gen: u32,
 }
@@ -77,6 +84,8 @@ impl HookState {
             attempts: 0,
             received: false,
             sent_at: 0,
+            late: 0,
+            settled: false,
             gen,
         };
         match self.free.pop() {
@@ -92,8 +101,13 @@ impl HookState {
         }
     }
 
+    /// The delivery is over; its slot is freed once no late attempt of it is on the way.
     fn release(&mut self, d: u32) {
         let del = &mut self.deliveries[d as usize];
+        if del.late > 0 {
+            del.settled = true;
+            return;
+        }
         del.gen = del.gen.wrapping_add(1);
         self.free.push(d);
     }
@@ -194,12 +208,22 @@ impl Sim<'_> {
             });
         }
         del.sent_at = t + s;
+        // The attempt fails at its deadline whatever the trip (docs/design.md): when the trip
+        // alone is longer, the timeout is known as it leaves.
+        let timeout = h.endpoint.timeout();
+        let late = d1 > timeout;
+        del.late += u32::from(late);
         self.queue
-            .push(t + s + d1, Action::HookArrive { c, d, gen });
+            .push(t + s + d1, Action::HookArrive { c, d, gen, late });
+        if late {
+            let result = failed(FailureKind::Timeout, None);
+            self.queue
+                .push(t + s + timeout, Action::HookResult { c, d, gen, result });
+        }
     }
 
     /// An attempt of delivery `d` reaches the receiver at `t`.
-    pub(super) fn hook_arrive(&mut self, c: u16, d: u32, gen: u32, t: Nanos) {
+    pub(super) fn hook_arrive(&mut self, c: u16, d: u32, gen: u32, late: bool, t: Nanos) {
         let sizes = self.sizes;
         let net = self.plan.network_delay;
         let cs = &mut self.consumers[c as usize];
@@ -220,6 +244,10 @@ impl Sim<'_> {
             Some(OutageMode::Unavailable(retry_after)) => {
                 cs.metrics.bytes(t, sizes.empty_response());
                 (t + d2, failed(FailureKind::Status(503), retry_after))
+            }
+            Some(OutageMode::Gone) => {
+                cs.metrics.bytes(t, sizes.empty_response());
+                (t + d2, failed(FailureKind::Status(410), None))
             }
             None => {
                 let got = receive(
@@ -244,22 +272,31 @@ impl Sim<'_> {
                         cs.ledger.notify(r, v, got.repeated)
                     } else {
                         let m = &mut cs.metrics;
-                        cs.ledger.deliver_event(r, v, t, |lat| m.observed(t, lat))
+                        cs.ledger
+                            .deliver_event(r, v, t, got.process, |lat| m.observed(t, lat))
                     };
                     (t + ack + d2, Attempt::Ok { outcome })
                 }
             }
         };
-        let deadline = sent_at + h.endpoint.timeout();
-        let (at, result) = if respond_at <= deadline {
-            (respond_at, result)
+        if late {
+            // Its timeout is already scheduled (or done); nobody waits for this answer.
+            let del = &mut h.deliveries[d as usize];
+            del.late -= 1;
+            if del.settled && del.late == 0 {
+                h.release(d);
+            }
         } else {
-            // The provider gave up waiting (the receiver may still have processed it). If the
-            // one-way delay alone exceeded the timeout, the failure is recorded on arrival.
-            (deadline.max(t), failed(FailureKind::Timeout, None))
-        };
-        self.queue
-            .push(at, Action::HookResult { c, d, gen, result });
+            let deadline = sent_at + h.endpoint.timeout();
+            let (at, result) = if respond_at <= deadline {
+                (respond_at, result)
+            } else {
+                // The provider gave up waiting (the receiver may still have processed it).
+                (deadline, failed(FailureKind::Timeout, None))
+            };
+            self.queue
+                .push(at, Action::HookResult { c, d, gen, result });
+        }
         if enrich {
             self.fetch(c, r, t);
         }

@@ -209,6 +209,9 @@ enum Action {
         c: u16,
         d: u32,
         gen: u32,
+        /// The attempt's deadline passed before it arrived: its timeout was scheduled when it
+        /// was sent, and nobody waits for this answer.
+        late: bool,
     },
     HookResult {
         c: u16,
@@ -392,7 +395,13 @@ impl<'p> Sim<'p> {
             sim.log.needed |= feed.is_some();
             sim.consumers.push(ConsumerSim {
                 metrics: ConsumerMetrics::new(&cp.name, cp.strategy.name(), plan.duration),
-                ledger: Ledger::new(plan.resources),
+                ledger: Ledger::with_apply(
+                    plan.resources,
+                    match &cp.kind {
+                        ConsumerKind::Webhook(wp) => wp.apply,
+                        _ => crate::policy::Apply::Version,
+                    },
+                ),
                 net_rng: stream("network"),
                 service_rng: stream("service"),
                 poll_key: rng::consumer_keyed(plan.seed, &cp.name, "poll"),
@@ -470,7 +479,7 @@ impl<'p> Sim<'p> {
             Action::FeedIssue { c } => self.feed_issue(c, t),
             Action::HoldExpire { c, gen } => self.hold_expire(c, gen, t),
             Action::HookAttempt { c, d, gen } => self.hook_attempt(c, d, gen, t),
-            Action::HookArrive { c, d, gen } => self.hook_arrive(c, d, gen, t),
+            Action::HookArrive { c, d, gen, late } => self.hook_arrive(c, d, gen, late, t),
             Action::HookResult { c, d, gen, result } => self.hook_result(c, d, gen, result, t),
         }
     }

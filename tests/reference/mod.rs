@@ -7,9 +7,13 @@
 //! stream (`hookbench::workload`), the seeded streams (`hookbench::rng`), the plan's
 //! distributions (`Dist::sample`), and one pure policy function that consumes a draw,
 //! [`RetryPolicy::next_delay`](hookbench::policy::RetryPolicy::next_delay) (the jittered retry
-//! schedule). Everything else — scheduling, rate limiting (GCRA), worker queue, paging, outage
-//! windows, endpoint disabling, adaptive back-off, byte counts, the useful/wasted/failed
-//! ledger, duplicates, coalescing, freshness and age, per-minute series — is written again
+//! schedule). Everything else — scheduling, rate limiting (GCRA, the leaky bucket, the fixed
+//! window, free `304`s), worker queue, paging, outage windows (refused, `503`, `410`), the
+//! provider's delivery rules (which failures are retried; disabling after failing too long,
+//! after N attempts of one delivery, when too large a share of the trailing window failed, on
+//! a `410`), attempt deadlines, adaptive back-off, byte counts, the useful/wasted/failed
+//! ledger, duplicates, coalescing, the receiver's apply rule, freshness and age, per-minute
+//! series — is written again
 //! here, as plainly as possible: one ordered map of pending events, one entry per leg of every
 //! request, no fast path, no slot reuse.
 //!
@@ -21,10 +25,12 @@
 //! service time drawn when it is sent (or when a worker takes it, with workers or a rate limit),
 //! a webhook attempt's service time before its network delay.
 //!
-//! Outcomes and freshness follow `docs/design.md`: a thin webhook's POST announcing an
-//! unobserved event is a *notification*; a lost event keeps its resource stale (and ageing from
-//! the first missed change) until a later version is observed, whether that later version
-//! arrived before the loss or after it.
+//! Outcomes and freshness follow `docs/design.md`, read from there rather than from the engine:
+//! a thin webhook's POST announcing an unobserved event is a *notification*; freshness and age
+//! come from the version the copy holds (the newest written under `apply = "version"`, the last
+//! written under `apply = "arrival"`), so a lost event keeps its resource stale (and ageing from
+//! the first missed change) until a later version is written; an attempt fails at its deadline
+//! even when its one-way trip is longer (it still reaches the receiver, which processes it).
 
 use hookbench::rng::{self, Rng};
 use hookbench::scenario::{ConsumerKind, ConsumerPlan, Plan, Strategy};
@@ -71,6 +77,17 @@ pub struct RefConsumer {
     pub out_of_order: u64,
     pub freshness: f64,
     pub age_ns: f64,
+    /// Which delivery rule disabled the endpoint, if one did (for the tests' coverage tally):
+    /// `disable_after`, `disable_after_attempts`, `disable_on_gone`, `disable_failure_share`.
+    pub disabled_by: Option<&'static str>,
+    /// Failed attempts not retried because `retry_on` does not cover their kind.
+    pub not_retried: u64,
+    /// `304`s given back to the rate limit.
+    pub free_304s: u64,
+    /// Attempts that reached the receiver after their deadline.
+    pub late_arrivals: u64,
+    /// Writes of an older version over a newer copy (`apply = "arrival"`).
+    pub stale_writes: u64,
 }
 
 /// A reference run.
@@ -112,10 +129,21 @@ enum Resp {
     Limited { req: Req, retry_after: Nanos },
 }
 
+/// How an attempt failed, as the provider sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    Refused,
+    Timeout,
+    Status(u16),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Ok,
-    Failed { retry_after: Option<Nanos> },
+    Failed {
+        retry_after: Option<Nanos>,
+        why: Why,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -135,8 +163,11 @@ enum Ev {
     AtConsumer {
         resp: Resp,
     },
+    /// `late`: the attempt's deadline passed before it arrived (its timeout is already
+    /// scheduled); the receiver still handles it, but nobody waits for the answer.
     AtReceiver {
         d: usize,
+        late: bool,
     },
     AttemptOver {
         d: usize,
@@ -198,31 +229,47 @@ impl Agenda {
 
 #[derive(Clone, Default)]
 struct Books {
+    /// How the receiver applies a delivery to its copy (docs/design.md, "apply").
+    by_arrival: bool,
     /// Highest version observed per resource.
     seen: Vec<u32>,
+    /// Per resource, the version the consumer's copy holds.
+    held: Vec<u32>,
+    /// Per resource, the time of every change so far (`times[r][v - 1]` for version `v`).
+    times: Vec<Vec<Nanos>>,
     /// Per resource, changes not observed yet: (version, time, lost). A lost change stays
-    /// here (it keeps the copy stale) until a later version is observed.
+    /// here until a later version is observed (so a late copy of it is not a duplicate).
     missing: Vec<Vec<(u32, Nanos, bool)>>,
     /// Per resource, time up to which staleness has been integrated.
     mark: Vec<Nanos>,
     stale_ns: u128,
     age2: u128,
+    /// Older versions written over newer ones (by arrival only).
+    stale_writes: u64,
 }
 
 impl Books {
-    fn new(n: u32) -> Books {
+    fn new(n: u32, by_arrival: bool) -> Books {
         Books {
+            by_arrival,
             seen: vec![0; n as usize],
+            held: vec![0; n as usize],
+            times: vec![Vec::new(); n as usize],
             missing: vec![Vec::new(); n as usize],
             mark: vec![0; n as usize],
             stale_ns: 0,
             age2: 0,
+            stale_writes: 0,
         }
     }
 
-    /// Integrates staleness and age of resource `r` up to `t` (before its list changes).
+    /// Integrates staleness and age of resource `r` up to `t` (before its copy changes). The
+    /// copy is stale while it holds an older version than the provider's latest; its age
+    /// counts from the change right after the version it holds.
     fn integrate(&mut self, r: usize, t: Nanos) {
-        if let Some(oldest) = self.missing[r].iter().map(|m| m.1).min() {
+        let held = self.held[r] as usize;
+        if held < self.times[r].len() {
+            let oldest = self.times[r][held];
             let from = self.mark[r].max(oldest);
             if t > from {
                 self.stale_ns += u128::from(t - from);
@@ -237,35 +284,64 @@ impl Books {
     /// The provider emitted version `v` of `r` at `t`.
     fn change(&mut self, r: u32, v: u32, t: Nanos) {
         self.integrate(r as usize, t);
+        self.times[r as usize].push(t);
+        assert_eq!(self.times[r as usize].len(), v as usize);
         self.missing[r as usize].push((v, t, false));
     }
 
+    /// The receiver's handler wrote version `v` of `r` into its copy at `t`: by version it
+    /// keeps the newer of the two, by arrival the last one written.
+    fn write(&mut self, r: u32, v: u32, t: Nanos) {
+        let ri = r as usize;
+        self.integrate(ri, t);
+        self.stale_writes += u64::from(self.by_arrival && v < self.held[ri]);
+        if self.by_arrival || v > self.held[ri] {
+            self.held[ri] = v;
+        }
+    }
+
+    /// A read brought the state of `r` at version `v` at `t`: the copy takes it if newer.
+    fn read(&mut self, r: u32, v: u32, t: Nanos) {
+        let ri = r as usize;
+        self.integrate(ri, t);
+        if v > self.held[ri] {
+            self.held[ri] = v;
+        }
+    }
+
     /// Exactly change `v` of `r` arrived at `t`: `Some((time of the change, out of order))`
-    /// when it was pending, `None` for a duplicate (or a change already lost).
-    fn take_event(&mut self, r: u32, v: u32, t: Nanos) -> Option<(Nanos, bool)> {
+    /// when it was pending, `None` for a duplicate or a change already lost. Out of order:
+    /// older than what the copy held when it arrived. The change is not written to the copy
+    /// here (see [`Books::write`]).
+    fn take_event(&mut self, r: u32, v: u32) -> Option<(Nanos, bool)> {
         let ri = r as usize;
         let pos = self.missing[ri].iter().position(|m| m.0 == v && !m.2)?;
-        self.integrate(ri, t);
         let (_, te, _) = self.missing[ri].remove(pos);
-        let out_of_order = v < self.seen[ri];
-        if !out_of_order {
+        let out_of_order = v < self.held[ri];
+        if v > self.seen[ri] {
             self.seen[ri] = v;
+            // A later version observed: earlier lost changes are superseded.
+            self.missing[ri].retain(|m| !(m.2 && m.0 < v));
         }
-        // A later version observed: earlier lost changes are superseded.
-        self.missing[ri].retain(|m| !(m.2 && m.0 < v));
         Some((te, out_of_order))
     }
 
-    /// Delivery gave up on change `v` of `r` at `t`. Returns false when it was not pending.
-    fn lose(&mut self, r: u32, v: u32, t: Nanos) -> bool {
+    /// Whether change `v` of `r` was given up on and is still listed as lost.
+    fn is_lost(&self, r: u32, v: u32) -> bool {
+        self.missing[r as usize]
+            .iter()
+            .any(|&(mv, _, lost)| mv == v && lost)
+    }
+
+    /// Delivery gave up on change `v` of `r`. Returns false when it was not pending.
+    fn lose(&mut self, r: u32, v: u32) -> bool {
         let ri = r as usize;
         let Some(pos) = self.missing[ri].iter().position(|m| m.0 == v && !m.2) else {
             return false;
         };
-        self.integrate(ri, t);
         if v < self.seen[ri] {
-            // A later version already arrived (out of order): the copy no longer misses this
-            // change, so losing it leaves nothing stale.
+            // A later version was already observed: no later copy can be told apart from a
+            // duplicate, so the change leaves the list.
             self.missing[ri].remove(pos);
         } else {
             self.missing[ri][pos].2 = true;
@@ -336,6 +412,10 @@ struct Consumer<'p> {
     busy: bool,
     failing_since: Option<Nanos>,
     disabled: bool,
+    /// Deliveries that ended (time, failed), for the failure share (Slack).
+    history: Vec<(Nanos, bool)>,
+    /// The first attempt outcome of all, where the failure share's slots start.
+    first_outcome: Option<Nanos>,
     processing_rng: Option<Rng>,
     fault_rng: Option<Rng>,
     retry_rng: Option<Rng>,
@@ -409,7 +489,10 @@ impl<'p> Model<'p> {
                 minutes: vec![RefMinute::default(); self.minutes],
                 ..Default::default()
             },
-            books: Books::new(n),
+            books: Books::new(
+                n,
+                matches!(&cp.kind, ConsumerKind::Webhook(w) if w.apply == hookbench::policy::Apply::Arrival),
+            ),
             net: stream(self.plan, cp, "network"),
             service: stream(self.plan, cp, "service"),
             poll_key: rng::consumer_keyed(self.plan.seed, &cp.name, "poll"),
@@ -431,6 +514,8 @@ impl<'p> Model<'p> {
             busy: false,
             failing_since: None,
             disabled: false,
+            history: Vec::new(),
+            first_outcome: None,
             processing_rng: None,
             fault_rng: None,
             retry_rng: None,
@@ -529,18 +614,17 @@ impl<'p> Model<'p> {
     /// changes it brought.
     fn observe_state(&mut self, c: usize, r: u32, v: u32, t: Nanos) -> u32 {
         let b = &mut self.cs[c].books;
+        b.read(r, v, t);
         if v <= b.seen[r as usize] {
             return 0;
         }
         let has_pending = b.missing[r as usize].iter().any(|m| !m.2);
         if !has_pending {
             // Nothing new to count (and `seen` stays: it is the highest version *observed*),
-            // but the copy is now at `v`: lost changes up to it no longer make it stale.
-            b.integrate(r as usize, t);
+            // but lost changes up to `v` are superseded.
             b.missing[r as usize].retain(|m| m.0 > v);
             return 0;
         }
-        b.integrate(r as usize, t);
         b.seen[r as usize] = v;
         let taken: Vec<(u32, Nanos, bool)> = b.missing[r as usize]
             .iter()
@@ -563,20 +647,22 @@ impl<'p> Model<'p> {
     }
 
     /// An event response: exactly change `v` of `r` reached consumer `c` at `t`. Returns
-    /// true when it was new, false for a duplicate.
+    /// true when it was new (and then writes it into the copy), false for a duplicate or a
+    /// change already lost.
     fn observe_event(&mut self, c: usize, r: u32, v: u32, t: Nanos) -> bool {
-        let Some((te, out_of_order)) = self.cs[c].books.take_event(r, v, t) else {
+        let Some((te, out_of_order)) = self.cs[c].books.take_event(r, v) else {
             return false;
         };
         if out_of_order {
             self.cs[c].out.out_of_order += 1;
         }
         self.saw(c, t, te);
+        self.cs[c].books.write(r, v, t);
         true
     }
 
-    fn lose(&mut self, c: usize, r: u32, v: u32, t: Nanos) {
-        if self.cs[c].books.lose(r, v, t) {
+    fn lose(&mut self, c: usize, r: u32, v: u32, _t: Nanos) {
+        if self.cs[c].books.lose(r, v) {
             self.cs[c].out.lost += 1;
         }
     }
@@ -589,7 +675,7 @@ impl<'p> Model<'p> {
             Ev::AtProvider { req } => self.at_provider(c, req, t),
             Ev::Served { req } => self.served(c, req, t),
             Ev::AtConsumer { resp } => self.at_consumer(c, resp, t),
-            Ev::AtReceiver { d } => self.at_receiver(c, d, t),
+            Ev::AtReceiver { d, late } => self.at_receiver(c, d, late, t),
             Ev::AttemptOver { d, outcome, useful } => self.attempt_over(c, d, outcome, useful, t),
             Ev::PollDue { r } => self.poll_due(c, r, t),
             Ev::FeedDue => self.feed_due(c, t),
@@ -676,7 +762,6 @@ impl<'p> Model<'p> {
             let x = &mut self.cs[c];
             // `x.tat` is the one state number of the bucket models (GCRA's theoretical arrival
             // time; the leaky bucket's "empty at"); the fixed window counts in `x.window`.
-            // (Free 304s are not modelled here: no random plan or shipped scenario uses them.)
             let verdict = match limit.model {
                 M::TokenBucket {
                     requests: n,
@@ -773,6 +858,28 @@ impl<'p> Model<'p> {
                 let conditional =
                     matches!(&self.cs[c].plan.kind, ConsumerKind::Poll(p) if p.conditional);
                 let b = if conditional && v == etag {
+                    // GitHub: a 304 does not count against the limit; it gives its share back.
+                    if let Some(limit) = self.cs[c].plan.rate_limit.filter(|l| l.not_modified_free)
+                    {
+                        use hookbench::policy::RateLimitModel as M;
+                        let x = &mut self.cs[c];
+                        x.out.free_304s += 1;
+                        match limit.model {
+                            M::TokenBucket {
+                                requests: n, per, ..
+                            } => {
+                                x.tat = x.tat.saturating_sub((per / u64::from(n.max(1))).max(1));
+                            }
+                            M::LeakyBucket { leak, per, .. } => {
+                                x.tat = x.tat.saturating_sub((per / u64::from(leak.max(1))).max(1));
+                            }
+                            M::FixedWindow { window, .. } => {
+                                if t / window.max(1) == x.window.0 {
+                                    x.window.1 = x.window.1.saturating_sub(1);
+                                }
+                            }
+                        }
+                    }
                     s.response_headers
                 } else {
                     s.response_headers + s.resource_body
@@ -1053,10 +1160,33 @@ impl<'p> Model<'p> {
         let sz = self.plan.sizes;
         let body = if thin { sz.thin_body } else { sz.event_body };
         self.sent(c, t, sz.webhook_headers + body);
-        self.agenda.at(t + s + d1, c, Ev::AtReceiver { d });
+        // docs/design.md: an attempt fails at its deadline, whatever the trip. When the trip
+        // alone outlasts the timeout, the timeout is known now; the attempt still arrives.
+        let timeout = match &self.cs[c].plan.kind {
+            ConsumerKind::Webhook(wp) => wp.retry.timeout,
+            _ => unreachable!(),
+        };
+        let late = d1 > timeout;
+        self.agenda.at(t + s + d1, c, Ev::AtReceiver { d, late });
+        if late {
+            let outcome = Outcome::Failed {
+                retry_after: None,
+                why: Why::Timeout,
+            };
+            self.agenda.at(
+                t + s + timeout,
+                c,
+                Ev::AttemptOver {
+                    d,
+                    outcome,
+                    useful: false,
+                },
+            );
+        }
     }
 
-    fn at_receiver(&mut self, c: usize, d: usize, t: Nanos) {
+    fn at_receiver(&mut self, c: usize, d: usize, late: bool, t: Nanos) {
+        self.cs[c].out.late_arrivals += u64::from(late);
         let empty = self.plan.sizes.response_headers;
         let x = &mut self.cs[c];
         let ConsumerKind::Webhook(wp) = &x.plan.kind else {
@@ -1076,12 +1206,32 @@ impl<'p> Model<'p> {
         let mut enrich = false;
         let mut useful = false;
         let (respond_at, outcome) = match outage {
-            Some(hookbench::policy::OutageMode::Refuse) => {
-                (t + d2, Outcome::Failed { retry_after: None })
-            }
+            Some(hookbench::policy::OutageMode::Refuse) => (
+                t + d2,
+                Outcome::Failed {
+                    retry_after: None,
+                    why: Why::Refused,
+                },
+            ),
             Some(hookbench::policy::OutageMode::Unavailable(retry_after)) => {
                 self.bytes(c, t, empty);
-                (t + d2, Outcome::Failed { retry_after })
+                (
+                    t + d2,
+                    Outcome::Failed {
+                        retry_after,
+                        why: Why::Status(503),
+                    },
+                )
+            }
+            Some(hookbench::policy::OutageMode::Gone) => {
+                self.bytes(c, t, empty);
+                (
+                    t + d2,
+                    Outcome::Failed {
+                        retry_after: None,
+                        why: Why::Status(410),
+                    },
+                )
             }
             None => {
                 let error = wp.error_rate > 0.0
@@ -1098,7 +1248,13 @@ impl<'p> Model<'p> {
                 let thin = wp.thin;
                 self.bytes(c, t + ack, empty);
                 if error {
-                    (t + ack + d2, Outcome::Failed { retry_after: None })
+                    (
+                        t + ack + d2,
+                        Outcome::Failed {
+                            retry_after: None,
+                            why: Why::Status(500),
+                        },
+                    )
                 } else {
                     self.cs[c].deliveries[d].received = true;
                     if thin {
@@ -1109,9 +1265,18 @@ impl<'p> Model<'p> {
                         // New rule: a notification if it announces an unobserved event.
                         useful = !duplicate_id && self.cs[c].books.pending(r, v);
                     } else {
+                        let lost = self.cs[c].books.is_lost(r, v);
                         useful = self.observe_event(c, r, v, t);
                         if !useful {
-                            self.cs[c].out.duplicates += 1;
+                            // A late copy of a change given up on stays lost; anything else
+                            // already observed is a duplicate. Either way, a handler that ran
+                            // wrote it.
+                            if !lost {
+                                self.cs[c].out.duplicates += 1;
+                            }
+                            if process {
+                                self.cs[c].books.write(r, v, t);
+                            }
                         }
                     }
                     (t + ack + d2, Outcome::Ok)
@@ -1122,14 +1287,22 @@ impl<'p> Model<'p> {
             ConsumerKind::Webhook(wp) => wp.retry.timeout,
             _ => unreachable!(),
         };
-        let deadline = sent_at + timeout;
-        let (at, outcome) = if respond_at <= deadline {
-            (respond_at, outcome)
-        } else {
-            (deadline.max(t), Outcome::Failed { retry_after: None })
-        };
-        self.agenda
-            .at(at, c, Ev::AttemptOver { d, outcome, useful });
+        if !late {
+            let deadline = sent_at + timeout;
+            let (at, outcome) = if respond_at <= deadline {
+                (respond_at, outcome)
+            } else {
+                (
+                    deadline,
+                    Outcome::Failed {
+                        retry_after: None,
+                        why: Why::Timeout,
+                    },
+                )
+            };
+            self.agenda
+                .at(at, c, Ev::AttemptOver { d, outcome, useful });
+        }
         if enrich {
             self.fetch(c, r, t);
         }
@@ -1145,27 +1318,62 @@ impl<'p> Model<'p> {
                     self.done(c, t, useful);
                 }
                 self.cs[c].failing_since = None;
+                // A delivery ends acknowledged: it counts once towards the failure share.
+                self.cs[c].first_outcome.get_or_insert(t);
+                self.cs[c].history.push((t, false));
                 if ordered(self.cs[c].plan) {
                     self.next_in_order(c, t);
                 }
             }
-            Outcome::Failed { retry_after } => {
+            Outcome::Failed { retry_after, why } => {
                 self.failed(c, t);
                 let x = &mut self.cs[c];
                 let ConsumerKind::Webhook(wp) = &x.plan.kind else {
                     unreachable!()
                 };
-                // Of the delivery rules only `disable_after` is modelled here: the provider
-                // presets' other rules (retry_on, disable_after_attempts, failure share, 410)
-                // never fire in the shipped scenarios and random plans do not set them; the
-                // engines' handling of them is tested in tests/presets_delivery.rs.
+                // The provider's delivery rules (docs/providers.md), each written out here.
+                let rules = wp.rules;
                 let since = *x.failing_since.get_or_insert(t);
-                if let Some(limit) = wp.rules.disable_after {
-                    if t - since >= limit {
+                let attempts = x.deliveries[d].attempts;
+                // Twilio retries only attempts whose connection could not be made.
+                let retried = match rules.retry_on {
+                    hookbench::policy::RetryOn::Any => true,
+                    hookbench::policy::RetryOn::Connection => why == Why::Refused,
+                };
+                // Slack counts event deliveries, not attempts: a failed delivery counts once,
+                // when no retry follows its attempt (docs/providers.md).
+                x.first_outcome.get_or_insert(t);
+                if !retried || attempts > wp.retry.retries() {
+                    x.history.push((t, true));
+                }
+                // Failing for too long without a success (Svix).
+                let too_long = rules.disable_after.is_some_and(|limit| t - since >= limit);
+                // One delivery failed this many attempts in a row (Shopify).
+                let too_many = rules.disable_after_attempts.is_some_and(|n| attempts >= n);
+                // `410 Gone` (Standard Webhooks).
+                let gone = rules.disable_on_gone && why == Why::Status(410);
+                // Too large a share of the deliveries that ended in the trailing window failed
+                // (Slack).
+                let first = x.first_outcome.unwrap_or(t);
+                let share = rules.disable_failure_share.is_some_and(|f| {
+                    failing_share_over(&x.history, first, f.share, f.window, f.min_attempts, t)
+                });
+                if !x.disabled {
+                    let rule = [
+                        (too_long, "disable_after"),
+                        (too_many, "disable_after_attempts"),
+                        (gone, "disable_on_gone"),
+                        (share, "disable_failure_share"),
+                    ]
+                    .into_iter()
+                    .find(|r| r.0);
+                    if let Some((_, name)) = rule {
                         x.disabled = true;
+                        x.out.disabled_by = Some(name);
                     }
                 }
-                let next = if x.disabled {
+                x.out.not_retried += u64::from(!x.disabled && !retried);
+                let next = if x.disabled || !retried {
                     None
                 } else {
                     wp.retry.next_delay(
@@ -1196,6 +1404,7 @@ impl<'p> Model<'p> {
         let end = self.end;
         for x in &mut self.cs {
             (x.out.freshness, x.out.age_ns) = x.books.close(end);
+            x.out.stale_writes = x.books.stale_writes;
             x.out.in_flight = x.books.missing.iter().flatten().filter(|m| !m.2).count() as u64;
         }
         RefRun {
@@ -1204,6 +1413,37 @@ impl<'p> Model<'p> {
             attempts: self.attempts,
         }
     }
+}
+
+/// The failure-share rule at `t`, after an attempt failed: `history` holds every delivery
+/// that has ended (acknowledged, or failed after its last attempt), in time order, and
+/// `first` is the time of the first attempt outcome of all. Judged only once a whole `window`
+/// has passed since `first`, over the deliveries that ended in the trailing window, counted
+/// in 60 slots of `window / 60` (at least 1 ns) from `first` — the slot of `t` and the 59
+/// before it — and only when they are at least `min_attempts`: more than `share` of them
+/// failed.
+fn failing_share_over(
+    history: &[(Nanos, bool)],
+    first: Nanos,
+    share: f64,
+    window: Nanos,
+    min_attempts: u32,
+    t: Nanos,
+) -> bool {
+    if t - first < window {
+        return false;
+    }
+    let width = (window / 60).max(1);
+    let now = (t - first) / width;
+    let mut attempts = 0u64;
+    let mut failures = 0u64;
+    for &(at, failed) in history {
+        if (at - first) / width + 60 > now {
+            attempts += 1;
+            failures += u64::from(failed);
+        }
+    }
+    attempts >= u64::from(min_attempts) && failures as f64 > share * attempts as f64
 }
 
 /// The page at `cursor` when `available` events exist: `(from, to, more)`.
@@ -1246,30 +1486,57 @@ mod tests {
     #[test]
     fn losing_a_change_older_than_the_copy_leaves_it_fresh() {
         // v1 at 0, v2 at 10; v2 delivered first (at 20), then delivery of v1 gives up (at 30).
-        let mut b = Books::new(1);
+        let mut b = Books::new(1, false);
         b.change(0, 1, 0);
         b.change(0, 2, 10);
-        assert_eq!(b.take_event(0, 2, 20), Some((10, false)));
-        assert!(b.lose(0, 1, 30));
+        assert_eq!(b.take_event(0, 2), Some((10, false)));
+        b.write(0, 2, 20);
+        assert!(b.lose(0, 1));
         let (f, age) = b.close(40);
-        // v1 is pending (missed) from 0 to 30; after that the copy holds v2, a later version:
-        // fresh. Stale 30 of 40; age from 0 throughout: ∫0^30 x dx = 450, over 40.
-        assert!((f - 0.25).abs() < 1e-12, "{f}");
-        assert!((age - 450.0 / 40.0).abs() < 1e-12, "{age}");
+        // The copy misses v1 (since 0) until v2 is written at 20, and is fresh from then on
+        // whatever becomes of v1: stale 20 of 40, ∫0^20 x dx = 200.
+        assert!((f - 0.5).abs() < 1e-12, "{f}");
+        assert!((age - 200.0 / 40.0).abs() < 1e-12, "{age}");
     }
 
     /// The same changes lost in the other order: the later version supersedes the lost one
     /// when it arrives, so the copy is fresh from then on, the same rule.
     #[test]
     fn a_lost_change_is_superseded_by_a_later_version() {
-        let mut b = Books::new(1);
+        let mut b = Books::new(1, false);
         b.change(0, 1, 0);
         b.change(0, 2, 10);
-        assert!(b.lose(0, 1, 15));
-        assert_eq!(b.take_event(0, 2, 20), Some((10, false)));
+        assert!(b.lose(0, 1));
+        assert_eq!(b.take_event(0, 2), Some((10, false)));
+        b.write(0, 2, 20);
         let (f, age) = b.close(40);
         // Stale from 0 to 20, age from 0: ∫0^20 x dx = 200, over 40.
         assert!((f - 0.5).abs() < 1e-12, "{f}");
         assert!((age - 200.0 / 40.0).abs() < 1e-12, "{age}");
+    }
+
+    /// Issue #15's example: v1 at 10, v2 at 70 written at 70, v1 written late at 130, over
+    /// [0, 200): by version the late v1 changes nothing; by arrival the copy is stale again,
+    /// missing v2 (since 70), to the end.
+    #[test]
+    fn a_late_older_write_follows_the_apply_rule() {
+        for (by_arrival, fresh, age2) in [
+            (false, 0.70, 60.0 * 60.0),
+            (true, 0.35, 60.0 * 60.0 + 130.0 * 130.0 - 60.0 * 60.0),
+        ] {
+            let mut b = Books::new(1, by_arrival);
+            b.change(0, 1, 10);
+            b.change(0, 2, 70);
+            assert_eq!(b.take_event(0, 2), Some((70, false)));
+            b.write(0, 2, 70);
+            assert_eq!(b.take_event(0, 1), Some((10, true)));
+            b.write(0, 1, 130);
+            let (f, age) = b.close(200);
+            assert!((f - fresh).abs() < 1e-12, "{by_arrival}: {f}");
+            assert!(
+                (age - age2 / 2.0 / 200.0).abs() < 1e-12,
+                "{by_arrival}: {age}"
+            );
+        }
     }
 }
