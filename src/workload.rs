@@ -170,7 +170,9 @@ impl Iterator for Workload {
         }
         let (t, resource) = match &mut self.source {
             Source::Trace { rows, next } => {
-                let row = rows.get(*next).copied()?;
+                // The run's end bounds a trace too: a plan whose duration was shortened after
+                // validation (a test, a quick look) stops there instead of replaying the rest.
+                let row = rows.get(*next).copied().filter(|r| r.0 < self.end)?;
                 *next += 1;
                 row
             }
@@ -193,7 +195,23 @@ impl Iterator for Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::{MINUTE, SECOND};
+    use crate::time::{HOUR, MINUTE, SECOND};
+
+    #[test]
+    fn a_trace_stops_at_the_end_of_the_run() {
+        let mut w = Workload::new(1, 3, SECOND, 10 * SECOND);
+        w.source = Source::Trace {
+            rows: Arc::new(vec![
+                (SECOND, 0),
+                (9 * SECOND, 1),
+                (10 * SECOND, 2),
+                (HOUR, 0),
+            ]),
+            next: 0,
+        };
+        let times: Vec<Nanos> = w.map(|e| e.time).collect();
+        assert_eq!(times, [SECOND, 9 * SECOND]);
+    }
 
     #[test]
     fn rate_and_order() {
