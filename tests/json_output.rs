@@ -326,7 +326,7 @@ fn schema_file_agrees_with_the_column_schema() {
 }
 
 #[test]
-fn an_empty_study_renders_a_valid_document_shape() {
+fn an_empty_study_renders_a_document_that_parses() {
     let doc: Value = serde_json::from_str(&render_summary(&[])).unwrap();
     assert_eq!(doc["consumers"], serde_json::json!([]));
 }
@@ -388,4 +388,38 @@ fn run_format_json_and_csv_print_only_the_document_on_stdout() {
         .unwrap();
     assert_eq!(shard.status.code(), Some(2));
     assert!(shard.stdout.is_empty());
+}
+
+/// Issue #18 item 1: one `SummaryRow`. The row computed from a run (what the writers format)
+/// and the row read back from its `summary.csv` (what the table, charts and reports show) are
+/// the same type and agree on every column: text and counts exactly, decimals to the CSV's six
+/// significant digits.
+#[test]
+fn the_row_read_back_from_summary_csv_is_the_row_computed_from_the_run() {
+    use hookbench::report::summary::{Cell, SummaryRow};
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain.toml");
+    std::fs::write(&file, PLAIN).unwrap();
+    let outcome = run_file(&file, &opts(&tmp.path().join("out"))).unwrap();
+    let computed: Vec<SummaryRow> = SummaryRow::all(&outcome.points[0].reps[0]);
+    let read: &Vec<SummaryRow> = &outcome.results.summary;
+    assert_eq!(computed.len(), read.len());
+    for (c, r) in computed.iter().zip(read) {
+        for col in Col::ALL {
+            match (c.cell(col), r.cell(col)) {
+                (Cell::Text(a), Cell::Text(b)) => assert_eq!(a, b, "{col:?}"),
+                (Cell::Count(a), Cell::Count(b)) => assert_eq!(a, b, "{col:?}"),
+                (a, b) => match (a.number(), b.number()) {
+                    (Some(x), Some(y)) => assert!(
+                        (x - y).abs() <= 1e-5 * x.abs().max(1e-3),
+                        "{col:?}: {x} vs {y}"
+                    ),
+                    (x, y) => assert_eq!(x, y, "{col:?}"),
+                },
+            }
+        }
+        assert_eq!((c.replications, r.replications), (1, 1));
+        assert!(c.ci95.is_empty() && r.ci95.is_empty());
+        assert_eq!((c.point, &c.params), (r.point, &r.params));
+    }
 }
