@@ -233,7 +233,11 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                     return Err(CliError::BadInput(format!(
                         "--format {}: a slice has no summary; `hookbench merge` the slices and \
                          read the merged folder's summary files",
-                        if format == Format::Json { "json" } else { "csv" }
+                        if format == Format::Json {
+                            "json"
+                        } else {
+                            "csv"
+                        }
                     )));
                 }
                 let done = runner::run_shard(&scenario, &opts, shard)?;

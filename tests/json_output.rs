@@ -94,7 +94,11 @@ fn assert_same_cells(dir: &Path) {
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     let consumers = doc["consumers"].as_array().unwrap();
-    assert_eq!(consumers.len(), rows.len(), "one object per summary.csv row");
+    assert_eq!(
+        consumers.len(),
+        rows.len(),
+        "one object per summary.csv row"
+    );
     let text_cols: Vec<&str> = Col::ALL
         .iter()
         .filter(|c| c.kind() == ColumnKind::Text)
@@ -354,7 +358,11 @@ fn run_format_json_and_csv_print_only_the_document_on_stdout() {
             String::from_utf8_lossy(&run.stderr)
         );
         // Exactly the file the folder holds, nothing before or after it.
-        assert_eq!(run.stdout, std::fs::read(out.join(name)).unwrap(), "{format}");
+        assert_eq!(
+            run.stdout,
+            std::fs::read(out.join(name)).unwrap(),
+            "{format}"
+        );
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(stderr.contains("results written to"), "{stderr}");
         if format == "json" {

@@ -572,7 +572,9 @@ fn parse_count(s: &str) -> std::result::Result<u64, String> {
     }
 }
 
-pub(super) fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+pub(super) fn de_opt_count<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<u64>, D::Error> {
     let s = String::deserialize(d)?;
     if s.trim().is_empty() {
         return Ok(None);
@@ -605,7 +607,9 @@ fn parse_opt_f64(s: &str) -> std::result::Result<Option<f64>, String> {
     }
 }
 
-pub(super) fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+pub(super) fn de_opt_f64<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
     let s = String::deserialize(d)?;
     parse_opt_f64(&s).map_err(serde::de::Error::custom)
 }

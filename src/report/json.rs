@@ -169,7 +169,10 @@ pub fn render_summary(points: &[PointRuns<'_>]) -> String {
                     .filter(|(k, _)| k != "point")
                     .map(|(k, v)| format!("{}: {}", string(k), string(v)))
                     .collect();
-                fields.push(("parameters".to_string(), format!("{{{}}}", params.join(", "))));
+                fields.push((
+                    "parameters".to_string(),
+                    format!("{{{}}}", params.join(", ")),
+                ));
             }
             o.push_str("    {\n");
             for (j, (k, v)) in fields.iter().enumerate() {

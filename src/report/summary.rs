@@ -5,9 +5,9 @@
 
 use super::data::{de_count, de_f64, de_opt_count, de_opt_f64};
 use super::schema::Col;
-use serde::Deserialize;
 use crate::metrics::{ConsumerMetrics, RunReport};
 use crate::time::{to_ms, to_secs, MILLISECOND, MINUTE};
+use serde::Deserialize;
 
 /// One summary row: one consumer of one run, or of one sweep point combined over its
 /// replications as `summary.csv` holds it. The one row type of the crate: the CSV and JSON
