@@ -56,6 +56,11 @@ pub enum Command {
         /// Print nothing but errors (no table, no progress bar).
         #[arg(long, short)]
         quiet: bool,
+        /// What to print on stdout: the comparison table; or only the results folder's
+        /// summary.json (`| jq` works) or summary.csv, with the progress bar and the folder's
+        /// path on stderr. The results folder is written either way.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
         /// Live engine: run scenario time K times faster than real time (intervals, delays and
         /// timeouts divided by K; reported times are scenario times). 1 to 1000.
         #[arg(long, value_name = "K", default_value_t = 1.0)]
@@ -117,6 +122,17 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         dir: PathBuf,
     },
+}
+
+/// What `hookbench run` prints on stdout (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The comparison table, with a heading line and the results folder's path.
+    Table,
+    /// The results folder's `summary.json`, byte for byte, and nothing else.
+    Json,
+    /// The results folder's `summary.csv`, byte for byte, and nothing else.
+    Csv,
 }
 
 /// A command's failure, sorted by exit code.
@@ -189,6 +205,7 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             replications,
             threads,
             quiet,
+            format,
             time_scale,
             allow_remote_receiver,
             shard,
@@ -212,6 +229,17 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 },
             };
             if let Some(shard) = shard {
+                if format != Format::Table {
+                    return Err(CliError::BadInput(format!(
+                        "--format {}: a slice has no summary; `hookbench merge` the slices and \
+                         read the merged folder's summary files",
+                        if format == Format::Json {
+                            "json"
+                        } else {
+                            "csv"
+                        }
+                    )));
+                }
                 let done = runner::run_shard(&scenario, &opts, shard)?;
                 if !quiet {
                     writeln!(
@@ -227,6 +255,23 @@ pub fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
                 return Ok(());
             }
             let outcome = runner::run_file(&scenario, &opts)?;
+            let document = match format {
+                Format::Table => None,
+                Format::Json => Some(report::json::SUMMARY_JSON),
+                Format::Csv => Some(report::data::SUMMARY_FILE),
+            };
+            if let Some(file) = document {
+                // The file as written, so stdout and the folder never disagree.
+                let path = outcome.dir.join(file);
+                let bytes = std::fs::read(&path).map_err(|e| {
+                    CliError::Other(anyhow::anyhow!("reading {}: {e}", path.display()))
+                })?;
+                out.write_all(&bytes)?;
+                if !quiet {
+                    eprintln!("results written to {}", outcome.dir.display());
+                }
+                return Ok(());
+            }
             if !quiet {
                 let first = &outcome.points[0].reps[0];
                 let reps = outcome.replications();

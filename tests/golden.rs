@@ -1,4 +1,4 @@
-//! Golden files: the CSV headers and the Markdown report of a small scenario, byte for byte.
+//! Golden files: the CSV headers, `summary.json` and the Markdown report of a small scenario, byte for byte.
 //! After an intended change, regenerate with `UPDATE_GOLDEN=1 cargo test --test golden` and
 //! review the diff: these files are an interface people build on.
 
@@ -52,6 +52,7 @@ fn csv_and_report_match_golden_files() {
     run_file(&file, &opts).unwrap();
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
     check("summary.csv", &read("summary.csv"));
+    check("summary.json", &read("summary.json"));
     let ts = read("timeseries.csv");
     check(
         "timeseries_header.csv",

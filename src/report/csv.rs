@@ -122,6 +122,46 @@ fn sweep_headers(points: &[PointRuns<'_>]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// One row of `summary.csv` as written: the formatted cells of one consumer at one point,
+/// combined over its replications. `summary.csv` and `summary.json` ([`super::json`]) are both
+/// written from these, so they hold the same numbers digit for digit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryCells {
+    /// The cells of [`Col::ALL`], in order (empty: no value).
+    pub cols: Vec<String>,
+    /// How many replications the row combines.
+    pub replications: usize,
+    /// The 95 % half-widths of [`CI_METRICS`], in order (empty with one replication, or
+    /// fewer than two values).
+    pub ci95: Vec<String>,
+    /// The point's sweep columns (`point` and one per parameter); empty for a plain run.
+    pub params: Vec<(String, String)>,
+}
+
+/// The rows of `summary.csv`: per point, per consumer (in consumer order), the cells combining
+/// its replications (`max_ms`: the largest, the rest the means).
+pub fn summary_cells(points: &[PointRuns<'_>]) -> Vec<SummaryCells> {
+    let mut rows = Vec::new();
+    for point in points {
+        for reps in consumer_groups(point) {
+            rows.push(SummaryCells {
+                cols: Col::ALL.iter().map(|&c| combined_cell(c, &reps)).collect(),
+                replications: reps.len(),
+                ci95: CI_METRICS
+                    .iter()
+                    .map(|&col| {
+                        stats::ci95(&values(col, &reps))
+                            .map(|h| number(h, col.decimals()))
+                            .unwrap_or_default()
+                    })
+                    .collect(),
+                params: point.params.clone(),
+            });
+        }
+    }
+    rows
+}
+
 /// Writes `summary.csv`: one row per consumer and point, the means over its replications
 /// (`max_ms`: the largest),
 /// `replications`, the `<metric>_ci95` half-widths (empty for one replication), then the
@@ -131,21 +171,12 @@ pub fn write_summary<W: Write>(out: W, points: &[PointRuns<'_>]) -> csv::Result<
     let mut header = schema::summary_header();
     header.extend(sweep_headers(points));
     w.write_record(&header)?;
-    for point in points {
-        for reps in consumer_groups(point) {
-            let mut rec: Vec<String> = Col::ALL.iter().map(|&c| combined_cell(c, &reps)).collect();
-            rec.push(reps.len().to_string());
-            for col in CI_METRICS {
-                let d = col.decimals();
-                rec.push(
-                    stats::ci95(&values(col, &reps))
-                        .map(|h| number(h, d))
-                        .unwrap_or_default(),
-                );
-            }
-            rec.extend(point.params.iter().map(|(_, v)| v.clone()));
-            w.write_record(&rec)?;
-        }
+    for row in summary_cells(points) {
+        let mut rec = row.cols;
+        rec.push(row.replications.to_string());
+        rec.extend(row.ci95);
+        rec.extend(row.params.into_iter().map(|(_, v)| v));
+        w.write_record(&rec)?;
     }
     w.flush()?;
     Ok(())

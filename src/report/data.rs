@@ -62,128 +62,9 @@ fn known_summary_columns() -> Vec<(&'static str, ColumnKind)> {
 /// The columns `timeseries.csv` must have (any order) and what they hold: the writer's list.
 pub const TIMESERIES_COLUMNS: &[(&str, ColumnKind)] = &super::csv::TIMESERIES_COLUMNS;
 
-/// One row of `summary.csv`: what one consumer cost and delivered over a run.
-///
-/// Latency-like columns are `Option` because a consumer that observed no event
-/// has no latency; the core may write them empty or as `NaN`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SummaryRow {
-    /// Consumer name, unique within a run (per sweep point).
-    pub consumer: String,
-    /// Strategy name (`poll`, `webhook`, `long-poll`, ...).
-    pub strategy: String,
-    /// Engine that produced the numbers (e.g. `sim` or `live`).
-    pub engine: String,
-    /// Measured duration, seconds (simulated time for the simulator).
-    #[serde(deserialize_with = "de_f64")]
-    pub duration_s: f64,
-    /// Calls the consumer made (poll requests, or webhook deliveries received).
-    #[serde(deserialize_with = "de_count")]
-    pub requests: u64,
-    /// Calls that carried at least one new event.
-    #[serde(deserialize_with = "de_count")]
-    pub useful: u64,
-    /// Calls that succeeded but carried nothing new.
-    #[serde(deserialize_with = "de_count")]
-    pub wasted: u64,
-    /// Calls that failed (errors, timeouts).
-    #[serde(deserialize_with = "de_count")]
-    pub failed: u64,
-    /// Thin-webhook notifications of a new event, neither useful nor wasted (0 in folders
-    /// written before the column existed).
-    #[serde(default, deserialize_with = "de_count")]
-    pub notifications: u64,
-    /// Calls per minute (`requests / duration_s * 60`).
-    #[serde(deserialize_with = "de_f64")]
-    pub calls_per_min: f64,
-    /// Median event delay (emitted → observed), ms.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub p50_ms: Option<f64>,
-    /// 90th percentile event delay, ms.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub p90_ms: Option<f64>,
-    /// 99th percentile event delay, ms.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub p99_ms: Option<f64>,
-    /// 99.9th percentile event delay, ms.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub p999_ms: Option<f64>,
-    /// Largest event delay, ms (of any replication in a replicated `summary.csv`).
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub max_ms: Option<f64>,
-    /// Mean event delay, ms.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub mean_ms: Option<f64>,
-    /// Observed events with a latency sample, per replication (`None` in folders written
-    /// before the column existed: then no percentile can be judged thin).
-    #[serde(default, deserialize_with = "de_opt_count")]
-    pub latency_samples: Option<u64>,
-    /// Events the provider emitted that this consumer should see.
-    #[serde(deserialize_with = "de_count")]
-    pub events_emitted: u64,
-    /// Distinct events the consumer observed.
-    #[serde(deserialize_with = "de_count")]
-    pub events_observed: u64,
-    /// Events the consumer will never see.
-    #[serde(deserialize_with = "de_count")]
-    pub events_lost: u64,
-    /// Events not yet observed when the run ended (neither seen nor lost).
-    #[serde(deserialize_with = "de_count")]
-    pub events_in_flight: u64,
-    /// Events observed more than once.
-    #[serde(deserialize_with = "de_count")]
-    pub duplicates: u64,
-    /// Events overwritten before they could be observed (polling sees latest state only).
-    #[serde(deserialize_with = "de_count")]
-    pub coalesced: u64,
-    /// Events observed out of emission order.
-    #[serde(deserialize_with = "de_count")]
-    pub out_of_order: u64,
-    /// Retried calls or deliveries.
-    #[serde(deserialize_with = "de_count")]
-    pub retries: u64,
-    /// Bytes transferred, both directions.
-    #[serde(deserialize_with = "de_count")]
-    pub bytes: u64,
-    /// Share of time the consumer's copy was up to date, 0..1.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub freshness: Option<f64>,
-    /// Mean age of the consumer's copy, ms.
-    #[serde(deserialize_with = "de_opt_f64")]
-    pub age_ms: Option<f64>,
-    /// Time the provider spent serving this consumer, ms.
-    #[serde(deserialize_with = "de_f64")]
-    pub provider_busy_ms: f64,
-    /// `wasted / requests`, 0..1.
-    #[serde(deserialize_with = "de_f64")]
-    pub wasted_share: f64,
-    /// Scenario name.
-    pub scenario: String,
-    /// RNG seed of the run.
-    #[serde(deserialize_with = "de_count")]
-    pub seed: u64,
-    /// Replications the row averages (1 in folders written before the column existed).
-    #[serde(skip)]
-    pub replications: u64,
-    /// Student-t 95 % half-widths over replications, `(metric column, half-width)` for the
-    /// metrics of [`CI_METRICS`] that have one (none for a single replication).
-    #[serde(skip)]
-    pub ci95: Vec<(String, f64)>,
-    /// Sweep point index (0-based); `None` outside sweeps or for an unswept row.
-    #[serde(skip)]
-    pub point: Option<usize>,
-    /// Swept parameter values of this row, `(dotted path, value as written)`, in
-    /// header order. Empty outside sweeps.
-    #[serde(skip)]
-    pub params: Vec<(String, String)>,
-}
-
-impl SummaryRow {
-    /// The 95 % half-width of `metric` (a column name such as `p50_ms`), if the row has one.
-    pub fn ci(&self, metric: &str) -> Option<f64> {
-        self.ci95.iter().find(|(m, _)| m == metric).map(|(_, h)| *h)
-    }
-}
+/// One row of `summary.csv`: the crate's one summary row type, read here (the writers
+/// compute it from a run).
+pub use super::summary::SummaryRow;
 
 /// One row of `timeseries.csv`: one consumer during one simulated minute.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -691,7 +572,9 @@ fn parse_count(s: &str) -> std::result::Result<u64, String> {
     }
 }
 
-fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u64>, D::Error> {
+pub(super) fn de_opt_count<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<u64>, D::Error> {
     let s = String::deserialize(d)?;
     if s.trim().is_empty() {
         return Ok(None);
@@ -699,12 +582,12 @@ fn de_opt_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<u
     parse_count(&s).map(Some).map_err(serde::de::Error::custom)
 }
 
-fn de_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
+pub(super) fn de_count<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<u64, D::Error> {
     let s = String::deserialize(d)?;
     parse_count(&s).map_err(serde::de::Error::custom)
 }
 
-fn de_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+pub(super) fn de_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
     let s = String::deserialize(d)?;
     s.trim()
         .parse::<f64>()
@@ -724,7 +607,9 @@ fn parse_opt_f64(s: &str) -> std::result::Result<Option<f64>, String> {
     }
 }
 
-fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+pub(super) fn de_opt_f64<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
     let s = String::deserialize(d)?;
     parse_opt_f64(&s).map_err(serde::de::Error::custom)
 }

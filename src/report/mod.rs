@@ -4,6 +4,8 @@
 //! - [`csv`]: `summary.csv`, `replications.csv` (replicated runs), `timeseries.csv`, and for
 //!   live runs `provider.csv`, with the columns of [`schema`] and the means and confidence
 //!   intervals of [`stats`]
+//! - [`json`]: `summary.json`, the cells of `summary.csv` as one JSON document with units
+//!   (`docs/summary.schema.json`)
 //! - [`hgrm`]: one `<consumer>.hgrm` per consumer (HdrHistogram percentile distribution; a
 //!   replicated run's histograms added together)
 //!
@@ -32,6 +34,7 @@ pub mod data;
 pub mod fmt;
 pub mod folder;
 pub mod hgrm;
+pub mod json;
 pub mod markdown;
 mod raster;
 pub mod readme;
@@ -76,13 +79,19 @@ impl<'a> PointRuns<'a> {
 /// File name of the per-replication table (written only when a point has several).
 pub const REPLICATIONS_FILE: &str = "replications.csv";
 
-/// Writes the files of `points` into a fresh folder and returns the file names written. The
+/// Writes the files of `points` into a fresh folder and returns the file names written:
+/// `summary.csv` and `summary.json` (the same cells), `replications.csv` when replicated,
+/// `timeseries.csv`, `provider.csv` for live runs, and the histograms. The
 /// `.hgrm` files are named `<consumer>.hgrm`, or `<consumer>@<point>.hgrm` for sweeps; a
 /// replicated point's histograms are added into one.
 pub fn write_files(dir: &Path, points: &[PointRuns<'_>]) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let path = dir.join("summary.csv");
     csv::write_summary(fs::File::create(&path)?, points)
+        .with_context(|| format!("writing {}", path.display()))?;
+    written.push(path);
+    let path = dir.join(json::SUMMARY_JSON);
+    fs::write(&path, json::render_summary(points))
         .with_context(|| format!("writing {}", path.display()))?;
     written.push(path);
     if points.iter().any(|p| p.reps.len() > 1) {

@@ -15,6 +15,9 @@
 //! - `replications.csv`: `replication` (0-based; the seed column holds that run's seed);
 //!
 //! then, for sweeps, `point` and one column per swept parameter.
+//!
+//! `summary.json` ([`super::json`]) carries the same cells, keyed by the same names, and takes
+//! each number's [`Unit`] from here: a new column is one new [`Col`] and appears in both files.
 
 /// What a column holds; used to parse it and to name it in parse errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +31,52 @@ pub enum ColumnKind {
     Number,
     /// Decimal number, or empty / `NaN` / `-` / `n/a` for "no value".
     OptNumber,
+}
+
+/// The unit of a numeric column, as `summary.json` and `docs/summary.schema.json` name it.
+/// Text columns have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Milliseconds (latencies, ages, provider time).
+    Ms,
+    /// Seconds (run length).
+    S,
+    /// A number of things (requests, events, retries); a mean over replications has decimals.
+    Count,
+    /// A fraction of a whole, 0–1 (freshness, wasted share).
+    Share,
+    /// Per minute of run time.
+    PerMin,
+    /// Bytes.
+    Bytes,
+    /// An identifier that is a number (the seed): neither summed nor averaged.
+    Id,
+}
+
+impl Unit {
+    /// Every unit, in the order the JSON Schema lists them.
+    pub const ALL: [Unit; 7] = [
+        Unit::Ms,
+        Unit::S,
+        Unit::Count,
+        Unit::Share,
+        Unit::PerMin,
+        Unit::Bytes,
+        Unit::Id,
+    ];
+
+    /// The unit's name in `summary.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Ms => "ms",
+            Unit::S => "s",
+            Unit::Count => "count",
+            Unit::Share => "share",
+            Unit::PerMin => "per_min",
+            Unit::Bytes => "bytes",
+            Unit::Id => "id",
+        }
+    }
 }
 
 /// How the runs of several replications combine into one `summary.csv` cell.
@@ -247,6 +296,42 @@ impl Col {
         }
     }
 
+    /// The unit of a numeric column; `None` for text. A `<metric>_ci95` column has its
+    /// metric's unit.
+    pub fn unit(self) -> Option<Unit> {
+        match self {
+            Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario => None,
+            Col::DurationS => Some(Unit::S),
+            Col::CallsPerMin => Some(Unit::PerMin),
+            Col::P50Ms
+            | Col::P90Ms
+            | Col::P99Ms
+            | Col::P999Ms
+            | Col::MaxMs
+            | Col::MeanMs
+            | Col::AgeMs
+            | Col::ProviderBusyMs => Some(Unit::Ms),
+            Col::Freshness | Col::WastedShare => Some(Unit::Share),
+            Col::Bytes => Some(Unit::Bytes),
+            Col::Seed => Some(Unit::Id),
+            Col::Requests
+            | Col::Useful
+            | Col::Wasted
+            | Col::Failed
+            | Col::Notifications
+            | Col::LatencySamples
+            | Col::EventsEmitted
+            | Col::EventsObserved
+            | Col::EventsLost
+            | Col::EventsInFlight
+            | Col::Duplicates
+            | Col::Coalesced
+            | Col::OutOfOrder
+            | Col::Retries
+            | Col::RequestsInFlight => Some(Unit::Count),
+        }
+    }
+
     /// The fewest decimals a number is written with (counts of a single run: none); the CSV
     /// writer adds decimals up to [`SIGNIFICANT_DIGITS`] significant digits and drops
     /// trailing zeros (`super::csv::number`).
@@ -316,5 +401,19 @@ mod tests {
         // The lead's decisions: notifications right after failed.
         let pos = |n: &str| h.iter().position(|x| x == n).unwrap();
         assert_eq!(pos("notifications"), pos("failed") + 1);
+    }
+
+    #[test]
+    fn text_columns_and_only_they_have_no_unit_and_names_agree_with_units() {
+        for c in Col::ALL {
+            assert_eq!(c.unit().is_none(), c.kind() == ColumnKind::Text, "{c:?}");
+            let n = c.name();
+            match c.unit() {
+                Some(Unit::Ms) => assert!(n.ends_with("_ms"), "{n}"),
+                Some(Unit::S) => assert!(n.ends_with("_s"), "{n}"),
+                Some(Unit::PerMin) => assert!(n.ends_with("_per_min"), "{n}"),
+                _ => assert!(!n.ends_with("_ms") && !n.ends_with("_s"), "{n}"),
+            }
+        }
     }
 }
