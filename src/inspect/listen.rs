@@ -765,7 +765,8 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
     let close = !matches!(read, BodyRead::Complete(_));
     let text = match record(&state, captured) {
         Ok(c) => format!("hookbench listen: request {} → {status}\n", c.id),
-        Err((mut c, e)) => {
+        Err(failed) => {
+            let (mut c, e) = *failed;
             // Not captured: a 5xx makes the sender retry instead of losing the request (a
             // forwarded one too: the capture is what listen promises).
             status = 503;
@@ -819,7 +820,7 @@ async fn deliver(state: Arc<State>, req: Request<Incoming>) -> Response<PageBody
 pub(super) fn record(
     state: &State,
     mut captured: Captured,
-) -> Result<Captured, (Captured, std::io::Error)> {
+) -> Result<Captured, Box<(Captured, std::io::Error)>> {
     // Serialised outside the lock (with id 0); the store splices the id in, writes the line
     // and flushes it before the request is answered.
     captured.id = 0;
@@ -848,7 +849,7 @@ pub(super) fn record(
                 "capture-failure",
                 format!("{{\"capture_failures\":{failures}}}").into(),
             ));
-            Err((captured, e))
+            Err(Box::new((captured, e)))
         }
     }
 }

@@ -233,7 +233,7 @@ pub(super) async fn resend(state: &State, id: &str, req: Request<Incoming>) -> R
     );
     // The resend happened; if its capture could not be written, say so (its id is null).
     let id = captured.as_ref().ok().map(|c| c.id);
-    let capture_error = captured.as_ref().err().map(|(_, e)| e.to_string());
+    let capture_error = captured.as_ref().err().map(|f| f.1.to_string());
     let code = if sent.status.is_some() {
         StatusCode::OK
     } else {
