@@ -7,7 +7,7 @@
 //! load test of the receiver: delivery *i* is scheduled at *i / R* seconds and sent then,
 //! whatever the earlier ones are doing, and its latency is measured from that scheduled time
 //! (no coordinated omission) by the sender `replay` uses
-//! ([`send_scheduled`](super::replay::send_scheduled)), whose report writes the same
+//! ([`send_scheduled`]), whose report writes the same
 //! `summary.csv` and `latency.hgrm` columns. When the sender cannot keep the rate (more than
 //! 1 % short), it says so.
 //!
