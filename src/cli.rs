@@ -6,10 +6,10 @@
 //! here.
 //!
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
-//! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
+//! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] (`src/error.rs`) to them.
 
-use crate::engine::RunError;
 pub use crate::engine::{Engine, RunFlags};
+pub use crate::error::CliError;
 use crate::live::LiveOptions;
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -133,39 +133,6 @@ pub enum Format {
     Json,
     /// The results folder's `summary.csv`, byte for byte, and nothing else.
     Csv,
-}
-
-/// A command's failure, sorted by exit code.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Exit code 2: the user must fix the input.
-    #[error("{0}")]
-    BadInput(String),
-    /// Exit code 1: anything else.
-    #[error("{0:#}")]
-    Other(#[from] anyhow::Error),
-    /// Exit code 1: writing the output failed (a closed pipe is not reported).
-    #[error("writing output: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-impl From<RunError> for CliError {
-    fn from(e: RunError) -> Self {
-        match e {
-            RunError::BadInput(m) => CliError::BadInput(m),
-            RunError::Other(e) => CliError::Other(e),
-        }
-    }
-}
-
-impl CliError {
-    /// The process exit code.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CliError::BadInput(_) => 2,
-            CliError::Other(_) | CliError::Output(_) => 1,
-        }
-    }
 }
 
 /// Title and description of a results folder, from its scenario copy (or its folder name);

@@ -6,6 +6,7 @@
 //! [`RunReport`] out, whichever engine ran. Adding an engine means adding a variant here and
 //! nowhere else.
 
+use crate::error::CliError;
 use crate::live::{self, LiveOptions};
 use crate::metrics::RunReport;
 use crate::scenario::Plan;
@@ -40,6 +41,16 @@ pub enum RunError {
     /// Anything else (I/O, a broken invariant); exit code 1.
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
+}
+
+/// A run's failure keeps its exit code on the command line (bad input 2, anything else 1).
+impl From<RunError> for CliError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::BadInput(m) => CliError::BadInput(m),
+            RunError::Other(e) => CliError::Other(e),
+        }
+    }
 }
 
 impl Engine {

@@ -23,6 +23,7 @@
 //! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
 //! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |
 //! | [`shard`] | scale-out: `--shard K/N` slices of a study's jobs, the partial folders they write and the checks `merge` makes on them (the runner runs and merges) |
+//! | [`error`] | [`error::CliError`], every subcommand's failure sorted by exit code (2 bad input, 1 anything else); its own module so that `cli` and `inspect`'s subcommands share it without importing each other |
 //! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes, `run --format table\|json\|csv` (what stdout carries) |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
@@ -32,6 +33,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod error;
 pub mod inspect;
 pub mod live;
 pub mod metrics;

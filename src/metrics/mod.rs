@@ -8,26 +8,13 @@
 //! are kept beside it in nanoseconds, so `mean_ms` and `max_ms` are not rounded by buckets.
 
 use crate::policy::ledger::LedgerTotals;
+/// Re-exported: engines count requests by the [`Outcome`] the policy layer decides.
+pub use crate::policy::Outcome;
 use crate::time::{Nanos, DAY, MICROSECOND, MINUTE};
 use hdrhistogram::Histogram;
 
 /// Largest latency the histogram holds, µs (60 days; larger values are clamped).
 pub const MAX_LATENCY_US: u64 = 60 * DAY / MICROSECOND;
-
-/// How a completed request is classified (`docs/design.md`, vocabulary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Delivered at least one event the consumer had not observed.
-    Useful,
-    /// Completed without anything new (unchanged, 304, empty page, duplicate, …).
-    Wasted,
-    /// Timeout, connection error, 5xx, 429.
-    Failed,
-    /// Completed and announced an event the consumer had not observed, but carried none of
-    /// its data (a thin webhook's notification): neither useful nor wasted. See
-    /// `docs/design.md`, "Vocabulary".
-    Notification,
-}
 
 /// Counters of one simulated minute.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

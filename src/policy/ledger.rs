@@ -45,9 +45,23 @@
 //! [`Apply::Arrival`] also 8 bytes per emitted event (the time of every version, since a late
 //! delivery can take the copy back to any of them).
 
-use crate::metrics::Outcome;
 use crate::time::Nanos;
 use std::collections::VecDeque;
+
+/// How a completed request is classified (`docs/design.md`, vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered at least one event the consumer had not observed.
+    Useful,
+    /// Completed without anything new (unchanged, 304, empty page, duplicate, …).
+    Wasted,
+    /// Timeout, connection error, 5xx, 429.
+    Failed,
+    /// Completed and announced an event the consumer had not observed, but carried none of
+    /// its data (a thin webhook's notification): neither useful nor wasted. See
+    /// `docs/design.md`, "Vocabulary".
+    Notification,
+}
 
 /// Slot value meaning "no pending list".
 const NONE: u32 = u32::MAX;
