@@ -42,7 +42,7 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Engine: the discrete-event simulation or real HTTP on loopback.
-        #[arg(long, value_enum, default_value_t = Engine::Sim)]
+        #[arg(long, value_parser = engine_parser(), default_value_t = Engine::Sim)]
         engine: Engine,
         /// Runs per point on seeds SEED, SEED+1, …: summary.csv gets means and 95 % confidence
         /// half-widths, replications.csv every run (default: the scenario's `replications`,
@@ -133,6 +133,17 @@ pub enum Format {
     Json,
     /// The results folder's `summary.csv`, byte for byte, and nothing else.
     Csv,
+}
+
+/// `--engine`'s parser: the names and one-line help of every [`Engine`] (the enum lives in
+/// `metrics`, which knows nothing of clap).
+fn engine_parser() -> impl clap::builder::TypedValueParser<Value = Engine> {
+    use clap::builder::TypedValueParser;
+    let values = Engine::ALL.map(|e| clap::builder::PossibleValue::new(e.name()).help(e.about()));
+    clap::builder::PossibleValuesParser::new(values).map(|s| {
+        s.parse::<Engine>()
+            .expect("PossibleValuesParser passes only engine names")
+    })
 }
 
 /// Title and description of a results folder, from its scenario copy (or its folder name);

@@ -12,12 +12,13 @@ use crate::policy::ledger::LedgerTotals;
 pub use crate::policy::Outcome;
 use crate::time::{Nanos, DAY, MICROSECOND, MINUTE};
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 /// Largest latency the histogram holds, µs (60 days; larger values are clamped).
 pub const MAX_LATENCY_US: u64 = 60 * DAY / MICROSECOND;
 
 /// Counters of one simulated minute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Minute {
     /// Requests sent during the minute.
     pub requests: u64,
@@ -38,7 +39,7 @@ pub struct Minute {
 }
 
 /// Everything measured for one consumer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ConsumerMetrics {
     /// Consumer name.
     pub name: String,
@@ -60,7 +61,8 @@ pub struct ConsumerMetrics {
     pub bytes: u64,
     /// Provider time spent serving this consumer, ns.
     pub provider_busy_ns: u128,
-    /// Detection latencies, µs.
+    /// Detection latencies, µs (stored as its bucket counts, [`histogram_counts`]).
+    #[serde(with = "histogram_counts")]
     pub latency: Histogram<u64>,
     /// Exact sum of latencies, ns.
     pub latency_sum_ns: u128,
@@ -210,28 +212,115 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("static histogram bounds are valid")
 }
 
-/// Which engine produced a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineKind {
-    /// Discrete-event simulation.
+/// A latency histogram stored as its bounds and every non-empty bucket as (lowest value of
+/// the bucket, count): recording each count at its bucket's lowest value rebuilds the same
+/// buckets, total, minimum and maximum, so every percentile, mean and `.hgrm` line comes out
+/// the same.
+///
+/// Why counts and not HdrHistogram's V2 encoding: the crate is built without its
+/// `serialization` feature (which pulls in compression and parsing crates), a run's histogram
+/// has a few hundred non-empty buckets at most, and the counts are readable in the file.
+pub mod histogram_counts {
+    use hdrhistogram::Histogram;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    /// The stored form.
+    #[derive(Serialize, Deserialize)]
+    struct Counts {
+        low: u64,
+        high: u64,
+        sigfig: u8,
+        counts: Vec<(u64, u64)>,
+    }
+
+    /// Writes `h`'s bounds and non-empty buckets.
+    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        Counts {
+            low: h.low(),
+            high: h.high(),
+            sigfig: h.sigfig(),
+            counts: h
+                .iter_recorded()
+                .map(|v| (h.lowest_equivalent(v.value_iterated_to()), v.count_at_value()))
+                .collect(),
+        }
+        .serialize(s)
+    }
+
+    /// Rebuilds the histogram [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let c = Counts::deserialize(d)?;
+        let mut h = Histogram::new_with_bounds(c.low, c.high, c.sigfig).map_err(|e| {
+            D::Error::custom(format!(
+                "histogram bounds {}–{} with {} digits: {e:?}",
+                c.low, c.high, c.sigfig
+            ))
+        })?;
+        for &(value, count) in &c.counts {
+            h.record_n(value, count).map_err(|e| {
+                D::Error::custom(format!("latency bucket {value} µs × {count}: {e:?}"))
+            })?;
+        }
+        Ok(h)
+    }
+}
+
+/// Which engine runs a plan and produced a report: the one engine type of the crate (the
+/// command line's `--engine`, the report, the shard manifest). Written as `sim` / `live` in
+/// every file (`serde` renames). Running one is [`engine::run`](crate::engine::run)'s
+/// business; this type sits here, beside [`RunReport`], so that what a run produced never
+/// depends on the engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// Discrete-event simulation in virtual time (deterministic).
     Sim,
-    /// Real HTTP on loopback.
+    /// Real tokio + hyper servers and clients on 127.0.0.1.
     Live,
 }
 
-impl EngineKind {
-    /// The name in reports.
+impl Engine {
+    /// Every engine, in the order the command line lists them.
+    pub const ALL: [Engine; 2] = [Engine::Sim, Engine::Live];
+
+    /// The engine's name as written in results and accepted by `--engine` (`sim`, `live`).
     pub fn name(self) -> &'static str {
         match self {
-            EngineKind::Sim => "sim",
-            EngineKind::Live => "live",
+            Engine::Sim => "sim",
+            Engine::Live => "live",
         }
+    }
+
+    /// What the engine is, one line (the command line's help).
+    pub fn about(self) -> &'static str {
+        match self {
+            Engine::Sim => "Discrete-event simulation in virtual time (deterministic)",
+            Engine::Live => "Real tokio + hyper servers and clients on 127.0.0.1",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+
+    /// Parses a name written by [`Engine::name`].
+    fn from_str(s: &str) -> Result<Engine, String> {
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| format!("unknown engine `{s}` (expected sim or live)"))
     }
 }
 
 /// What the provider measured of its own work for one consumer and one kind of request (live
 /// engine only: the simulation's service time is an input, not a measurement).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderKind {
     /// Consumer name (`(anonymous)` for requests that named no consumer).
     pub consumer: String,
@@ -244,15 +333,22 @@ pub struct ProviderKind {
 }
 
 /// The result of one run, whichever engine produced it.
-#[derive(Debug, Clone)]
+///
+/// It is also what a shard's partial folder stores for each job (`shard.rs`): serde writes and
+/// reads it, losslessly — integers as integers, `u128` sums in full, the two `f64` averages as
+/// their bits, the histogram as its bucket counts — so a merge assembles the same bytes as a
+/// plain run. A new counter is a field here (or in [`ConsumerMetrics`] / [`Minute`]), its
+/// column in `report/schema.rs`, and the place that counts it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     /// Scenario name.
     pub scenario: String,
     /// Engine.
-    pub engine: EngineKind,
+    pub engine: Engine,
     /// Seed used.
     pub seed: u64,
     /// Run length, ns.
+    #[serde(rename = "duration_ns")]
     pub duration: Nanos,
     /// Events the provider emitted.
     pub events_emitted: u64,

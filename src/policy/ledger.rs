@@ -596,8 +596,9 @@ impl RawTotals {
     }
 }
 
-/// A ledger's totals at the end of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// A ledger's totals at the end of a run. Stored in shard partial folders as part of the
+/// run's report (serde): the two averages as their IEEE bits ([`f64_bits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LedgerTotals {
     /// Events the provider emitted.
     pub emitted: u64,
@@ -615,9 +616,28 @@ pub struct LedgerTotals {
     /// resource (by version: discarded; by arrival: applied, making the copy stale again).
     pub out_of_order: u64,
     /// Time-average freshness over resources and the run, 0–1.
+    #[serde(rename = "freshness_bits", with = "f64_bits")]
     pub freshness: f64,
     /// Time-average age over resources and the run, ns.
+    #[serde(rename = "age_ns_bits", with = "f64_bits")]
     pub age_ns: f64,
+}
+
+/// An `f64` stored as its IEEE 754 bits (a `u64`): a decimal round trip through JSON could
+/// move it by one unit in the last place, and the CSV's six significant digits or the mean of
+/// replications would show it; NaN and infinities survive too.
+pub mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `x` as `x.to_bits()`.
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(x.to_bits())
+    }
+
+    /// Reads what [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
 }
 
 impl LedgerTotals {
