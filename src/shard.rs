@@ -412,7 +412,7 @@ struct JobRecord {
 mod tests {
     use super::*;
     use crate::metrics::{ConsumerMetrics, Outcome, ProviderKind};
-    use crate::policy::ledger::LedgerTotals;
+    use crate::policy::ledger::{EventCounts, LedgerTotals};
     use crate::time::{MILLISECOND, SECOND};
 
     #[test]
@@ -456,13 +456,15 @@ mod tests {
         c.provider_busy_ns = u128::from(u64::MAX) + 12_345;
         c.minutes[1].latency_sum_ns = u128::from(u64::MAX) * 3;
         c.events = Some(LedgerTotals {
-            emitted: 9,
-            observed: 6,
-            lost: 2,
-            pending: 1,
-            coalesced: 1,
-            duplicates: 4,
-            out_of_order: 0,
+            counts: EventCounts {
+                emitted: 9,
+                observed: 6,
+                lost: 2,
+                pending: 1,
+                coalesced: 1,
+                duplicates: 4,
+                out_of_order: 0,
+            },
             freshness: 0.1 + 0.2,
             age_ns: std::f64::consts::PI * 1e9,
         });

@@ -528,29 +528,60 @@ impl Ledger {
             }
         }
         RawTotals {
-            emitted: self.emitted,
-            observed: self.observed,
-            lost: self.lost,
-            pending,
-            coalesced: self.coalesced,
-            duplicates: self.duplicates,
-            out_of_order: self.out_of_order,
+            counts: EventCounts {
+                emitted: self.emitted,
+                observed: self.observed,
+                lost: self.lost,
+                pending,
+                coalesced: self.coalesced,
+                duplicates: self.duplicates,
+                out_of_order: self.out_of_order,
+            },
             stale_ns: self.stale_ns,
             age2: self.age2,
         }
     }
 }
 
+/// A ledger's event counts: the one list of them, held by [`RawTotals`] (slices of resources,
+/// added up) and [`LedgerTotals`] (the run's, as reported). A new event counter is a field
+/// here, its line in [`EventCounts::add`], and the place in the [`Ledger`] that counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct EventCounts {
+    /// Events the provider emitted.
+    pub emitted: u64,
+    /// Events observed at least once.
+    pub observed: u64,
+    /// Events declared lost.
+    pub lost: u64,
+    /// Events neither observed nor lost (counted from the pending lists).
+    pub pending: u64,
+    /// Observed events that were superseded before being seen.
+    pub coalesced: u64,
+    /// Deliveries of an event already observed.
+    pub duplicates: u64,
+    /// Events observed for the first time when the copy already held a newer version of their
+    /// resource (by version: discarded; by arrival: applied, making the copy stale again).
+    pub out_of_order: u64,
+}
+
+impl EventCounts {
+    /// Adds the counts of a ledger over other resources.
+    pub fn add(&mut self, o: &EventCounts) {
+        self.emitted += o.emitted;
+        self.observed += o.observed;
+        self.lost += o.lost;
+        self.pending += o.pending;
+        self.coalesced += o.coalesced;
+        self.duplicates += o.duplicates;
+        self.out_of_order += o.out_of_order;
+    }
+}
+
 /// A ledger's integer totals (see [`Ledger::close_raw`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RawTotals {
-    emitted: u64,
-    observed: u64,
-    lost: u64,
-    pending: u64,
-    coalesced: u64,
-    duplicates: u64,
-    out_of_order: u64,
+    counts: EventCounts,
     /// ∫ staleness dt, summed over resources, ns.
     stale_ns: u128,
     /// 2·∫ age dt, summed over resources, ns².
@@ -560,13 +591,7 @@ pub struct RawTotals {
 impl RawTotals {
     /// Adds the totals of a ledger over other resources.
     pub fn add(&mut self, o: &RawTotals) {
-        self.emitted += o.emitted;
-        self.observed += o.observed;
-        self.lost += o.lost;
-        self.pending += o.pending;
-        self.coalesced += o.coalesced;
-        self.duplicates += o.duplicates;
-        self.out_of_order += o.out_of_order;
+        self.counts.add(&o.counts);
         self.stale_ns += o.stale_ns;
         self.age2 += o.age2;
     }
@@ -575,13 +600,7 @@ impl RawTotals {
     pub fn finish(&self, resources: u64, end: Nanos) -> LedgerTotals {
         let span = resources as f64 * end as f64;
         LedgerTotals {
-            emitted: self.emitted,
-            observed: self.observed,
-            lost: self.lost,
-            pending: self.pending,
-            coalesced: self.coalesced,
-            duplicates: self.duplicates,
-            out_of_order: self.out_of_order,
+            counts: self.counts,
             freshness: if span > 0.0 {
                 1.0 - self.stale_ns as f64 / span
             } else {
@@ -600,21 +619,10 @@ impl RawTotals {
 /// run's report (serde): the two averages as their IEEE bits ([`f64_bits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct LedgerTotals {
-    /// Events the provider emitted.
-    pub emitted: u64,
-    /// Events observed at least once.
-    pub observed: u64,
-    /// Events declared lost.
-    pub lost: u64,
-    /// Events neither observed nor lost (counted from the pending lists).
-    pub pending: u64,
-    /// Observed events that were superseded before being seen.
-    pub coalesced: u64,
-    /// Deliveries of an event already observed.
-    pub duplicates: u64,
-    /// Events observed for the first time when the copy already held a newer version of their
-    /// resource (by version: discarded; by arrival: applied, making the copy stale again).
-    pub out_of_order: u64,
+    /// The event counts (stored flat beside the averages; read through `Deref`, so
+    /// `totals.observed` is `totals.counts.observed`).
+    #[serde(flatten)]
+    pub counts: EventCounts,
     /// Time-average freshness over resources and the run, 0–1.
     #[serde(rename = "freshness_bits", with = "f64_bits")]
     pub freshness: f64,
@@ -637,6 +645,14 @@ pub mod f64_bits {
     /// Reads what [`serialize`] wrote.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         u64::deserialize(d).map(f64::from_bits)
+    }
+}
+
+impl std::ops::Deref for LedgerTotals {
+    type Target = EventCounts;
+
+    fn deref(&self) -> &EventCounts {
+        &self.counts
     }
 }
 
