@@ -17,34 +17,12 @@ use serde::{Deserialize, Serialize};
 /// Largest latency the histogram holds, µs (60 days; larger values are clamped).
 pub const MAX_LATENCY_US: u64 = 60 * DAY / MICROSECOND;
 
-/// Counters of one simulated minute.
+/// The request and event counters of one consumer: over the whole run
+/// ([`ConsumerMetrics::totals`]) and over each minute ([`ConsumerMetrics::minutes`]). Declared
+/// once, so a new counter is a field here, its line in [`Counts::add`], the place that counts
+/// it, and its column in `report/schema.rs`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Minute {
-    /// Requests sent during the minute.
-    pub requests: u64,
-    /// Requests completed useful during the minute.
-    pub useful: u64,
-    /// Requests completed wasted during the minute.
-    pub wasted: u64,
-    /// Requests failed during the minute.
-    pub failed: u64,
-    /// Notifications (thin webhooks announcing a new event) completed during the minute.
-    pub notifications: u64,
-    /// Events observed during the minute.
-    pub observed: u64,
-    /// Bytes on the wire (both directions) during the minute.
-    pub bytes: u64,
-    /// Sum of the detection latencies of events observed during the minute, ns.
-    pub latency_sum_ns: u128,
-}
-
-/// Everything measured for one consumer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ConsumerMetrics {
-    /// Consumer name.
-    pub name: String,
-    /// Strategy name.
-    pub strategy: String,
+pub struct Counts {
     /// Requests sent.
     pub requests: u64,
     /// Requests completed useful.
@@ -53,25 +31,84 @@ pub struct ConsumerMetrics {
     pub wasted: u64,
     /// Requests failed.
     pub failed: u64,
-    /// Requests that announced a new event without its data ([`Outcome::Notification`]).
+    /// Requests that announced a new event without its data ([`Outcome::Notification`]: thin
+    /// webhooks).
     pub notifications: u64,
-    /// Retried delivery attempts.
-    pub retries: u64,
+    /// Events observed.
+    pub observed: u64,
     /// Bytes on the wire, both directions.
     pub bytes: u64,
+    /// Exact sum of the detection latencies of the events observed, ns.
+    pub latency_sum_ns: u128,
+}
+
+impl Counts {
+    /// Counts one request completed with `outcome`.
+    #[inline]
+    fn done(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Useful => self.useful += 1,
+            Outcome::Wasted => self.wasted += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Notification => self.notifications += 1,
+        }
+    }
+
+    /// Adds `o`: every field is a count or a sum, so the order of additions never matters.
+    pub fn add(&mut self, o: &Counts) {
+        self.requests += o.requests;
+        self.useful += o.useful;
+        self.wasted += o.wasted;
+        self.failed += o.failed;
+        self.notifications += o.notifications;
+        self.observed += o.observed;
+        self.bytes += o.bytes;
+        self.latency_sum_ns += o.latency_sum_ns;
+    }
+}
+
+/// Counters of one simulated minute (index = minute of the run).
+pub type Minute = Counts;
+
+/// Everything measured for one consumer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsumerMetrics {
+    /// Consumer name.
+    pub name: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Counters over the whole run (also through `Deref`/`DerefMut`: `c.requests` is
+    /// `c.totals.requests`).
+    pub totals: Counts,
+    /// Retried delivery attempts.
+    pub retries: u64,
     /// Provider time spent serving this consumer, ns.
     pub provider_busy_ns: u128,
     /// Detection latencies, µs (stored as its bucket counts, [`histogram_counts`]).
     #[serde(with = "histogram_counts")]
     pub latency: Histogram<u64>,
-    /// Exact sum of latencies, ns.
-    pub latency_sum_ns: u128,
     /// Exact maximum latency, ns.
     pub latency_max_ns: Nanos,
     /// Per-minute counters, index = minute of the run.
     pub minutes: Vec<Minute>,
     /// Event-side totals, filled in when the run closes.
     pub events: Option<LedgerTotals>,
+}
+
+impl std::ops::Deref for ConsumerMetrics {
+    type Target = Counts;
+
+    fn deref(&self) -> &Counts {
+        &self.totals
+    }
+}
+
+/// Lets a fast path that adds up a stretch of requests itself (`sim/poll.rs`) write the totals
+/// as `c.requests += n`.
+impl std::ops::DerefMut for ConsumerMetrics {
+    fn deref_mut(&mut self) -> &mut Counts {
+        &mut self.totals
+    }
 }
 
 impl ConsumerMetrics {
@@ -81,16 +118,10 @@ impl ConsumerMetrics {
         ConsumerMetrics {
             name: name.to_string(),
             strategy: strategy.to_string(),
-            requests: 0,
-            useful: 0,
-            wasted: 0,
-            failed: 0,
-            notifications: 0,
+            totals: Counts::default(),
             retries: 0,
-            bytes: 0,
             provider_busy_ns: 0,
             latency: new_histogram(),
-            latency_sum_ns: 0,
             latency_max_ns: 0,
             minutes: vec![Minute::default(); minutes],
             events: None,
@@ -106,7 +137,7 @@ impl ConsumerMetrics {
     /// A request of `bytes` bytes was sent at `t`.
     #[inline]
     pub fn request_sent(&mut self, t: Nanos, bytes: u64) {
-        self.requests += 1;
+        self.totals.requests += 1;
         self.bytes(t, bytes);
         self.minute(t).requests += 1;
     }
@@ -114,46 +145,30 @@ impl ConsumerMetrics {
     /// `bytes` more bytes crossed the wire at `t` (a response).
     #[inline]
     pub fn bytes(&mut self, t: Nanos, bytes: u64) {
-        self.bytes += bytes;
+        self.totals.bytes += bytes;
         self.minute(t).bytes += bytes;
     }
 
     /// A request completed at `t` with `outcome`.
     #[inline]
     pub fn request_done(&mut self, t: Nanos, outcome: Outcome) {
-        let m = self.minute(t);
-        match outcome {
-            Outcome::Useful => {
-                m.useful += 1;
-                self.useful += 1;
-            }
-            Outcome::Wasted => {
-                m.wasted += 1;
-                self.wasted += 1;
-            }
-            Outcome::Failed => {
-                m.failed += 1;
-                self.failed += 1;
-            }
-            Outcome::Notification => {
-                m.notifications += 1;
-                self.notifications += 1;
-            }
-        }
+        self.minute(t).done(outcome);
+        self.totals.done(outcome);
     }
 
     /// `polls` requests sent and completed wasted in minute `minute`, with `bytes` bytes in
     /// all (the by-resource fast path adds up a minute's quiet polls and reports them at once).
     #[inline]
     pub fn wasted_polls(&mut self, minute: usize, polls: u64, bytes: u64) {
-        self.requests += polls;
-        self.wasted += polls;
-        self.bytes += bytes;
+        let quiet = Counts {
+            requests: polls,
+            wasted: polls,
+            bytes,
+            ..Counts::default()
+        };
+        self.totals.add(&quiet);
         let i = minute.min(self.minutes.len() - 1);
-        let m = &mut self.minutes[i];
-        m.requests += polls;
-        m.wasted += polls;
-        m.bytes += bytes;
+        self.minutes[i].add(&quiet);
     }
 
     /// An event was observed at `t` after `latency` ns.
@@ -162,8 +177,9 @@ impl ConsumerMetrics {
         let us = (latency / MICROSECOND).min(MAX_LATENCY_US);
         // Cannot fail: the value is clamped to the histogram's range.
         let _ = self.latency.record(us);
-        self.latency_sum_ns += u128::from(latency);
         self.latency_max_ns = self.latency_max_ns.max(latency);
+        self.totals.observed += 1;
+        self.totals.latency_sum_ns += u128::from(latency);
         let m = self.minute(t);
         m.observed += 1;
         m.latency_sum_ns += u128::from(latency);
@@ -172,27 +188,14 @@ impl ConsumerMetrics {
     /// Adds what `o` counted (the same consumer over other resources, or a skipped stretch):
     /// every field is a count, a sum or a maximum, so the order of additions never matters.
     pub fn absorb(&mut self, o: &ConsumerMetrics) {
-        self.requests += o.requests;
-        self.useful += o.useful;
-        self.wasted += o.wasted;
-        self.failed += o.failed;
-        self.notifications += o.notifications;
+        self.totals.add(&o.totals);
         self.retries += o.retries;
-        self.bytes += o.bytes;
         self.provider_busy_ns += o.provider_busy_ns;
         // Same bounds and precision, so adding cannot fail.
         let _ = self.latency.add(&o.latency);
-        self.latency_sum_ns += o.latency_sum_ns;
         self.latency_max_ns = self.latency_max_ns.max(o.latency_max_ns);
         for (m, x) in self.minutes.iter_mut().zip(&o.minutes) {
-            m.requests += x.requests;
-            m.useful += x.useful;
-            m.wasted += x.wasted;
-            m.failed += x.failed;
-            m.notifications += x.notifications;
-            m.observed += x.observed;
-            m.bytes += x.bytes;
-            m.latency_sum_ns += x.latency_sum_ns;
+            m.add(x);
         }
     }
 
@@ -241,7 +244,12 @@ pub mod histogram_counts {
             sigfig: h.sigfig(),
             counts: h
                 .iter_recorded()
-                .map(|v| (h.lowest_equivalent(v.value_iterated_to()), v.count_at_value()))
+                .map(|v| {
+                    (
+                        h.lowest_equivalent(v.value_iterated_to()),
+                        v.count_at_value(),
+                    )
+                })
                 .collect(),
         }
         .serialize(s)
