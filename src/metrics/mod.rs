@@ -6,6 +6,11 @@
 //! comes from the consumer's [`Ledger`](crate::policy::Ledger) when the run closes. Latencies
 //! go into an HdrHistogram in microseconds (3 significant digits); the exact mean and maximum
 //! are kept beside it in nanoseconds, so `mean_ms` and `max_ms` are not rounded by buckets.
+//!
+//! **One record.** The request counters are declared once ([`Counts`], the run's totals and
+//! each minute's), the event counters once ([`EventCounts`](crate::policy::ledger::EventCounts)),
+//! and the whole [`RunReport`] derives serde: shard partial folders store it as it is, so no
+//! second copy of the fields exists to keep in step. [`Engine`] is the one engine type.
 
 use crate::policy::ledger::LedgerTotals;
 /// Re-exported: engines count requests by the [`Outcome`] the policy layer decides.
