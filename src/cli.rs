@@ -6,10 +6,10 @@
 //! here.
 //!
 //! Exit codes: 0 success, 2 bad input (a scenario file or argument the user must fix), 1
-//! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] to them.
+//! anything else (an I/O failure, a broken invariant). `main` maps [`CliError`] (`src/error.rs`) to them.
 
-use crate::engine::RunError;
 pub use crate::engine::{Engine, RunFlags};
+pub use crate::error::CliError;
 use crate::live::LiveOptions;
 use crate::report;
 use crate::runner::{self, RunOptions};
@@ -42,7 +42,7 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Engine: the discrete-event simulation or real HTTP on loopback.
-        #[arg(long, value_enum, default_value_t = Engine::Sim)]
+        #[arg(long, value_parser = engine_parser(), default_value_t = Engine::Sim)]
         engine: Engine,
         /// Runs per point on seeds SEED, SEED+1, …: summary.csv gets means and 95 % confidence
         /// half-widths, replications.csv every run (default: the scenario's `replications`,
@@ -135,37 +135,15 @@ pub enum Format {
     Csv,
 }
 
-/// A command's failure, sorted by exit code.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Exit code 2: the user must fix the input.
-    #[error("{0}")]
-    BadInput(String),
-    /// Exit code 1: anything else.
-    #[error("{0:#}")]
-    Other(#[from] anyhow::Error),
-    /// Exit code 1: writing the output failed (a closed pipe is not reported).
-    #[error("writing output: {0}")]
-    Output(#[from] std::io::Error),
-}
-
-impl From<RunError> for CliError {
-    fn from(e: RunError) -> Self {
-        match e {
-            RunError::BadInput(m) => CliError::BadInput(m),
-            RunError::Other(e) => CliError::Other(e),
-        }
-    }
-}
-
-impl CliError {
-    /// The process exit code.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CliError::BadInput(_) => 2,
-            CliError::Other(_) | CliError::Output(_) => 1,
-        }
-    }
+/// `--engine`'s parser: the names and one-line help of every [`Engine`] (the enum lives in
+/// `metrics`, which knows nothing of clap).
+fn engine_parser() -> impl clap::builder::TypedValueParser<Value = Engine> {
+    use clap::builder::TypedValueParser;
+    let values = Engine::ALL.map(|e| clap::builder::PossibleValue::new(e.name()).help(e.about()));
+    clap::builder::PossibleValuesParser::new(values).map(|s| {
+        s.parse::<Engine>()
+            .expect("PossibleValuesParser passes only engine names")
+    })
 }
 
 /// Title and description of a results folder, from its scenario copy (or its folder name);

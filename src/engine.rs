@@ -2,24 +2,19 @@
 //!
 //! The runner (scenario files, sweeps, replications, results folders) and the CLI (arguments,
 //! exit codes) must not know how a plan is executed, and must not import each other
-//! (`docs/design.md`, "Layers"). Both go through [`Engine::run`]: one interface, a plan in, a
-//! [`RunReport`] out, whichever engine ran. Adding an engine means adding a variant here and
-//! nowhere else.
+//! (`docs/design.md`, "Layers"). Both go through [`run`]: one interface, a plan in, a
+//! [`RunReport`] out, whichever engine ran. Adding an engine means adding a variant to
+//! [`Engine`] (`metrics`) and an arm here.
 
+use crate::error::CliError;
 use crate::live::{self, LiveOptions};
 use crate::metrics::RunReport;
 use crate::scenario::Plan;
 use crate::sim::{self, SimOptions};
 use crate::time::Nanos;
 
-/// Which engine runs a plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Engine {
-    /// Discrete-event simulation in virtual time (deterministic).
-    Sim,
-    /// Real tokio + hyper servers and clients on 127.0.0.1.
-    Live,
-}
+/// Which engine runs a plan: the one engine type, defined beside the report it produces.
+pub use crate::metrics::Engine;
 
 /// Engine-specific options of a run (the command line's `run` flags).
 #[derive(Debug, Clone, Default)]
@@ -42,49 +37,49 @@ pub enum RunError {
     Other(#[from] anyhow::Error),
 }
 
-impl Engine {
-    /// The engine's name as written in results (`sim`, `live`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Engine::Sim => "sim",
-            Engine::Live => "live",
+/// A run's failure keeps its exit code on the command line (bad input 2, anything else 1).
+impl From<RunError> for CliError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::BadInput(m) => CliError::BadInput(m),
+            RunError::Other(e) => CliError::Other(e),
         }
     }
+}
 
-    /// Runs `plan`. `progress` is told the simulated time reached, ns (the simulation only).
-    /// A live run prints generated webhook secrets and the provider's own counts to stderr.
-    pub fn run(
-        self,
-        plan: &Plan,
-        flags: &RunFlags,
-        progress: &mut dyn FnMut(Nanos),
-    ) -> Result<RunReport, RunError> {
-        match self {
-            Engine::Sim => {
-                let opts = SimOptions {
-                    threads: flags.sim_threads,
-                    ..Default::default()
-                };
-                sim::run_with_progress(plan, opts, progress)
-                    .map_err(|e| RunError::Other(anyhow::anyhow!(e)))
-            }
-            Engine::Live => {
-                let run = live::run(plan, &flags.live).map_err(|e| {
-                    if e.is_bad_input() {
-                        RunError::BadInput(e.to_string())
-                    } else {
-                        RunError::Other(anyhow::anyhow!(e))
-                    }
-                })?;
-                for (name, secret) in &run.generated_secrets {
-                    eprintln!("consumer `{name}`: generated signing secret {secret}");
-                    if let Some(key) = public_key(plan, name, secret) {
-                        eprintln!("consumer `{name}`: Ed25519 public key (verify with it) {key}");
-                    }
+/// Runs `plan` on `engine`. `progress` is told the simulated time reached, ns (the simulation
+/// only). A live run prints generated webhook secrets and the provider's own counts to stderr.
+pub fn run(
+    engine: Engine,
+    plan: &Plan,
+    flags: &RunFlags,
+    progress: &mut dyn FnMut(Nanos),
+) -> Result<RunReport, RunError> {
+    match engine {
+        Engine::Sim => {
+            let opts = SimOptions {
+                threads: flags.sim_threads,
+                ..Default::default()
+            };
+            sim::run_with_progress(plan, opts, progress)
+                .map_err(|e| RunError::Other(anyhow::anyhow!(e)))
+        }
+        Engine::Live => {
+            let run = live::run(plan, &flags.live).map_err(|e| {
+                if e.is_bad_input() {
+                    RunError::BadInput(e.to_string())
+                } else {
+                    RunError::Other(anyhow::anyhow!(e))
                 }
-                eprint!("{}", live::provider_summary(plan, &run));
-                Ok(run.report)
+            })?;
+            for (name, secret) in &run.generated_secrets {
+                eprintln!("consumer `{name}`: generated signing secret {secret}");
+                if let Some(key) = public_key(plan, name, secret) {
+                    eprintln!("consumer `{name}`: Ed25519 public key (verify with it) {key}");
+                }
             }
+            eprint!("{}", live::provider_summary(plan, &run));
+            Ok(run.report)
         }
     }
 }

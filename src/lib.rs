@@ -17,12 +17,13 @@
 //! | [`sim`] | the discrete-event engine, and its resource-by-resource pass for independent pollers (on all cores) |
 //! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
-//! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] |
+//! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] (serde: the one record of a run, also what shard parts store), the one engine enum [`metrics::Engine`] |
 //! | [`report`] | one writer per output format (CSV with its one column schema, units and replication statistics; `summary.json`, the same cells as JSON, `docs/summary.schema.json`; `.hgrm`, terminal table, charts, Markdown, the README's generated sections; `folder`: atomic results folders and the clean-up of interrupted ones) |
 //! | [`inspect`] | `hookbench listen` / `replay` / `send`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture with an index in memory and bodies on disk, quoted curl, Host check, connection cap, forwarding to the user's app, per-path response rules, resends from the page), capture replay, and signed provider-shaped deliveries (one, or an open-model load test at a constant rate) |
-//! | [`engine`] | engine dispatch: [`engine::Engine::run`], the one interface both engines sit behind |
+//! | [`engine`] | engine dispatch: [`engine::run`], the one interface both engines sit behind (the one engine type, [`metrics::Engine`], is re-exported here) |
 //! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |
 //! | [`shard`] | scale-out: `--shard K/N` slices of a study's jobs, the partial folders they write and the checks `merge` makes on them (the runner runs and merges) |
+//! | [`error`] | [`error::CliError`], every subcommand's failure sorted by exit code (2 bad input, 1 anything else); its own module so that `cli` and `inspect`'s subcommands share it without importing each other |
 //! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes, `run --format table\|json\|csv` (what stdout carries) |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
@@ -32,6 +33,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod error;
 pub mod inspect;
 pub mod live;
 pub mod metrics;

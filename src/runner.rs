@@ -5,7 +5,7 @@
 //!
 //! Shared by `hookbench run` and the `cargo bench` scenario runner, so both produce the same
 //! folders. The runner knows scenario files and results folders; how a plan is executed is
-//! [`Engine::run`]'s business, and the command line is the CLI's (this module never imports
+//! [`engine::run`](crate::engine::run)'s business, and the command line is the CLI's (this module never imports
 //! it). Points and replications are independent runs (replication `r` of a point runs on seed
 //! `seed + r`), so running them on several threads changes nothing in the output: results are
 //! collected by index, not completion order.
@@ -170,7 +170,7 @@ fn prepare(path: &Path, opts: &RunOptions) -> Result<Prepared, RunError> {
     let study = Study {
         scenario: scenario.name.clone(),
         scenario_sha256: hex::encode(Sha256::digest(&bytes)),
-        engine: opts.engine.name().to_string(),
+        engine: opts.engine,
         seed: points[0].plan.seed,
         replications,
         duration_ns: points[0].plan.duration,
@@ -432,7 +432,7 @@ fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunRep
             sim_threads: budget,
             ..opts.flags.clone()
         };
-        let r = opts.engine.run(plan, &flags, &mut |t| pb.set_position(t));
+        let r = crate::engine::run(opts.engine, plan, &flags, &mut |t| pb.set_position(t));
         pb.finish_and_clear();
         return Ok(vec![r?]);
     }
@@ -461,7 +461,7 @@ fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunRep
                 if i >= jobs.len() {
                     break;
                 }
-                let r = opts.engine.run(jobs[i], &flags, &mut |_| {});
+                let r = crate::engine::run(opts.engine, jobs[i], &flags, &mut |_| {});
                 if let Ok(mut slots) = slots.lock() {
                     slots[i] = Some(r);
                 }

@@ -9,8 +9,10 @@
 //! study; `docs/scale-out.md` has the recipes.
 //!
 //! Why the merge is exact: a job's result is its [`RunReport`], and a partial folder stores it
-//! losslessly (integers as integers, `u128` sums in full, floating-point fields as their IEEE
-//! bits, the latency histogram as its full list of bucket counts, the per-minute series).
+//! losslessly through the report's own serde derive (integers as integers, `u128` sums in
+//! full, floating-point fields as their IEEE bits, the latency histogram as its full list of
+//! bucket counts, the per-minute series): one type, written and read by the same code, so a
+//! new counter needs nothing here.
 //! The runner assembles a results folder from reports in job order with one function, whether
 //! they come from memory (unsharded) or from parts (merge), so byte identity follows from the
 //! round trip.
@@ -24,10 +26,8 @@
 //! `summary.csv` or `report.md`, so nothing that reads results folders (`hookbench chart`, the
 //! results index) can take it for one.
 
-use crate::metrics::{ConsumerMetrics, EngineKind, Minute, ProviderKind, RunReport};
-use crate::policy::ledger::LedgerTotals;
+use crate::metrics::{Engine, RunReport};
 use anyhow::Context;
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs;
@@ -38,7 +38,7 @@ use std::str::FromStr;
 pub const MANIFEST_FILE: &str = "hookbench-partial.json";
 
 /// Format tag of [`MANIFEST_FILE`]; bumped when the job files change incompatibly.
-pub const FORMAT: &str = "hookbench-partial/1";
+pub const FORMAT: &str = "hookbench-partial/2";
 
 /// Slice `index` of `count` (`--shard K/N`, `K` = 0 … `N` − 1, as Kubernetes'
 /// `JOB_COMPLETION_INDEX` and Slurm's `SLURM_ARRAY_TASK_ID` with `--array=0-(N-1)` count).
@@ -89,8 +89,8 @@ pub struct Study {
     pub scenario: String,
     /// SHA-256 of the scenario file's bytes, hex.
     pub scenario_sha256: String,
-    /// Engine name (`sim`, `live`).
-    pub engine: String,
+    /// Engine (written `sim`, `live`).
+    pub engine: Engine,
     /// Seed of replication 0 (replication `r` runs on `seed + r`).
     pub seed: u64,
     /// Replications per point.
@@ -143,7 +143,11 @@ impl Study {
                 self.scenario_sha256.clone(),
                 other.scenario_sha256.clone(),
             ),
-            ("engine", self.engine.clone(), other.engine.clone()),
+            (
+                "engine",
+                self.engine.name().to_string(),
+                other.engine.name().to_string(),
+            ),
             ("seed", self.seed.to_string(), other.seed.to_string()),
             (
                 "replications",
@@ -227,7 +231,7 @@ pub fn write_part(
                 job: *id,
                 point,
                 replication,
-                report: ReportRecord::of(report),
+                report: (*report).clone(),
             };
             let path = tmp.join(job_file(*id));
             fs::write(&path, serde_json::to_vec(&record)?)
@@ -392,265 +396,23 @@ pub fn read_job(part: &Part, id: usize) -> Result<RunReport, String> {
             record.job
         ));
     }
-    record
-        .report
-        .into_report()
-        .map_err(|e| format!("{}: {e}", path.display()))
+    Ok(record.report)
 }
 
-/// One job's result as stored.
+/// One job's result as stored: the [`RunReport`] itself, written and read by its serde derive.
 #[derive(Debug, Serialize, Deserialize)]
 struct JobRecord {
     job: usize,
     point: usize,
     replication: u32,
-    report: ReportRecord,
-}
-
-/// A [`RunReport`], losslessly.
-#[derive(Debug, Serialize, Deserialize)]
-struct ReportRecord {
-    scenario: String,
-    engine: String,
-    seed: u64,
-    duration_ns: u64,
-    events_emitted: u64,
-    consumers: Vec<ConsumerRecord>,
-    provider_kinds: Vec<(String, String, u64, u64)>,
-}
-
-/// A [`ConsumerMetrics`], losslessly.
-#[derive(Debug, Serialize, Deserialize)]
-struct ConsumerRecord {
-    name: String,
-    strategy: String,
-    requests: u64,
-    useful: u64,
-    wasted: u64,
-    failed: u64,
-    notifications: u64,
-    retries: u64,
-    bytes: u64,
-    provider_busy_ns: u128,
-    latency: HistogramRecord,
-    latency_sum_ns: u128,
-    latency_max_ns: u64,
-    minutes: Vec<MinuteRecord>,
-    events: Option<EventsRecord>,
-}
-
-/// A [`Minute`] as a JSON array: requests, useful, wasted, failed, notifications, observed,
-/// bytes, latency sum (ns).
-type MinuteRecord = (u64, u64, u64, u64, u64, u64, u64, u128);
-
-/// A latency histogram: its bounds and every non-empty bucket as (lowest value of the
-/// bucket, count). Recording each count at its bucket's lowest value rebuilds the same buckets,
-/// total, minimum and maximum, so every percentile, mean and `.hgrm` line comes out the same.
-#[derive(Debug, Serialize, Deserialize)]
-struct HistogramRecord {
-    low: u64,
-    high: u64,
-    sigfig: u8,
-    counts: Vec<(u64, u64)>,
-}
-
-/// [`LedgerTotals`] with the two averages as IEEE bits (a decimal round trip could move them
-/// by one unit in the last place, and the CSV would show it).
-#[derive(Debug, Serialize, Deserialize)]
-struct EventsRecord {
-    emitted: u64,
-    observed: u64,
-    lost: u64,
-    pending: u64,
-    coalesced: u64,
-    duplicates: u64,
-    out_of_order: u64,
-    freshness_bits: u64,
-    age_ns_bits: u64,
-}
-
-impl ReportRecord {
-    fn of(r: &RunReport) -> ReportRecord {
-        ReportRecord {
-            scenario: r.scenario.clone(),
-            engine: r.engine.name().to_string(),
-            seed: r.seed,
-            duration_ns: r.duration,
-            events_emitted: r.events_emitted,
-            consumers: r.consumers.iter().map(ConsumerRecord::of).collect(),
-            provider_kinds: r
-                .provider_kinds
-                .iter()
-                .map(|k| {
-                    (
-                        k.consumer.clone(),
-                        k.kind.clone(),
-                        k.requests,
-                        k.handling_ns,
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    fn into_report(self) -> Result<RunReport, String> {
-        let engine = match self.engine.as_str() {
-            "sim" => EngineKind::Sim,
-            "live" => EngineKind::Live,
-            other => return Err(format!("unknown engine `{other}`")),
-        };
-        Ok(RunReport {
-            scenario: self.scenario,
-            engine,
-            seed: self.seed,
-            duration: self.duration_ns,
-            events_emitted: self.events_emitted,
-            consumers: self
-                .consumers
-                .into_iter()
-                .map(ConsumerRecord::into_metrics)
-                .collect::<Result<_, _>>()?,
-            provider_kinds: self
-                .provider_kinds
-                .into_iter()
-                .map(|(consumer, kind, requests, handling_ns)| ProviderKind {
-                    consumer,
-                    kind,
-                    requests,
-                    handling_ns,
-                })
-                .collect(),
-        })
-    }
-}
-
-impl ConsumerRecord {
-    fn of(c: &ConsumerMetrics) -> ConsumerRecord {
-        ConsumerRecord {
-            name: c.name.clone(),
-            strategy: c.strategy.clone(),
-            requests: c.requests,
-            useful: c.useful,
-            wasted: c.wasted,
-            failed: c.failed,
-            notifications: c.notifications,
-            retries: c.retries,
-            bytes: c.bytes,
-            provider_busy_ns: c.provider_busy_ns,
-            latency: HistogramRecord {
-                low: c.latency.low(),
-                high: c.latency.high(),
-                sigfig: c.latency.sigfig(),
-                counts: c
-                    .latency
-                    .iter_recorded()
-                    .map(|v| {
-                        (
-                            c.latency.lowest_equivalent(v.value_iterated_to()),
-                            v.count_at_value(),
-                        )
-                    })
-                    .collect(),
-            },
-            latency_sum_ns: c.latency_sum_ns,
-            latency_max_ns: c.latency_max_ns,
-            minutes: c
-                .minutes
-                .iter()
-                .map(|m| {
-                    (
-                        m.requests,
-                        m.useful,
-                        m.wasted,
-                        m.failed,
-                        m.notifications,
-                        m.observed,
-                        m.bytes,
-                        m.latency_sum_ns,
-                    )
-                })
-                .collect(),
-            events: c.events.map(|e| EventsRecord {
-                emitted: e.emitted,
-                observed: e.observed,
-                lost: e.lost,
-                pending: e.pending,
-                coalesced: e.coalesced,
-                duplicates: e.duplicates,
-                out_of_order: e.out_of_order,
-                freshness_bits: e.freshness.to_bits(),
-                age_ns_bits: e.age_ns.to_bits(),
-            }),
-        }
-    }
-
-    fn into_metrics(self) -> Result<ConsumerMetrics, String> {
-        let h = &self.latency;
-        let mut latency = Histogram::new_with_bounds(h.low, h.high, h.sigfig).map_err(|e| {
-            format!(
-                "consumer `{}`: histogram bounds {}–{} with {} digits: {e:?}",
-                self.name, h.low, h.high, h.sigfig
-            )
-        })?;
-        for &(value, count) in &h.counts {
-            latency.record_n(value, count).map_err(|e| {
-                format!(
-                    "consumer `{}`: latency bucket {value} µs × {count}: {e:?}",
-                    self.name
-                )
-            })?;
-        }
-        Ok(ConsumerMetrics {
-            name: self.name,
-            strategy: self.strategy,
-            requests: self.requests,
-            useful: self.useful,
-            wasted: self.wasted,
-            failed: self.failed,
-            notifications: self.notifications,
-            retries: self.retries,
-            bytes: self.bytes,
-            provider_busy_ns: self.provider_busy_ns,
-            latency,
-            latency_sum_ns: self.latency_sum_ns,
-            latency_max_ns: self.latency_max_ns,
-            minutes: self
-                .minutes
-                .into_iter()
-                .map(
-                    |(requests, useful, wasted, failed, notifications, observed, bytes, sum)| {
-                        Minute {
-                            requests,
-                            useful,
-                            wasted,
-                            failed,
-                            notifications,
-                            observed,
-                            bytes,
-                            latency_sum_ns: sum,
-                        }
-                    },
-                )
-                .collect(),
-            events: self.events.map(|e| LedgerTotals {
-                emitted: e.emitted,
-                observed: e.observed,
-                lost: e.lost,
-                pending: e.pending,
-                coalesced: e.coalesced,
-                duplicates: e.duplicates,
-                out_of_order: e.out_of_order,
-                freshness: f64::from_bits(e.freshness_bits),
-                age_ns: f64::from_bits(e.age_ns_bits),
-            }),
-        })
-    }
+    report: RunReport,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::Outcome;
+    use crate::metrics::{ConsumerMetrics, Outcome, ProviderKind};
+    use crate::policy::ledger::{EventCounts, LedgerTotals};
     use crate::time::{MILLISECOND, SECOND};
 
     #[test]
@@ -694,19 +456,21 @@ mod tests {
         c.provider_busy_ns = u128::from(u64::MAX) + 12_345;
         c.minutes[1].latency_sum_ns = u128::from(u64::MAX) * 3;
         c.events = Some(LedgerTotals {
-            emitted: 9,
-            observed: 6,
-            lost: 2,
-            pending: 1,
-            coalesced: 1,
-            duplicates: 4,
-            out_of_order: 0,
+            counts: EventCounts {
+                emitted: 9,
+                observed: 6,
+                lost: 2,
+                pending: 1,
+                coalesced: 1,
+                duplicates: 4,
+                out_of_order: 0,
+            },
             freshness: 0.1 + 0.2,
             age_ns: std::f64::consts::PI * 1e9,
         });
         RunReport {
             scenario: "s".into(),
-            engine: EngineKind::Live,
+            engine: Engine::Live,
             seed: 42,
             duration: 150 * SECOND,
             events_emitted: 9,
@@ -723,11 +487,8 @@ mod tests {
     #[test]
     fn a_report_round_trips_exactly() {
         let r = sample();
-        let json = serde_json::to_vec(&ReportRecord::of(&r)).unwrap();
-        let back = serde_json::from_slice::<ReportRecord>(&json)
-            .unwrap()
-            .into_report()
-            .unwrap();
+        let json = serde_json::to_vec(&r).unwrap();
+        let back = serde_json::from_slice::<RunReport>(&json).unwrap();
         assert_eq!(back.seed, r.seed);
         assert_eq!(back.engine, r.engine);
         assert_eq!(back.provider_kinds, r.provider_kinds);

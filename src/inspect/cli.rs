@@ -5,7 +5,7 @@ use super::listen::{self, ListenError, ListenOptions};
 use super::replay::{self, Filter, ReplayOptions};
 use super::rules::{ForwardRule, RespondRule, Routing};
 use super::verify::{ReceiverUrl, SchemeSecret, Use};
-use crate::cli::CliError;
+use crate::error::CliError;
 use clap::Args;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -50,7 +50,7 @@ pub use clock::Clock;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
 
-use crate::metrics::{EngineKind, ProviderKind, RunReport};
+use crate::metrics::{Engine, ProviderKind, RunReport};
 use crate::policy::{Endpoint, InOrder};
 use crate::rng;
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
@@ -519,7 +519,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
         .collect();
     let report = RunReport {
         scenario: plan.name.clone(),
-        engine: EngineKind::Live,
+        engine: Engine::Live,
         seed: plan.seed,
         duration: end,
         events_emitted: emitted,

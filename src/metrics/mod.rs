@@ -6,57 +6,28 @@
 //! comes from the consumer's [`Ledger`](crate::policy::Ledger) when the run closes. Latencies
 //! go into an HdrHistogram in microseconds (3 significant digits); the exact mean and maximum
 //! are kept beside it in nanoseconds, so `mean_ms` and `max_ms` are not rounded by buckets.
+//!
+//! **One record.** The request counters are declared once ([`Counts`], the run's totals and
+//! each minute's), the event counters once ([`EventCounts`](crate::policy::ledger::EventCounts)),
+//! and the whole [`RunReport`] derives serde: shard partial folders store it as it is, so no
+//! second copy of the fields exists to keep in step. [`Engine`] is the one engine type.
 
 use crate::policy::ledger::LedgerTotals;
+/// Re-exported: engines count requests by the [`Outcome`] the policy layer decides.
+pub use crate::policy::Outcome;
 use crate::time::{Nanos, DAY, MICROSECOND, MINUTE};
 use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
 
 /// Largest latency the histogram holds, µs (60 days; larger values are clamped).
 pub const MAX_LATENCY_US: u64 = 60 * DAY / MICROSECOND;
 
-/// How a completed request is classified (`docs/design.md`, vocabulary).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Delivered at least one event the consumer had not observed.
-    Useful,
-    /// Completed without anything new (unchanged, 304, empty page, duplicate, …).
-    Wasted,
-    /// Timeout, connection error, 5xx, 429.
-    Failed,
-    /// Completed and announced an event the consumer had not observed, but carried none of
-    /// its data (a thin webhook's notification): neither useful nor wasted. See
-    /// `docs/design.md`, "Vocabulary".
-    Notification,
-}
-
-/// Counters of one simulated minute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Minute {
-    /// Requests sent during the minute.
-    pub requests: u64,
-    /// Requests completed useful during the minute.
-    pub useful: u64,
-    /// Requests completed wasted during the minute.
-    pub wasted: u64,
-    /// Requests failed during the minute.
-    pub failed: u64,
-    /// Notifications (thin webhooks announcing a new event) completed during the minute.
-    pub notifications: u64,
-    /// Events observed during the minute.
-    pub observed: u64,
-    /// Bytes on the wire (both directions) during the minute.
-    pub bytes: u64,
-    /// Sum of the detection latencies of events observed during the minute, ns.
-    pub latency_sum_ns: u128,
-}
-
-/// Everything measured for one consumer.
-#[derive(Debug, Clone)]
-pub struct ConsumerMetrics {
-    /// Consumer name.
-    pub name: String,
-    /// Strategy name.
-    pub strategy: String,
+/// The request and event counters of one consumer: over the whole run
+/// ([`ConsumerMetrics::totals`]) and over each minute ([`ConsumerMetrics::minutes`]). Declared
+/// once, so a new counter is a field here, its line in [`Counts::add`], the place that counts
+/// it, and its column in `report/schema.rs`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
     /// Requests sent.
     pub requests: u64,
     /// Requests completed useful.
@@ -65,24 +36,84 @@ pub struct ConsumerMetrics {
     pub wasted: u64,
     /// Requests failed.
     pub failed: u64,
-    /// Requests that announced a new event without its data ([`Outcome::Notification`]).
+    /// Requests that announced a new event without its data ([`Outcome::Notification`]: thin
+    /// webhooks).
     pub notifications: u64,
-    /// Retried delivery attempts.
-    pub retries: u64,
+    /// Events observed.
+    pub observed: u64,
     /// Bytes on the wire, both directions.
     pub bytes: u64,
+    /// Exact sum of the detection latencies of the events observed, ns.
+    pub latency_sum_ns: u128,
+}
+
+impl Counts {
+    /// Counts one request completed with `outcome`.
+    #[inline]
+    fn done(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Useful => self.useful += 1,
+            Outcome::Wasted => self.wasted += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Notification => self.notifications += 1,
+        }
+    }
+
+    /// Adds `o`: every field is a count or a sum, so the order of additions never matters.
+    pub fn add(&mut self, o: &Counts) {
+        self.requests += o.requests;
+        self.useful += o.useful;
+        self.wasted += o.wasted;
+        self.failed += o.failed;
+        self.notifications += o.notifications;
+        self.observed += o.observed;
+        self.bytes += o.bytes;
+        self.latency_sum_ns += o.latency_sum_ns;
+    }
+}
+
+/// Counters of one simulated minute (index = minute of the run).
+pub type Minute = Counts;
+
+/// Everything measured for one consumer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsumerMetrics {
+    /// Consumer name.
+    pub name: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Counters over the whole run (also through `Deref`/`DerefMut`: `c.requests` is
+    /// `c.totals.requests`).
+    pub totals: Counts,
+    /// Retried delivery attempts.
+    pub retries: u64,
     /// Provider time spent serving this consumer, ns.
     pub provider_busy_ns: u128,
-    /// Detection latencies, µs.
+    /// Detection latencies, µs (stored as its bucket counts, [`histogram_counts`]).
+    #[serde(with = "histogram_counts")]
     pub latency: Histogram<u64>,
-    /// Exact sum of latencies, ns.
-    pub latency_sum_ns: u128,
     /// Exact maximum latency, ns.
     pub latency_max_ns: Nanos,
     /// Per-minute counters, index = minute of the run.
     pub minutes: Vec<Minute>,
     /// Event-side totals, filled in when the run closes.
     pub events: Option<LedgerTotals>,
+}
+
+impl std::ops::Deref for ConsumerMetrics {
+    type Target = Counts;
+
+    fn deref(&self) -> &Counts {
+        &self.totals
+    }
+}
+
+/// Lets a fast path that adds up a stretch of requests itself (`sim/poll.rs`) write the totals
+/// as `c.requests += n`.
+impl std::ops::DerefMut for ConsumerMetrics {
+    fn deref_mut(&mut self) -> &mut Counts {
+        &mut self.totals
+    }
 }
 
 impl ConsumerMetrics {
@@ -92,16 +123,10 @@ impl ConsumerMetrics {
         ConsumerMetrics {
             name: name.to_string(),
             strategy: strategy.to_string(),
-            requests: 0,
-            useful: 0,
-            wasted: 0,
-            failed: 0,
-            notifications: 0,
+            totals: Counts::default(),
             retries: 0,
-            bytes: 0,
             provider_busy_ns: 0,
             latency: new_histogram(),
-            latency_sum_ns: 0,
             latency_max_ns: 0,
             minutes: vec![Minute::default(); minutes],
             events: None,
@@ -117,7 +142,7 @@ impl ConsumerMetrics {
     /// A request of `bytes` bytes was sent at `t`.
     #[inline]
     pub fn request_sent(&mut self, t: Nanos, bytes: u64) {
-        self.requests += 1;
+        self.totals.requests += 1;
         self.bytes(t, bytes);
         self.minute(t).requests += 1;
     }
@@ -125,46 +150,30 @@ impl ConsumerMetrics {
     /// `bytes` more bytes crossed the wire at `t` (a response).
     #[inline]
     pub fn bytes(&mut self, t: Nanos, bytes: u64) {
-        self.bytes += bytes;
+        self.totals.bytes += bytes;
         self.minute(t).bytes += bytes;
     }
 
     /// A request completed at `t` with `outcome`.
     #[inline]
     pub fn request_done(&mut self, t: Nanos, outcome: Outcome) {
-        let m = self.minute(t);
-        match outcome {
-            Outcome::Useful => {
-                m.useful += 1;
-                self.useful += 1;
-            }
-            Outcome::Wasted => {
-                m.wasted += 1;
-                self.wasted += 1;
-            }
-            Outcome::Failed => {
-                m.failed += 1;
-                self.failed += 1;
-            }
-            Outcome::Notification => {
-                m.notifications += 1;
-                self.notifications += 1;
-            }
-        }
+        self.minute(t).done(outcome);
+        self.totals.done(outcome);
     }
 
     /// `polls` requests sent and completed wasted in minute `minute`, with `bytes` bytes in
     /// all (the by-resource fast path adds up a minute's quiet polls and reports them at once).
     #[inline]
     pub fn wasted_polls(&mut self, minute: usize, polls: u64, bytes: u64) {
-        self.requests += polls;
-        self.wasted += polls;
-        self.bytes += bytes;
+        let quiet = Counts {
+            requests: polls,
+            wasted: polls,
+            bytes,
+            ..Counts::default()
+        };
+        self.totals.add(&quiet);
         let i = minute.min(self.minutes.len() - 1);
-        let m = &mut self.minutes[i];
-        m.requests += polls;
-        m.wasted += polls;
-        m.bytes += bytes;
+        self.minutes[i].add(&quiet);
     }
 
     /// An event was observed at `t` after `latency` ns.
@@ -173,8 +182,9 @@ impl ConsumerMetrics {
         let us = (latency / MICROSECOND).min(MAX_LATENCY_US);
         // Cannot fail: the value is clamped to the histogram's range.
         let _ = self.latency.record(us);
-        self.latency_sum_ns += u128::from(latency);
         self.latency_max_ns = self.latency_max_ns.max(latency);
+        self.totals.observed += 1;
+        self.totals.latency_sum_ns += u128::from(latency);
         let m = self.minute(t);
         m.observed += 1;
         m.latency_sum_ns += u128::from(latency);
@@ -183,27 +193,14 @@ impl ConsumerMetrics {
     /// Adds what `o` counted (the same consumer over other resources, or a skipped stretch):
     /// every field is a count, a sum or a maximum, so the order of additions never matters.
     pub fn absorb(&mut self, o: &ConsumerMetrics) {
-        self.requests += o.requests;
-        self.useful += o.useful;
-        self.wasted += o.wasted;
-        self.failed += o.failed;
-        self.notifications += o.notifications;
+        self.totals.add(&o.totals);
         self.retries += o.retries;
-        self.bytes += o.bytes;
         self.provider_busy_ns += o.provider_busy_ns;
         // Same bounds and precision, so adding cannot fail.
         let _ = self.latency.add(&o.latency);
-        self.latency_sum_ns += o.latency_sum_ns;
         self.latency_max_ns = self.latency_max_ns.max(o.latency_max_ns);
         for (m, x) in self.minutes.iter_mut().zip(&o.minutes) {
-            m.requests += x.requests;
-            m.useful += x.useful;
-            m.wasted += x.wasted;
-            m.failed += x.failed;
-            m.notifications += x.notifications;
-            m.observed += x.observed;
-            m.bytes += x.bytes;
-            m.latency_sum_ns += x.latency_sum_ns;
+            m.add(x);
         }
     }
 
@@ -223,28 +220,120 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("static histogram bounds are valid")
 }
 
-/// Which engine produced a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EngineKind {
-    /// Discrete-event simulation.
+/// A latency histogram stored as its bounds and every non-empty bucket as (lowest value of
+/// the bucket, count): recording each count at its bucket's lowest value rebuilds the same
+/// buckets, total, minimum and maximum, so every percentile, mean and `.hgrm` line comes out
+/// the same.
+///
+/// Why counts and not HdrHistogram's V2 encoding: the crate is built without its
+/// `serialization` feature (which pulls in compression and parsing crates), a run's histogram
+/// has a few hundred non-empty buckets at most, and the counts are readable in the file.
+pub mod histogram_counts {
+    use hdrhistogram::Histogram;
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    /// The stored form.
+    #[derive(Serialize, Deserialize)]
+    struct Counts {
+        low: u64,
+        high: u64,
+        sigfig: u8,
+        counts: Vec<(u64, u64)>,
+    }
+
+    /// Writes `h`'s bounds and non-empty buckets.
+    pub fn serialize<S: Serializer>(h: &Histogram<u64>, s: S) -> Result<S::Ok, S::Error> {
+        Counts {
+            low: h.low(),
+            high: h.high(),
+            sigfig: h.sigfig(),
+            counts: h
+                .iter_recorded()
+                .map(|v| {
+                    (
+                        h.lowest_equivalent(v.value_iterated_to()),
+                        v.count_at_value(),
+                    )
+                })
+                .collect(),
+        }
+        .serialize(s)
+    }
+
+    /// Rebuilds the histogram [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Histogram<u64>, D::Error> {
+        let c = Counts::deserialize(d)?;
+        let mut h = Histogram::new_with_bounds(c.low, c.high, c.sigfig).map_err(|e| {
+            D::Error::custom(format!(
+                "histogram bounds {}–{} with {} digits: {e:?}",
+                c.low, c.high, c.sigfig
+            ))
+        })?;
+        for &(value, count) in &c.counts {
+            h.record_n(value, count).map_err(|e| {
+                D::Error::custom(format!("latency bucket {value} µs × {count}: {e:?}"))
+            })?;
+        }
+        Ok(h)
+    }
+}
+
+/// Which engine runs a plan and produced a report: the one engine type of the crate (the
+/// command line's `--engine`, the report, the shard manifest). Written as `sim` / `live` in
+/// every file (`serde` renames). Running one is [`engine::run`](crate::engine::run)'s
+/// business; this type sits here, beside [`RunReport`], so that what a run produced never
+/// depends on the engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// Discrete-event simulation in virtual time (deterministic).
     Sim,
-    /// Real HTTP on loopback.
+    /// Real tokio + hyper servers and clients on 127.0.0.1.
     Live,
 }
 
-impl EngineKind {
-    /// The name in reports.
+impl Engine {
+    /// Every engine, in the order the command line lists them.
+    pub const ALL: [Engine; 2] = [Engine::Sim, Engine::Live];
+
+    /// The engine's name as written in results and accepted by `--engine` (`sim`, `live`).
     pub fn name(self) -> &'static str {
         match self {
-            EngineKind::Sim => "sim",
-            EngineKind::Live => "live",
+            Engine::Sim => "sim",
+            Engine::Live => "live",
         }
+    }
+
+    /// What the engine is, one line (the command line's help).
+    pub fn about(self) -> &'static str {
+        match self {
+            Engine::Sim => "Discrete-event simulation in virtual time (deterministic)",
+            Engine::Live => "Real tokio + hyper servers and clients on 127.0.0.1",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+
+    /// Parses a name written by [`Engine::name`].
+    fn from_str(s: &str) -> Result<Engine, String> {
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| format!("unknown engine `{s}` (expected sim or live)"))
     }
 }
 
 /// What the provider measured of its own work for one consumer and one kind of request (live
 /// engine only: the simulation's service time is an input, not a measurement).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderKind {
     /// Consumer name (`(anonymous)` for requests that named no consumer).
     pub consumer: String,
@@ -257,15 +346,22 @@ pub struct ProviderKind {
 }
 
 /// The result of one run, whichever engine produced it.
-#[derive(Debug, Clone)]
+///
+/// It is also what a shard's partial folder stores for each job (`shard.rs`): serde writes and
+/// reads it, losslessly — integers as integers, `u128` sums in full, the two `f64` averages as
+/// their bits, the histogram as its bucket counts — so a merge assembles the same bytes as a
+/// plain run. A new counter is a field here (or in [`ConsumerMetrics`] / [`Minute`]), its
+/// column in `report/schema.rs`, and the place that counts it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
     /// Scenario name.
     pub scenario: String,
     /// Engine.
-    pub engine: EngineKind,
+    pub engine: Engine,
     /// Seed used.
     pub seed: u64,
     /// Run length, ns.
+    #[serde(rename = "duration_ns")]
     pub duration: Nanos,
     /// Events the provider emitted.
     pub events_emitted: u64,

@@ -45,9 +45,23 @@
 //! [`Apply::Arrival`] also 8 bytes per emitted event (the time of every version, since a late
 //! delivery can take the copy back to any of them).
 
-use crate::metrics::Outcome;
 use crate::time::Nanos;
 use std::collections::VecDeque;
+
+/// How a completed request is classified (`docs/design.md`, vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Delivered at least one event the consumer had not observed.
+    Useful,
+    /// Completed without anything new (unchanged, 304, empty page, duplicate, …).
+    Wasted,
+    /// Timeout, connection error, 5xx, 429.
+    Failed,
+    /// Completed and announced an event the consumer had not observed, but carried none of
+    /// its data (a thin webhook's notification): neither useful nor wasted. See
+    /// `docs/design.md`, "Vocabulary".
+    Notification,
+}
 
 /// Slot value meaning "no pending list".
 const NONE: u32 = u32::MAX;
@@ -514,77 +528,26 @@ impl Ledger {
             }
         }
         RawTotals {
-            emitted: self.emitted,
-            observed: self.observed,
-            lost: self.lost,
-            pending,
-            coalesced: self.coalesced,
-            duplicates: self.duplicates,
-            out_of_order: self.out_of_order,
+            counts: EventCounts {
+                emitted: self.emitted,
+                observed: self.observed,
+                lost: self.lost,
+                pending,
+                coalesced: self.coalesced,
+                duplicates: self.duplicates,
+                out_of_order: self.out_of_order,
+            },
             stale_ns: self.stale_ns,
             age2: self.age2,
         }
     }
 }
 
-/// A ledger's integer totals (see [`Ledger::close_raw`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RawTotals {
-    emitted: u64,
-    observed: u64,
-    lost: u64,
-    pending: u64,
-    coalesced: u64,
-    duplicates: u64,
-    out_of_order: u64,
-    /// ∫ staleness dt, summed over resources, ns.
-    stale_ns: u128,
-    /// 2·∫ age dt, summed over resources, ns².
-    age2: u128,
-}
-
-impl RawTotals {
-    /// Adds the totals of a ledger over other resources.
-    pub fn add(&mut self, o: &RawTotals) {
-        self.emitted += o.emitted;
-        self.observed += o.observed;
-        self.lost += o.lost;
-        self.pending += o.pending;
-        self.coalesced += o.coalesced;
-        self.duplicates += o.duplicates;
-        self.out_of_order += o.out_of_order;
-        self.stale_ns += o.stale_ns;
-        self.age2 += o.age2;
-    }
-
-    /// The totals of `resources` resources over a run of `end` ns.
-    pub fn finish(&self, resources: u64, end: Nanos) -> LedgerTotals {
-        let span = resources as f64 * end as f64;
-        LedgerTotals {
-            emitted: self.emitted,
-            observed: self.observed,
-            lost: self.lost,
-            pending: self.pending,
-            coalesced: self.coalesced,
-            duplicates: self.duplicates,
-            out_of_order: self.out_of_order,
-            freshness: if span > 0.0 {
-                1.0 - self.stale_ns as f64 / span
-            } else {
-                1.0
-            },
-            age_ns: if span > 0.0 {
-                self.age2 as f64 / 2.0 / span
-            } else {
-                0.0
-            },
-        }
-    }
-}
-
-/// A ledger's totals at the end of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct LedgerTotals {
+/// A ledger's event counts: the one list of them, held by [`RawTotals`] (slices of resources,
+/// added up) and [`LedgerTotals`] (the run's, as reported). A new event counter is a field
+/// here, its line in [`EventCounts::add`], and the place in the [`Ledger`] that counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct EventCounts {
     /// Events the provider emitted.
     pub emitted: u64,
     /// Events observed at least once.
@@ -600,10 +563,97 @@ pub struct LedgerTotals {
     /// Events observed for the first time when the copy already held a newer version of their
     /// resource (by version: discarded; by arrival: applied, making the copy stale again).
     pub out_of_order: u64,
+}
+
+impl EventCounts {
+    /// Adds the counts of a ledger over other resources.
+    pub fn add(&mut self, o: &EventCounts) {
+        self.emitted += o.emitted;
+        self.observed += o.observed;
+        self.lost += o.lost;
+        self.pending += o.pending;
+        self.coalesced += o.coalesced;
+        self.duplicates += o.duplicates;
+        self.out_of_order += o.out_of_order;
+    }
+}
+
+/// A ledger's integer totals (see [`Ledger::close_raw`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RawTotals {
+    counts: EventCounts,
+    /// ∫ staleness dt, summed over resources, ns.
+    stale_ns: u128,
+    /// 2·∫ age dt, summed over resources, ns².
+    age2: u128,
+}
+
+impl RawTotals {
+    /// Adds the totals of a ledger over other resources.
+    pub fn add(&mut self, o: &RawTotals) {
+        self.counts.add(&o.counts);
+        self.stale_ns += o.stale_ns;
+        self.age2 += o.age2;
+    }
+
+    /// The totals of `resources` resources over a run of `end` ns.
+    pub fn finish(&self, resources: u64, end: Nanos) -> LedgerTotals {
+        let span = resources as f64 * end as f64;
+        LedgerTotals {
+            counts: self.counts,
+            freshness: if span > 0.0 {
+                1.0 - self.stale_ns as f64 / span
+            } else {
+                1.0
+            },
+            age_ns: if span > 0.0 {
+                self.age2 as f64 / 2.0 / span
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A ledger's totals at the end of a run. Stored in shard partial folders as part of the
+/// run's report (serde): the two averages as their IEEE bits ([`f64_bits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct LedgerTotals {
+    /// The event counts (stored flat beside the averages; read through `Deref`, so
+    /// `totals.observed` is `totals.counts.observed`).
+    #[serde(flatten)]
+    pub counts: EventCounts,
     /// Time-average freshness over resources and the run, 0–1.
+    #[serde(rename = "freshness_bits", with = "f64_bits")]
     pub freshness: f64,
     /// Time-average age over resources and the run, ns.
+    #[serde(rename = "age_ns_bits", with = "f64_bits")]
     pub age_ns: f64,
+}
+
+/// An `f64` stored as its IEEE 754 bits (a `u64`): a decimal round trip through JSON could
+/// move it by one unit in the last place, and the CSV's six significant digits or the mean of
+/// replications would show it; NaN and infinities survive too.
+pub mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `x` as `x.to_bits()`.
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(x.to_bits())
+    }
+
+    /// Reads what [`serialize`] wrote.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        u64::deserialize(d).map(f64::from_bits)
+    }
+}
+
+impl std::ops::Deref for LedgerTotals {
+    type Target = EventCounts;
+
+    fn deref(&self) -> &EventCounts {
+        &self.counts
+    }
 }
 
 impl LedgerTotals {

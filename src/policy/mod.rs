@@ -34,7 +34,7 @@ pub use endpoint::{
     OutageMode, RetryOn,
 };
 pub use feed::{first_cycle, next_cycle, page, Page};
-pub use ledger::{worth, Apply, Ledger, Observation};
+pub use ledger::{worth, Apply, EventCounts, Ledger, Observation, Outcome};
 pub use ratelimit::{ApiLimit, FixedWindow, LeakyBucket, RateLimitModel, RateLimiter, TokenBucket};
 pub use retry::RetryPolicy;
 pub use schedule::PollSchedule;

@@ -69,7 +69,7 @@ mod hook;
 mod poll;
 pub mod queue;
 
-use crate::metrics::{ConsumerMetrics, EngineKind, Outcome, RunReport};
+use crate::metrics::{ConsumerMetrics, Engine, Outcome, RunReport};
 use crate::policy::{
     back_off, page, resume_at, Backlog, Fetch, Ledger, Page, RateLimiter, SizeModel,
 };
@@ -725,7 +725,7 @@ impl<'p> Sim<'p> {
             .collect();
         let report = RunReport {
             scenario: self.plan.name.clone(),
-            engine: EngineKind::Sim,
+            engine: Engine::Sim,
             seed: self.plan.seed,
             duration: end,
             events_emitted: self.emitted,
