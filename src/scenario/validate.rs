@@ -587,7 +587,7 @@ fn workload(
         }
         let file = base_dir.join(capture);
         let events =
-            match crate::inspect::capture::events(&file, w.resource_pointer.as_deref(), duration) {
+            match crate::capture::events(&file, w.resource_pointer.as_deref(), duration) {
                 Ok(e) => e,
                 Err(m) => {
                     c.fail(&path(&wl, &["capture"]), m);
