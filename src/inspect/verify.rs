@@ -5,15 +5,15 @@
 //! headers, and re-signing a captured request for `replay --resign`. The schemes themselves live
 //! in [`crate::signing`]; this file only adapts its types to the inspector's texts.
 
+/// Provider recognition and the default resource pointer live with the capture format (a
+/// capture workload needs them without the inspector); re-exported here for the inspector.
+pub use crate::capture::{default_resource_pointer, recognise};
 /// The validated receiver URL `replay --to` takes (the signing module owns it:
 /// `docs/design.md`, schemes, secrets and receiver URLs are one module).
 pub use crate::signing::ReceiverUrl;
 use crate::signing::{self, Inbound, Message, VerifyError};
 /// The scheme names and secrets `send` takes (the signing module's types).
 pub use crate::signing::{Scheme, Secret};
-/// Provider recognition and the default resource pointer live with the capture format (a
-/// capture workload needs them without the inspector); re-exported here for the inspector.
-pub use crate::capture::{default_resource_pointer, recognise};
 use http::HeaderMap;
 use std::fmt;
 
