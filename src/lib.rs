@@ -19,6 +19,7 @@
 //! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
 //! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] (serde: the one record of a run, also what shard parts store), the one engine enum [`metrics::Engine`] |
 //! | [`report`] | one writer per output format (CSV with its one column schema, units and replication statistics; `summary.json`, the same cells as JSON, `docs/summary.schema.json`; `.hgrm`, terminal table, charts, Markdown, the README's generated sections; `folder`: atomic results folders and the clean-up of interrupted ones) |
+//! | [`capture`] | the capture format of `hookbench listen` (JSON Lines, byte-exact) and its reader as an event stream; shared by `inspect` and `scenario` (capture workloads), so neither imports the other |
 //! | [`inspect`] | `hookbench listen` / `replay` / `send`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture with an index in memory and bodies on disk, quoted curl, Host check, connection cap, forwarding to the user's app, per-path response rules, resends from the page), capture replay, and signed provider-shaped deliveries (one, or an open-model load test at a constant rate) |
 //! | [`engine`] | engine dispatch: [`engine::run`], the one interface both engines sit behind (the one engine type, [`metrics::Engine`], is re-exported here) |
 //! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |
@@ -31,6 +32,7 @@
 //! scenario layer uses it to parse signatures, secrets and URLs, the live engine to sign and
 //! verify.
 
+pub mod capture;
 pub mod cli;
 pub mod engine;
 pub mod error;

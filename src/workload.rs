@@ -13,7 +13,7 @@
 //! - **skew** picks the resource from a Zipf distribution instead of uniformly: resource 0
 //!   changes most often. The total rate, and so the mean change interval, stay the same.
 //! - **trace** replays `(time, resource)` rows from a CSV file instead; a **capture** written by
-//!   `hookbench listen` is read into the same rows (see `inspect::capture::events`).
+//!   `hookbench listen` is read into the same rows (see `capture::events`).
 
 use crate::rng::{self, Rng};
 use crate::scenario::{Plan, WorkloadPlan};

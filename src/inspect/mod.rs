@@ -12,7 +12,7 @@
 //!
 //! | file | what it holds |
 //! |---|---|
-//! | [`capture`] | the JSON Lines format, its reader with file:line errors |
+//! | [`capture`] | the JSON Lines format, its reader with file:line errors (re-exported from the top-level [`crate::capture`], which `scenario` also reads) |
 //! | [`verify`] | the one adapter to the signing module: `SCHEME:SECRET`, verdicts, provider recognition, re-signing |
 //! | [`listen`] | the server: deliveries, the page, the JSON API, server-sent events |
 //! | [`store`] | `listen`'s index in memory and requests on disk (capture or spool file), whole lines or nothing |
@@ -32,7 +32,8 @@
 //! useful or wasted requests, and the engines never import it.
 
 pub mod body;
-pub mod capture;
+/// The capture format, shared with `scenario` (a top-level module, [`crate::capture`]).
+pub use crate::capture;
 pub mod cli;
 pub mod curl;
 pub mod forward;

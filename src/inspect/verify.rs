@@ -5,6 +5,9 @@
 //! headers, and re-signing a captured request for `replay --resign`. The schemes themselves live
 //! in [`crate::signing`]; this file only adapts its types to the inspector's texts.
 
+/// Provider recognition and the default resource pointer live with the capture format (a
+/// capture workload needs them without the inspector); re-exported here for the inspector.
+pub use crate::capture::{default_resource_pointer, recognise};
 /// The validated receiver URL `replay --to` takes (the signing module owns it:
 /// `docs/design.md`, schemes, secrets and receiver URLs are one module).
 pub use crate::signing::ReceiverUrl;
@@ -151,23 +154,5 @@ impl SchemeSecret {
             body,
         };
         signing::try_sign(self.scheme, &self.secret, &msg, headers).map_err(|e| e.to_string())
-    }
-}
-
-/// The provider a request most likely comes from, recognised from its headers by the signing
-/// module: `stripe`, `github`, `standard-webhooks` (Svix and others), `shopify`, `slack`,
-/// `twilio`, `discord`, or `None`.
-pub fn recognise(headers: &HeaderMap) -> Option<&'static str> {
-    signing::detect(headers.keys().map(|k| k.as_str())).map(Scheme::name)
-}
-
-/// The JSON pointer of the changed resource's id in a provider's event body, for capture
-/// workloads (`/data/object/id` for Stripe, the repository for GitHub, `/data/id` otherwise).
-pub fn default_resource_pointer(provider: Option<&str>) -> &'static str {
-    match provider {
-        Some("stripe") => "/data/object/id",
-        Some("github") => "/repository/id",
-        Some("shopify") => "/id",
-        _ => "/data/id",
     }
 }

@@ -6,7 +6,8 @@
 //! 1. [`load`] parses the text into the serde types below (unknown keys are rejected) and turns
 //!    every failure into a [`ScenarioError`] naming the file, line, column and key.
 //! 2. [`validate`] checks meaning (zero resources, p99 below median, duplicate names, fields
-//!    that do not apply to a strategy, …) and resolves defaults into a typed [`Plan`]. A
+//!    that do not apply to a strategy ([`Strategy::fields`] over the [`Field`] names declared
+//!    with [`Consumer`]), …) and resolves defaults into a typed [`Plan`]. A
 //!    consumer's provider preset ([`presets`], `provider = "shopify"`) supplies documented
 //!    defaults between the fields written in the file and the built-in defaults.
 //! 3. [`Scenario::expanded`] writes the scenario back with every default filled in, which is
@@ -373,6 +374,115 @@ fn default_outage_mode() -> String {
     "refuse".into()
 }
 
+/// Declares [`Consumer`] and [`Field`] from one list, so the names a file may use, the order
+/// serde lists them in an unknown-key message, the order `hookbench check` prints them, and
+/// the names validation checks are written once. Each optional field is
+/// `pub name: Type => Variant in Owner,`: its [`Field`] variant and the [`Owner`] family it
+/// belongs to. Which strategies accept which fields is [`Strategy::fields`].
+macro_rules! consumer_fields {
+    (
+        $(#[$smeta:meta])*
+        pub struct Consumer {
+            $(#[$nmeta:meta])* pub name: String,
+            $(#[$tmeta:meta])* pub strategy: String,
+            $(
+                $(#[$fmeta:meta])*
+                pub $field:ident: $ty:ty => $variant:ident in $owner:ident,
+            )*
+        }
+    ) => {
+        $(#[$smeta])*
+        pub struct Consumer {
+            $(#[$nmeta])* pub name: String,
+            $(#[$tmeta])* pub strategy: String,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        /// An optional field of [`Consumer`] (every field but `name` and `strategy`), declared
+        /// in the struct's order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Field {
+            $(
+                #[doc = concat!("`", stringify!($field), "`")]
+                $variant,
+            )*
+        }
+
+        impl Field {
+            /// Every optional field, in the order of [`Consumer`].
+            pub const ALL: &'static [Field] = &[$(Field::$variant,)*];
+
+            /// The key written in scenario files.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Field::$variant => stringify!($field),)*
+                }
+            }
+
+            /// The family the field belongs to.
+            pub fn owner(self) -> Owner {
+                match self {
+                    $(Field::$variant => Owner::$owner,)*
+                }
+            }
+        }
+
+        impl Consumer {
+            /// Whether `field` is written (an empty `outages` list counts as not written).
+            pub fn is_set(&self, field: Field) -> bool {
+                match field {
+                    $(Field::$variant => Written::written(&self.$field),)*
+                }
+            }
+
+            /// Removes `field` (back to not written).
+            pub fn clear(&mut self, field: Field) {
+                match field {
+                    $(Field::$variant => self.$field = Default::default(),)*
+                }
+            }
+        }
+    };
+}
+
+/// The family a consumer [`Field`] belongs to. Declaration order is the order in which
+/// validation reports fields written for a strategy that does not take them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    /// Per-resource polling (`poll`, `poll-conditional`, `adaptive-poll`).
+    Poll,
+    /// Events lists (`poll-events`, `long-poll`, a reconciling webhook's safety net).
+    Feed,
+    /// `webhook-reconcile`'s safety-net interval.
+    Reconcile,
+    /// Webhook delivery and the receiver.
+    Webhook,
+    /// The provider preset and the API's rate limit.
+    Shared,
+    /// When a webhook endpoint is retried and disabled.
+    Rules,
+    /// How a webhook receiver applies a delivery.
+    Apply,
+}
+
+/// Whether an optional field is written: `Some`, or a non-empty list.
+trait Written {
+    fn written(&self) -> bool;
+}
+
+impl<T> Written for Option<T> {
+    fn written(&self) -> bool {
+        self.is_some()
+    }
+}
+
+impl<T> Written for Vec<T> {
+    fn written(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+consumer_fields! {
 /// One consumer (integration strategy) as written. Which fields apply depends on
 /// `strategy`; a field that does not apply is an error, and applicable fields left out take
 /// the defaults listed here.
@@ -386,109 +496,109 @@ pub struct Consumer {
     /// Polling strategies: time between two polls (for `adaptive-poll`, the shortest).
     /// Default 10 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interval: Option<Duration>,
+    pub interval: Option<Duration> => Interval in Poll,
     /// `poll`, `poll-conditional`: each poll moves by a uniform offset in
     /// `[-jitter, +jitter]` from its nominal time. Default 0 s. Must be below `interval / 2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jitter: Option<Duration>,
+    pub jitter: Option<Duration> => Jitter in Poll,
     /// Per-resource pollers: `"random"` (first poll of each resource at a uniform offset in
     /// `[0, interval)`, the default) or `"aligned"` (all at t = 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<String> => Phase in Poll,
     /// `adaptive-poll`: the longest interval. Default 5 min.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_interval: Option<Duration>,
+    pub max_interval: Option<Duration> => MaxInterval in Poll,
     /// `adaptive-poll`: growth of the interval after each unchanged poll (> 1). Default 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub factor: Option<f64>,
+    pub factor: Option<f64> => Factor in Poll,
     /// Events-list strategies: events per page. Default 100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_size: Option<u32>,
+    pub page_size: Option<u32> => PageSize in Feed,
     /// `long-poll`: how long the provider holds a request open without events. Default 30 s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hold: Option<Duration>,
+    pub hold: Option<Duration> => Hold in Feed,
     /// `webhook-reconcile`: interval of the safety-net events poll. Default 1 h.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reconcile_interval: Option<Duration>,
+    pub reconcile_interval: Option<Duration> => ReconcileInterval in Reconcile,
     /// Webhook strategies: receiver processing time per delivery. Default: constant 1 ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub processing: Option<DistSpec>,
+    pub processing: Option<DistSpec> => Processing in Webhook,
     /// Webhook strategies: `"after"` processing (the default) or `"before"` it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ack: Option<String>,
+    pub ack: Option<String> => Ack in Webhook,
     /// Webhook strategies: share of deliveries the receiver fails with a 500, 0–1. Default 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_rate: Option<f64>,
+    pub error_rate: Option<f64> => ErrorRate in Webhook,
     /// Webhook strategies: skip processing of a webhook id already received. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dedupe: Option<bool>,
+    pub dedupe: Option<bool> => Dedupe in Webhook,
     /// Webhook strategies: receiver outage windows. Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub outages: Vec<OutageSpec>,
+    pub outages: Vec<OutageSpec> => Outages in Webhook,
     /// Webhook strategies: retry schedule, a preset name (`svix`, `stripe`, `github`,
     /// `standard-webhooks`, `none`) or a table. Default `svix`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry: Option<RetrySpec>,
+    pub retry: Option<RetrySpec> => Retry in Webhook,
     /// Webhook strategies: per-attempt timeout. Default: the retry preset's (15 s for svix).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<Duration>,
+    pub timeout: Option<Duration> => Timeout in Webhook,
     /// Webhook strategies: disable the endpoint after failing this long without a success.
     /// Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_after: Option<Duration>,
+    pub disable_after: Option<Duration> => DisableAfter in Webhook,
     /// Webhook strategies, live engine: how deliveries are signed, one of
     /// `"standard-webhooks"`, `"stripe"`, `"github"`, `"shopify"`, `"slack"`, `"twilio"`,
     /// `"discord"` (each provider's real scheme; see [`crate::signing`]). Default
     /// `"standard-webhooks"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature: Option<String>,
+    pub signature: Option<String> => Signature in Webhook,
     /// Webhook strategies, live engine: the signing secret in the scheme's own form:
     /// `"whsec_<base64>"` for Standard Webhooks, the 32-byte Ed25519 seed as 64 hex digits for
     /// Discord, any non-empty text for the others (used byte for byte). Default: a random
     /// secret in that form, generated per run and printed (with the public key, for Discord),
     /// so a user's own receiver can verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
+    pub secret: Option<String> => Secret in Webhook,
     /// Webhook strategies, live engine: deliver to this receiver (`"http://127.0.0.1:PORT/path"`)
     /// instead of a built-in one. Only `http://` URLs; a host other than a loopback address
     /// needs `--allow-remote-receiver`. Default: a built-in receiver on `127.0.0.1:0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
+    pub url: Option<String> => Url in Webhook,
     /// A provider preset (`stripe`, `github`, `shopify`, `twilio`, `slack`, `discord`, `svix`,
     /// `standard-webhooks`; see `docs/providers.md`): its documented values become this
     /// consumer's defaults — retry schedule, timeout, retried failures, disabling rules and
     /// signature for webhooks; the API's rate limit and page size for everything that calls the
     /// API. Any field written here still wins. Default: the top-level `provider` preset, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<String>,
+    pub provider: Option<String> => Provider in Shared,
     /// Strategies that call the API (all but `webhook`): this consumer's rate limit, overriding
     /// `[provider] rate_limit` and the preset's. Default: `[provider] rate_limit`, else the
     /// preset's, else none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limit: Option<RateLimit> => RateLimit in Shared,
     /// Webhook strategies: which failed attempts are retried, `"any"` (the default) or
     /// `"connection"` (only when the connection could not be made, like Twilio).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_on: Option<String>,
+    pub retry_on: Option<String> => RetryOn in Rules,
     /// Webhook strategies: disable the endpoint when one delivery has failed this many attempts
     /// in a row (Shopify: 9, its first attempt and 8 retries). Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_after_attempts: Option<u32>,
+    pub disable_after_attempts: Option<u32> => DisableAfterAttempts in Rules,
     /// Webhook strategies: disable the endpoint when more than `share` of the event deliveries
     /// that ended within `window` failed (Slack: 0.95 in 60 min), once `min_attempts`
     /// deliveries were counted (default 20). A delivery counts once: acknowledged, or failed
     /// when given up after its last retry (`policy::FailureShare`). Default: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_failure_share: Option<FailureShareSpec>,
+    pub disable_failure_share: Option<FailureShareSpec> => DisableFailureShare in Rules,
     /// Webhook strategies: a `410 Gone` answer disables the endpoint at once (Standard
     /// Webhooks). A receiver answers `410` during an outage with `mode = "410"`. Default false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_on_gone: Option<bool>,
+    pub disable_on_gone: Option<bool> => DisableOnGone in Rules,
     /// Webhook strategies: deliver one event at a time, in emission order — the next waits
     /// until the previous succeeded or was given up (head-of-line blocking). Default false:
     /// no ordering guarantee, like Stripe and GitHub.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ordered: Option<bool>,
+    pub ordered: Option<bool> => Ordered in Webhook,
     /// `webhook`, `webhook-reconcile`: how the receiver applies a delivery to its copy of the
     /// resource. `"version"` (the default) keeps the newest version it has seen, so an older
     /// delivery arriving late (a retry) changes nothing; `"arrival"` is blind last write wins:
@@ -496,7 +606,8 @@ pub struct Consumer {
     /// version arrives. Freshness, age and `out_of_order` follow the rule (`docs/design.md`,
     /// "apply"). A thin webhook fetches the current state instead, so it has no such rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub apply: Option<String>,
+    pub apply: Option<String> => Apply in Apply,
+}
 }
 
 /// The failure-share disabling rule as written (see [`Consumer::disable_failure_share`]).

@@ -5,10 +5,16 @@
 //! defaults applied, strategy-specific fields gathered into one typed struct per family), so
 //! the engines never see an `Option` that "cannot be None" and never re-validate. Every problem
 //! is collected with its key path, so a file with three mistakes gets three located errors.
+//!
+//! A consumer is resolved family by family (`poll`, the events lists, `webhook` with its
+//! `outages`, `retry`, `delivery_rules` and `signing`). Which fields a strategy takes is written
+//! once, [`Strategy::fields`], over the field names [`Field`] declared with the serde struct
+//! itself ([`Consumer`]): the unknown-key message (serde's list, with its near miss), the "does
+//! not apply" check and what `hookbench check` prints all come from those two definitions.
 
 use super::load::Seg;
 use super::presets::{self, Preset};
-use super::{Consumer, Dist, DistSpec, RetrySpec, Scenario};
+use super::{Consumer, Dist, DistSpec, Field, RetrySpec, Scenario};
 use super::{
     DEFAULT_FACTOR, DEFAULT_HOLD, DEFAULT_MAX_INTERVAL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL,
     DEFAULT_PROCESSING_TIME, DEFAULT_RECONCILE_INTERVAL, DEFAULT_RETRY,
@@ -83,87 +89,83 @@ impl Strategy {
         STRATEGIES.into_iter().find(|x| x.name() == s)
     }
 
-    /// Optional consumer fields this strategy accepts.
-    fn fields(self) -> &'static [&'static str] {
+    /// The optional consumer fields this strategy accepts, in the order the "does not apply"
+    /// message lists them. This list is the one definition of what a strategy takes: fields
+    /// not in it are rejected, and `hookbench check` prints only fields in it.
+    pub fn fields(self) -> &'static [Field] {
+        use Field::*;
         // Every webhook field, then what only some take: `apply` (not a thin webhook, which
         // fetches the state), the API's fields (not a fat webhook, which makes no API request).
-        const HOOK: &[&str] = &[
-            "provider",
-            "processing",
-            "ack",
-            "error_rate",
-            "dedupe",
-            "outages",
-            "retry",
-            "timeout",
-            "disable_after",
-            "signature",
-            "secret",
-            "url",
-            "ordered",
-            "retry_on",
-            "disable_after_attempts",
-            "disable_failure_share",
-            "disable_on_gone",
-            "apply",
+        const HOOK: &[Field] = &[
+            Provider,
+            Processing,
+            Ack,
+            ErrorRate,
+            Dedupe,
+            Outages,
+            Retry,
+            Timeout,
+            DisableAfter,
+            Signature,
+            Secret,
+            Url,
+            Ordered,
+            RetryOn,
+            DisableAfterAttempts,
+            DisableFailureShare,
+            DisableOnGone,
+            Apply,
         ];
-        const THIN: &[&str] = &[
-            "provider",
-            "processing",
-            "ack",
-            "error_rate",
-            "dedupe",
-            "outages",
-            "retry",
-            "timeout",
-            "disable_after",
-            "signature",
-            "secret",
-            "url",
-            "ordered",
-            "retry_on",
-            "disable_after_attempts",
-            "disable_failure_share",
-            "disable_on_gone",
-            "rate_limit",
+        const THIN: &[Field] = &[
+            Provider,
+            Processing,
+            Ack,
+            ErrorRate,
+            Dedupe,
+            Outages,
+            Retry,
+            Timeout,
+            DisableAfter,
+            Signature,
+            Secret,
+            Url,
+            Ordered,
+            RetryOn,
+            DisableAfterAttempts,
+            DisableFailureShare,
+            DisableOnGone,
+            RateLimit,
         ];
-        const RECONCILE: &[&str] = &[
-            "provider",
-            "processing",
-            "ack",
-            "error_rate",
-            "dedupe",
-            "outages",
-            "retry",
-            "timeout",
-            "disable_after",
-            "signature",
-            "secret",
-            "url",
-            "ordered",
-            "retry_on",
-            "disable_after_attempts",
-            "disable_failure_share",
-            "disable_on_gone",
-            "apply",
-            "rate_limit",
-            "reconcile_interval",
-            "page_size",
+        const RECONCILE: &[Field] = &[
+            Provider,
+            Processing,
+            Ack,
+            ErrorRate,
+            Dedupe,
+            Outages,
+            Retry,
+            Timeout,
+            DisableAfter,
+            Signature,
+            Secret,
+            Url,
+            Ordered,
+            RetryOn,
+            DisableAfterAttempts,
+            DisableFailureShare,
+            DisableOnGone,
+            Apply,
+            RateLimit,
+            ReconcileInterval,
+            PageSize,
         ];
         match self {
             Strategy::Poll | Strategy::PollConditional => {
-                &["provider", "rate_limit", "interval", "jitter", "phase"]
+                &[Provider, RateLimit, Interval, Jitter, Phase]
             }
-            Strategy::AdaptivePoll => &[
-                "provider",
-                "rate_limit",
-                "interval",
-                "max_interval",
-                "factor",
-                "phase",
-            ],
-            Strategy::PollEvents => &["provider", "rate_limit", "interval", "page_size"],
-            Strategy::LongPoll => &["provider", "rate_limit", "hold", "page_size"],
+            Strategy::AdaptivePoll => &[Provider, RateLimit, Interval, MaxInterval, Factor, Phase],
+            Strategy::PollEvents => &[Provider, RateLimit, Interval, PageSize],
+            Strategy::LongPoll => &[Provider, RateLimit, Hold, PageSize],
             Strategy::Webhook => HOOK,
             Strategy::WebhookThin => THIN,
             Strategy::WebhookReconcile => RECONCILE,
@@ -586,18 +588,17 @@ fn workload(
             }
         }
         let file = base_dir.join(capture);
-        let events =
-            match crate::inspect::capture::events(&file, w.resource_pointer.as_deref(), duration) {
-                Ok(e) => e,
-                Err(m) => {
-                    c.fail(&path(&wl, &["capture"]), m);
-                    return (
-                        WorkloadPlan::Trace(Arc::new(Vec::new())),
-                        0,
-                        w.resources.unwrap_or(1),
-                    );
-                }
-            };
+        let events = match crate::capture::events(&file, w.resource_pointer.as_deref(), duration) {
+            Ok(e) => e,
+            Err(m) => {
+                c.fail(&path(&wl, &["capture"]), m);
+                return (
+                    WorkloadPlan::Trace(Arc::new(Vec::new())),
+                    0,
+                    w.resources.unwrap_or(1),
+                );
+            }
+        };
         // More resources than the capture names is allowed (they never change); fewer is not.
         let resources = match w.resources {
             Some(r) if r < events.resources => {
@@ -772,6 +773,48 @@ struct Defaults {
     rate_limit: Option<ApiLimit>,
 }
 
+/// One consumer being resolved: its fields as written, where they are in the file, and the
+/// provider preset it inherits from.
+struct Ctx<'a> {
+    raw: &'a Consumer,
+    base: &'a [Seg],
+    preset: Option<&'static Preset>,
+}
+
+impl Ctx<'_> {
+    /// The key path of field `k` of this consumer.
+    fn at(&self, k: &str) -> Vec<Seg> {
+        path(self.base, &[k])
+    }
+
+    /// `page_size`: as written, else the preset API's, else [`DEFAULT_PAGE_SIZE`]; 1–10000.
+    fn page_size(&self, c: &mut Checker, x: &mut Consumer) -> u32 {
+        let preset = self.preset.and_then(|p| p.api).map(|a| a.page_size);
+        let p = self.raw.page_size.or(preset).unwrap_or(DEFAULT_PAGE_SIZE);
+        if p == 0 || p > 10_000 {
+            c.fail(&self.at("page_size"), "must be between 1 and 10000");
+        }
+        x.page_size = Some(p);
+        p
+    }
+
+    /// An interval field: as written, else `default`; above zero.
+    fn interval(
+        &self,
+        c: &mut Checker,
+        k: &str,
+        written: Option<Duration>,
+        default: Duration,
+        example: &str,
+    ) -> Nanos {
+        c.positive(&self.at(k), written.unwrap_or(default), example)
+    }
+}
+
+/// Checks one consumer and resolves it: fields its strategy does not take are rejected
+/// ([`Strategy::fields`]), then the API rate limit and its family's settings are resolved.
+/// Returns the expanded consumer too: every applicable default filled in, and only the
+/// strategy's fields, so `hookbench check` prints what [`Strategy::fields`] lists.
 fn consumer(
     c: &mut Checker,
     strategy: Strategy,
@@ -780,361 +823,384 @@ fn consumer(
     duration: Nanos,
     defaults: Defaults,
 ) -> (ConsumerKind, Option<ApiLimit>, Consumer) {
-    let preset = defaults.preset;
-    let at = |k: &str| path(base, &[k]);
-    let present = [
-        ("interval", raw.interval.is_some()),
-        ("jitter", raw.jitter.is_some()),
-        ("phase", raw.phase.is_some()),
-        ("max_interval", raw.max_interval.is_some()),
-        ("factor", raw.factor.is_some()),
-        ("page_size", raw.page_size.is_some()),
-        ("hold", raw.hold.is_some()),
-        ("reconcile_interval", raw.reconcile_interval.is_some()),
-        ("processing", raw.processing.is_some()),
-        ("ack", raw.ack.is_some()),
-        ("error_rate", raw.error_rate.is_some()),
-        ("dedupe", raw.dedupe.is_some()),
-        ("outages", !raw.outages.is_empty()),
-        ("retry", raw.retry.is_some()),
-        ("timeout", raw.timeout.is_some()),
-        ("disable_after", raw.disable_after.is_some()),
-        ("signature", raw.signature.is_some()),
-        ("secret", raw.secret.is_some()),
-        ("url", raw.url.is_some()),
-        ("ordered", raw.ordered.is_some()),
-        ("provider", raw.provider.is_some()),
-        ("rate_limit", raw.rate_limit.is_some()),
-        ("retry_on", raw.retry_on.is_some()),
-        (
-            "disable_after_attempts",
-            raw.disable_after_attempts.is_some(),
-        ),
-        ("disable_failure_share", raw.disable_failure_share.is_some()),
-        ("disable_on_gone", raw.disable_on_gone.is_some()),
-        ("apply", raw.apply.is_some()),
-    ];
+    let cx = Ctx {
+        raw,
+        base,
+        preset: defaults.preset,
+    };
     let ok = strategy.fields();
-    for (field, set) in present {
-        if set && !ok.contains(&field) {
-            c.fail(
-                &at(field),
-                format!(
-                    "`{field}` does not apply to strategy `{strategy}`; expected only {}",
-                    ok.iter()
-                        .map(|f| format!("`{f}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+    // Reported family by family (`Owner`'s order), each in the struct's order.
+    let mut written: Vec<Field> = Field::ALL
+        .iter()
+        .copied()
+        .filter(|&f| raw.is_set(f))
+        .collect();
+    written.sort_by_key(|f| f.owner());
+    for field in written.into_iter().filter(|f| !ok.contains(f)) {
+        c.fail(
+            &cx.at(field.name()),
+            format!(
+                "`{}` does not apply to strategy `{strategy}`; expected only {}",
+                field.name(),
+                ok.iter()
+                    .map(|f| format!("`{}`", f.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
     }
     let mut x = Consumer {
         name: raw.name.clone(),
         strategy: raw.strategy.clone(),
-        provider: preset.map(|p| p.name.to_string()),
+        provider: cx.preset.map(|p| p.name.to_string()),
         ..Default::default()
     };
-    // The API limit: the consumer's own, else `[provider] rate_limit`, else the preset's. A fat
-    // webhook makes no API request.
-    let rate_limit = if strategy == Strategy::Webhook {
+    let rate_limit = api_limit(c, &cx, strategy, defaults.rate_limit, &mut x);
+    let kind = match strategy {
+        Strategy::Poll | Strategy::PollConditional | Strategy::AdaptivePoll => {
+            ConsumerKind::Poll(poll(c, &cx, strategy, &mut x))
+        }
+        Strategy::PollEvents => {
+            let interval = cx.interval(c, "interval", raw.interval, DEFAULT_POLL_INTERVAL, "10s");
+            x.interval = Some(Duration(interval));
+            ConsumerKind::Feed(FeedPlan {
+                interval,
+                page_size: cx.page_size(c, &mut x),
+                hold: 0,
+            })
+        }
+        Strategy::LongPoll => {
+            let hold = cx.interval(c, "hold", raw.hold, DEFAULT_HOLD, "30s");
+            x.hold = Some(Duration(hold));
+            ConsumerKind::Feed(FeedPlan {
+                interval: 0,
+                page_size: cx.page_size(c, &mut x),
+                hold,
+            })
+        }
+        Strategy::Webhook | Strategy::WebhookThin | Strategy::WebhookReconcile => {
+            ConsumerKind::Webhook(webhook(c, &cx, strategy, duration, &mut x))
+        }
+    };
+    for &f in Field::ALL {
+        if !ok.contains(&f) {
+            x.clear(f);
+        }
+    }
+    (kind, rate_limit, x)
+}
+
+/// The API limit: the consumer's own, else `[provider] rate_limit`, else the preset's (only
+/// the consumer's own or the preset's is written into `x`: the scenario's is printed once,
+/// under `[provider]`). A fat webhook makes no API request.
+fn api_limit(
+    c: &mut Checker,
+    cx: &Ctx,
+    strategy: Strategy,
+    scenario: Option<ApiLimit>,
+    x: &mut Consumer,
+) -> Option<ApiLimit> {
+    if strategy == Strategy::Webhook {
         None
-    } else if let Some(rl) = &raw.rate_limit {
+    } else if let Some(rl) = &cx.raw.rate_limit {
         x.rate_limit = Some(rl.clone());
-        c.rate_limit(&at("rate_limit"), rl)
-    } else if defaults.rate_limit.is_some() {
-        defaults.rate_limit
+        c.rate_limit(&cx.at("rate_limit"), rl)
+    } else if scenario.is_some() {
+        scenario
     } else {
-        let m = preset.and_then(|p| p.api).map(|a| ApiLimit {
+        let m = cx.preset.and_then(|p| p.api).map(|a| ApiLimit {
             model: a.rate_limit,
             not_modified_free: a.not_modified_free,
         });
         x.rate_limit = m.as_ref().map(presets::rate_limit_spec);
         m
-    };
-    let preset_page = preset.and_then(|p| p.api).map(|a| a.page_size);
-    let page_size = |c: &mut Checker, x: &mut Consumer| {
-        let p = raw.page_size.or(preset_page).unwrap_or(DEFAULT_PAGE_SIZE);
-        if p == 0 || p > 10_000 {
-            c.fail(&at("page_size"), "must be between 1 and 10000");
-        }
-        x.page_size = Some(p);
-        p
-    };
-    let kind = match strategy {
-        Strategy::Poll | Strategy::PollConditional | Strategy::AdaptivePoll => {
-            let interval = c.positive(
-                &at("interval"),
-                raw.interval.unwrap_or(DEFAULT_POLL_INTERVAL),
-                "10s",
+    }
+}
+
+/// A per-resource poller (`poll`, `poll-conditional`, `adaptive-poll`).
+fn poll(c: &mut Checker, cx: &Ctx, strategy: Strategy, x: &mut Consumer) -> PollPlan {
+    let raw = cx.raw;
+    let interval = cx.interval(c, "interval", raw.interval, DEFAULT_POLL_INTERVAL, "10s");
+    x.interval = Some(Duration(interval));
+    let phase = match raw.phase.as_deref() {
+        None | Some("random") => Phase::Random,
+        Some("aligned") => Phase::Aligned,
+        Some(other) => {
+            c.fail(
+                &cx.at("phase"),
+                format!("unknown phase `{other}`; expected \"random\" or \"aligned\""),
             );
-            x.interval = Some(Duration(interval));
-            let phase = match raw.phase.as_deref() {
-                None | Some("random") => Phase::Random,
-                Some("aligned") => Phase::Aligned,
-                Some(other) => {
-                    c.fail(
-                        &at("phase"),
-                        format!("unknown phase `{other}`; expected \"random\" or \"aligned\""),
-                    );
-                    Phase::Random
-                }
-            };
-            x.phase = Some(phase.name().into());
-            let mut jitter = 0;
-            let mut adaptive = None;
-            if strategy == Strategy::AdaptivePoll {
-                let max = raw.max_interval.unwrap_or(DEFAULT_MAX_INTERVAL).ns();
-                if max < interval {
-                    c.fail(
-                        &at("max_interval"),
-                        "is below `interval`; expected max_interval >= interval",
-                    );
-                }
-                let factor = raw.factor.unwrap_or(DEFAULT_FACTOR);
-                if !(factor.is_finite() && factor > 1.0 && factor <= 100.0) {
-                    c.fail(
-                        &at("factor"),
-                        format!("{factor} is out of range; expected 1 < factor <= 100"),
-                    );
-                }
-                x.max_interval = Some(Duration(max));
-                x.factor = Some(factor);
-                adaptive = Some(AdaptiveInterval {
-                    min: interval,
-                    max,
-                    factor,
-                });
-            } else {
-                jitter = raw.jitter.map(|d| d.ns()).unwrap_or(0);
-                if jitter > 0 && jitter >= interval / 2 {
-                    c.fail(
-                        &at("jitter"),
-                        "must be below half the interval, so polls of one resource stay in order",
-                    );
-                }
-                x.jitter = Some(Duration(jitter));
-            }
-            ConsumerKind::Poll(PollPlan {
-                interval,
-                jitter,
-                phase,
-                conditional: strategy == Strategy::PollConditional,
-                adaptive,
-            })
+            Phase::Random
         }
-        Strategy::PollEvents => {
-            let interval = c.positive(
-                &at("interval"),
-                raw.interval.unwrap_or(DEFAULT_POLL_INTERVAL),
-                "10s",
+    };
+    x.phase = Some(phase.name().into());
+    let mut jitter = 0;
+    let mut adaptive = None;
+    if strategy == Strategy::AdaptivePoll {
+        let max = raw.max_interval.unwrap_or(DEFAULT_MAX_INTERVAL).ns();
+        if max < interval {
+            c.fail(
+                &cx.at("max_interval"),
+                "is below `interval`; expected max_interval >= interval",
             );
-            x.interval = Some(Duration(interval));
-            let page_size = page_size(c, &mut x);
-            ConsumerKind::Feed(FeedPlan {
-                interval,
-                page_size,
-                hold: 0,
-            })
         }
-        Strategy::LongPoll => {
-            let hold = c.positive(&at("hold"), raw.hold.unwrap_or(DEFAULT_HOLD), "30s");
-            x.hold = Some(Duration(hold));
-            let page_size = page_size(c, &mut x);
-            ConsumerKind::Feed(FeedPlan {
-                interval: 0,
-                page_size,
-                hold,
-            })
+        let factor = raw.factor.unwrap_or(DEFAULT_FACTOR);
+        if !(factor.is_finite() && factor > 1.0 && factor <= 100.0) {
+            c.fail(
+                &cx.at("factor"),
+                format!("{factor} is out of range; expected 1 < factor <= 100"),
+            );
         }
-        Strategy::Webhook | Strategy::WebhookThin | Strategy::WebhookReconcile => {
-            let spec = raw
-                .processing
-                .clone()
-                .unwrap_or(DistSpec::constant(DEFAULT_PROCESSING_TIME));
-            let processing = c.dist(&at("processing"), &spec);
-            x.processing = Some(spec);
-            let ack_after = match raw.ack.as_deref() {
-                None | Some("after") => true,
-                Some("before") => false,
-                Some(other) => {
-                    c.fail(
-                        &at("ack"),
-                        format!("unknown ack `{other}`; expected \"after\" or \"before\""),
-                    );
-                    true
-                }
-            };
-            x.ack = Some(if ack_after { "after" } else { "before" }.into());
-            let error_rate = raw.error_rate.unwrap_or(0.0);
-            if !(0.0..=1.0).contains(&error_rate) {
+        x.max_interval = Some(Duration(max));
+        x.factor = Some(factor);
+        adaptive = Some(AdaptiveInterval {
+            min: interval,
+            max,
+            factor,
+        });
+    } else {
+        jitter = raw.jitter.map(|d| d.ns()).unwrap_or(0);
+        if jitter > 0 && jitter >= interval / 2 {
+            c.fail(
+                &cx.at("jitter"),
+                "must be below half the interval, so polls of one resource stay in order",
+            );
+        }
+        x.jitter = Some(Duration(jitter));
+    }
+    PollPlan {
+        interval,
+        jitter,
+        phase,
+        conditional: strategy == Strategy::PollConditional,
+        adaptive,
+    }
+}
+
+/// A webhook consumer (`webhook`, `webhook-thin`, `webhook-reconcile`): the receiver, then
+/// delivery (outages, retries, rules), the safety net, and signing.
+fn webhook(
+    c: &mut Checker,
+    cx: &Ctx,
+    strategy: Strategy,
+    duration: Nanos,
+    x: &mut Consumer,
+) -> WebhookPlan {
+    let raw = cx.raw;
+    let spec = raw
+        .processing
+        .clone()
+        .unwrap_or(DistSpec::constant(DEFAULT_PROCESSING_TIME));
+    let processing = c.dist(&cx.at("processing"), &spec);
+    x.processing = Some(spec);
+    let ack_after = match raw.ack.as_deref() {
+        None | Some("after") => true,
+        Some("before") => false,
+        Some(other) => {
+            c.fail(
+                &cx.at("ack"),
+                format!("unknown ack `{other}`; expected \"after\" or \"before\""),
+            );
+            true
+        }
+    };
+    x.ack = Some(if ack_after { "after" } else { "before" }.into());
+    let error_rate = raw.error_rate.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&error_rate) {
+        c.fail(
+            &cx.at("error_rate"),
+            format!("{error_rate} is out of range; expected a share between 0 and 1"),
+        );
+    }
+    x.error_rate = Some(error_rate);
+    let dedupe = raw.dedupe.unwrap_or(true);
+    x.dedupe = Some(dedupe);
+    let ordered = raw.ordered.unwrap_or(false);
+    x.ordered = Some(ordered);
+    let apply = match raw.apply.as_deref() {
+        None => Apply::Version,
+        Some(text) => Apply::parse(text).unwrap_or_else(|| {
+            c.fail(
+                &cx.at("apply"),
+                format!("unknown apply rule `{text}`; expected \"version\" or \"arrival\""),
+            );
+            Apply::Version
+        }),
+    };
+    // A thin webhook takes no `apply`: the list of its fields clears it.
+    x.apply = Some(apply.name().into());
+    let outages = outages(c, cx, duration);
+    x.outages = raw.outages.clone();
+    let delivery = cx.preset.map(|p| p.delivery);
+    let retry = retry(c, cx, delivery.map(|d| (d.retry.spec(), d.timeout)), x);
+    let rules = delivery_rules(c, cx, delivery.map(|d| d.rules), x);
+    let reconcile = (strategy == Strategy::WebhookReconcile).then(|| {
+        let interval = cx.interval(
+            c,
+            "reconcile_interval",
+            raw.reconcile_interval,
+            DEFAULT_RECONCILE_INTERVAL,
+            "1h",
+        );
+        x.reconcile_interval = Some(Duration(interval));
+        FeedPlan {
+            interval,
+            page_size: cx.page_size(c, x),
+            hold: 0,
+        }
+    });
+    let (signature, secret, url) = signing(c, cx, delivery.map(|d| d.signature), x);
+    WebhookPlan {
+        signature,
+        secret,
+        url,
+        processing,
+        thin: strategy == Strategy::WebhookThin,
+        ack_after,
+        error_rate,
+        dedupe,
+        outages,
+        retry,
+        rules,
+        reconcile,
+        ordered,
+        apply,
+    }
+}
+
+/// How deliveries are signed (live engine): the scheme as written, else the preset's
+/// (`preset`), else Standard Webhooks; the secret in that scheme's form; the receiver URL.
+fn signing(
+    c: &mut Checker,
+    cx: &Ctx,
+    preset: Option<Scheme>,
+    x: &mut Consumer,
+) -> (Scheme, Option<Secret>, Option<ReceiverUrl>) {
+    let raw = cx.raw;
+    let signature = match raw.signature.as_deref() {
+        None => preset.unwrap_or(Scheme::StandardWebhooks),
+        Some(text) => text.parse().unwrap_or_else(|e| {
+            c.fail(&cx.at("signature"), format!("{e}"));
+            Scheme::StandardWebhooks
+        }),
+    };
+    x.signature = Some(signature.name().into());
+    let secret = raw.secret.as_deref().and_then(|text| {
+        Secret::new(signature, text)
+            .map_err(|e| {
                 c.fail(
-                    &at("error_rate"),
-                    format!("{error_rate} is out of range; expected a share between 0 and 1"),
-                );
-            }
-            x.error_rate = Some(error_rate);
-            let dedupe = raw.dedupe.unwrap_or(true);
-            x.dedupe = Some(dedupe);
-            let ordered = raw.ordered.unwrap_or(false);
-            x.ordered = Some(ordered);
-            let apply = match raw.apply.as_deref() {
-                None => Apply::Version,
-                Some(text) => Apply::parse(text).unwrap_or_else(|| {
-                    c.fail(
-                        &at("apply"),
-                        format!("unknown apply rule `{text}`; expected \"version\" or \"arrival\""),
-                    );
-                    Apply::Version
-                }),
-            };
-            if strategy != Strategy::WebhookThin {
-                x.apply = Some(apply.name().into());
-            }
-            let mut outages = Vec::new();
-            for (i, o) in raw.outages.iter().enumerate() {
-                let op = |k: &str| {
-                    let mut p = at("outages");
-                    p.push(Seg::Index(i));
-                    p.push(key(k));
-                    p
-                };
-                let len = c.positive(&op("duration"), o.duration, "30m");
-                if o.start.ns() >= duration {
-                    c.fail(&op("start"), "starts after the end of the run");
-                }
-                let mode = match o.mode.as_str() {
-                    "refuse" => {
-                        if o.retry_after.is_some() {
-                            c.fail(&op("retry_after"), "`retry_after` goes with mode \"503\"");
-                        }
-                        OutageMode::Refuse
-                    }
-                    "503" => OutageMode::Unavailable(o.retry_after.map(|d| d.ns())),
-                    "410" => {
-                        if o.retry_after.is_some() {
-                            c.fail(&op("retry_after"), "`retry_after` goes with mode \"503\"");
-                        }
-                        OutageMode::Gone
-                    }
-                    other => {
-                        c.fail(
-                            &op("mode"),
-                            format!(
-                                "unknown outage mode `{other}`; expected \"refuse\", \"503\" or \"410\""
-                            ),
-                        );
-                        OutageMode::Refuse
-                    }
-                };
-                outages.push(Outage {
-                    start: o.start.ns(),
-                    duration: len,
-                    mode,
-                });
-            }
-            x.outages = raw.outages.clone();
-            let delivery = preset.map(|p| p.delivery);
-            let spec = raw.retry.clone().unwrap_or_else(|| {
-                delivery
-                    .map(|d| d.retry.spec())
-                    .unwrap_or(RetrySpec::Preset(DEFAULT_RETRY.into()))
-            });
-            let timeout = raw.timeout.map(|t| t.ns()).or(delivery.map(|d| d.timeout));
-            let retry = match spec.resolve(timeout) {
-                Ok(p) => p,
-                Err(m) => {
-                    let k = if m.contains("timeout") && raw.timeout.is_some() {
-                        "timeout"
-                    } else {
-                        "retry"
-                    };
-                    c.fail(&at(k), m);
-                    RetryPolicy::preset("none").expect("preset exists")
-                }
-            };
-            x.retry = Some(spec);
-            x.timeout = Some(Duration(retry.timeout));
-            let rules = delivery_rules(c, raw, &at, delivery.map(|d| d.rules), &mut x);
-            let reconcile = (strategy == Strategy::WebhookReconcile).then(|| {
-                let interval = c.positive(
-                    &at("reconcile_interval"),
-                    raw.reconcile_interval.unwrap_or(DEFAULT_RECONCILE_INTERVAL),
-                    "1h",
-                );
-                x.reconcile_interval = Some(Duration(interval));
-                let page_size = page_size(c, &mut x);
-                FeedPlan {
-                    interval,
-                    page_size,
-                    hold: 0,
-                }
-            });
-            let signature = match raw.signature.as_deref() {
-                None => delivery
-                    .map(|d| d.signature)
-                    .unwrap_or(Scheme::StandardWebhooks),
-                Some(text) => text.parse().unwrap_or_else(|e| {
-                    c.fail(&at("signature"), format!("{e}"));
-                    Scheme::StandardWebhooks
-                }),
-            };
-            x.signature = Some(signature.name().into());
-            let secret = raw.secret.as_deref().and_then(|text| {
-                Secret::new(signature, text)
-                    .map_err(|e| {
-                        c.fail(
-                            &at("secret"),
-                            format!(
-                                "{} {signature} secret; expected {} (leave it out and hookbench generates and prints one)",
-                                if e == crate::signing::SignError::EmptySecret {
-                                    "an empty"
-                                } else {
-                                    "not a usable"
-                                },
-                                Secret::expected_form(signature)
-                            ),
-                        )
-                    })
-                    .ok()
-            });
-            x.secret = raw.secret.clone();
-            let url = raw.url.as_deref().and_then(|text| {
-                ReceiverUrl::parse(text)
-                    .map_err(|e| c.fail(&at("url"), e))
-                    .ok()
-            });
-            x.url = raw.url.clone();
-            ConsumerKind::Webhook(WebhookPlan {
-                signature,
-                secret,
-                url,
-                processing,
-                thin: strategy == Strategy::WebhookThin,
-                ack_after,
-                error_rate,
-                dedupe,
-                outages,
-                retry,
-                rules,
-                reconcile,
-                ordered,
-                apply,
+                    &cx.at("secret"),
+                    format!(
+                        "{} {signature} secret; expected {} (leave it out and hookbench generates and prints one)",
+                        if e == crate::signing::SignError::EmptySecret {
+                            "an empty"
+                        } else {
+                            "not a usable"
+                        },
+                        Secret::expected_form(signature)
+                    ),
+                )
             })
+            .ok()
+    });
+    x.secret = raw.secret.clone();
+    let url = raw.url.as_deref().and_then(|text| {
+        ReceiverUrl::parse(text)
+            .map_err(|e| c.fail(&cx.at("url"), e))
+            .ok()
+    });
+    x.url = raw.url.clone();
+    (signature, secret, url)
+}
+
+/// The receiver's outage windows; each must start before the end of the run (`duration`, ns).
+fn outages(c: &mut Checker, cx: &Ctx, duration: Nanos) -> Vec<Outage> {
+    let mut outages = Vec::new();
+    for (i, o) in cx.raw.outages.iter().enumerate() {
+        let op = |k: &str| {
+            let mut p = cx.at("outages");
+            p.push(Seg::Index(i));
+            p.push(key(k));
+            p
+        };
+        let len = c.positive(&op("duration"), o.duration, "30m");
+        if o.start.ns() >= duration {
+            c.fail(&op("start"), "starts after the end of the run");
+        }
+        let mode = match o.mode.as_str() {
+            "refuse" => {
+                if o.retry_after.is_some() {
+                    c.fail(&op("retry_after"), "`retry_after` goes with mode \"503\"");
+                }
+                OutageMode::Refuse
+            }
+            "503" => OutageMode::Unavailable(o.retry_after.map(|d| d.ns())),
+            "410" => {
+                if o.retry_after.is_some() {
+                    c.fail(&op("retry_after"), "`retry_after` goes with mode \"503\"");
+                }
+                OutageMode::Gone
+            }
+            other => {
+                c.fail(
+                    &op("mode"),
+                    format!(
+                        "unknown outage mode `{other}`; expected \"refuse\", \"503\" or \"410\""
+                    ),
+                );
+                OutageMode::Refuse
+            }
+        };
+        outages.push(Outage {
+            start: o.start.ns(),
+            duration: len,
+            mode,
+        });
+    }
+    outages
+}
+
+/// The retry schedule and per-attempt timeout: each as written, else the preset's (`preset`:
+/// its schedule and timeout, ns), else [`DEFAULT_RETRY`] and that schedule's timeout.
+fn retry(
+    c: &mut Checker,
+    cx: &Ctx,
+    preset: Option<(RetrySpec, Nanos)>,
+    x: &mut Consumer,
+) -> RetryPolicy {
+    let raw = cx.raw;
+    let (preset_spec, preset_timeout) = preset.unzip();
+    let spec = raw
+        .retry
+        .clone()
+        .unwrap_or_else(|| preset_spec.unwrap_or(RetrySpec::Preset(DEFAULT_RETRY.into())));
+    let timeout = raw.timeout.map(|t| t.ns()).or(preset_timeout);
+    let retry = match spec.resolve(timeout) {
+        Ok(p) => p,
+        Err(m) => {
+            let k = if m.contains("timeout") && raw.timeout.is_some() {
+                "timeout"
+            } else {
+                "retry"
+            };
+            c.fail(&cx.at(k), m);
+            RetryPolicy::preset("none").expect("preset exists")
         }
     };
-    (kind, rate_limit, x)
+    x.retry = Some(spec);
+    x.timeout = Some(Duration(retry.timeout));
+    retry
 }
 
 /// Resolves the webhook delivery rules: each field as written, else the preset's, else never.
 /// Writes the resolved values into the expanded consumer `x`.
 fn delivery_rules(
     c: &mut Checker,
-    raw: &Consumer,
-    at: &dyn Fn(&str) -> Vec<Seg>,
+    cx: &Ctx,
     preset: Option<DeliveryRules>,
     x: &mut Consumer,
 ) -> DeliveryRules {
+    let (raw, at) = (cx.raw, |k: &str| cx.at(k));
     let p = preset.unwrap_or_default();
     let disable_after = match raw.disable_after {
         Some(d) => {
@@ -1204,5 +1270,36 @@ fn delivery_rules(
         disable_after_attempts,
         disable_failure_share,
         disable_on_gone,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every optional field is taken by some strategy, no strategy lists one twice, and what
+    /// `hookbench check` prints for a consumer with every default is within its strategy's
+    /// list (the one definition of what a strategy takes).
+    #[test]
+    fn strategy_fields_are_the_one_list() {
+        for &f in Field::ALL {
+            assert!(STRATEGIES.iter().any(|s| s.fields().contains(&f)), "{f:?}");
+        }
+        for s in STRATEGIES {
+            let ok = s.fields();
+            for (i, f) in ok.iter().enumerate() {
+                assert!(!ok[..i].contains(f), "{s}: {f:?} twice");
+            }
+            let text = format!(
+                "name = \"t\"\nduration = \"1h\"\nprovider = \"stripe\"\n[workload]\nresources = 1\n\
+                 mean_change_interval = \"5m\"\n[[consumer]]\nname = \"c\"\nstrategy = \"{s}\"\n"
+            );
+            let (_, plan) = super::super::load_str(&text, Path::new("t.toml")).unwrap();
+            let x = &plan.consumers[0].expanded;
+            for &f in Field::ALL {
+                assert!(!x.is_set(f) || ok.contains(&f), "{s} prints {f:?}");
+            }
+            assert!(x.is_set(Field::Provider), "{s}");
+        }
     }
 }

@@ -19,8 +19,13 @@
 //! workload, so it can be run under every strategy. Each `POST` is one change of one resource,
 //! whose id is read from the body at a JSON pointer; a provider resends an event it thinks
 //! undelivered, so requests sharing an event id count once.
+//!
+//! Why a top-level module: the format is shared by two layers that must not import each other.
+//! `inspect` writes and reads captures (`listen`, `replay`), `scenario` reads them as a
+//! workload; both import this module, which imports only `time` and `signing` (to recognise a
+//! sender). `inspect::capture` re-exports it, so older paths still work.
 
-use super::verify::{default_resource_pointer, recognise};
+use crate::signing::{self, Scheme};
 use crate::time::Nanos;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -154,6 +159,24 @@ pub fn parse_line(file: &Path, n: usize, line: &str) -> Result<Captured, String>
         ));
     }
     Ok(c)
+}
+
+/// The provider a request most likely comes from, recognised from its headers by the signing
+/// module: `stripe`, `github`, `standard-webhooks` (Svix and others), `shopify`, `slack`,
+/// `twilio`, `discord`, or `None`.
+pub fn recognise(headers: &http::HeaderMap) -> Option<&'static str> {
+    signing::detect(headers.keys().map(|k| k.as_str())).map(Scheme::name)
+}
+
+/// The JSON pointer of the changed resource's id in a provider's event body, for capture
+/// workloads (`/data/object/id` for Stripe, the repository for GitHub, `/data/id` otherwise).
+pub fn default_resource_pointer(provider: Option<&str>) -> &'static str {
+    match provider {
+        Some("stripe") => "/data/object/id",
+        Some("github") => "/repository/id",
+        Some("shopify") => "/id",
+        _ => "/data/id",
+    }
 }
 
 /// A capture read as a scenario's event stream (`[workload] capture = "FILE"`).
