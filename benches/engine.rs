@@ -74,7 +74,7 @@ fn engine(c: &mut Criterion) {
             poll_100k("\"20ms\""),
             per_poll,
         ),
-        // Random delays: resource by resource on every core (fast path 5).
+        // Random delays: resource by resource on every core.
         ("poll_100k_lognormal", poll_100k(lognormal), fast),
         // The shipped realistic model: lognormal network delay and service time (issue #11's
         // provider-scale target), at 100,000 and 1,000,000 resources.

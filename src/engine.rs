@@ -21,8 +21,8 @@ pub use crate::metrics::Engine;
 pub struct RunFlags {
     /// Live engine: time scale, remote receivers, drain.
     pub live: LiveOptions,
-    /// Simulator: threads one run may use for independent pollers (fast path 5; 0, the
-    /// default: every core). The results do not depend on it.
+    /// Simulator: threads one run may use for independent pollers (the resource-by-resource
+    /// path; 0, the default: every core). The results do not depend on it.
     pub sim_threads: usize,
 }
 

@@ -534,7 +534,7 @@ fn engine_matches_the_reference_on_random_plans() {
 /// debug-build reference stays quick), agrees with the reference too.
 #[test]
 fn provider_scale_model_matches_the_reference_scaled_down() {
-    // The model of README's provider-scale run (fast path 5 on all cores), on 3,000 resources
+    // The model of README's provider-scale run (resource by resource on all cores), on 3,000 resources
     // for 10 minutes: exactly what the reference model gives with the same draws.
     let path = std::path::Path::new("benches/provider_scale.toml");
     let (_, mut p) = hookbench::scenario::load_file(path).unwrap();

@@ -254,7 +254,7 @@ phase = "aligned"
     }
 }
 
-/// Fast path 5 (independent pollers computed resource by resource, on threads) against the
+/// The resource-by-resource path (independent pollers computed on threads) against the
 /// event loop and the plain path, on a plan where trips often outlast the interval, conditional
 /// ETags matter, replies cross minute boundaries and the run's end, and changes come in bursts.
 /// The thread count must not change a byte.

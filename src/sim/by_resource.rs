@@ -1,4 +1,4 @@
-//! Fast path 5: independent periodic pollers, computed resource by resource.
+//! The resource-by-resource path: independent periodic pollers, outside the event loop.
 //!
 //! A strictly periodic poller (no jitter, not adaptive) that nothing couples to other requests
 //! (no worker limit, no rate limit of its own) is a set of independent per-resource processes:

@@ -1,8 +1,8 @@
 //! The discrete-event simulation engine (`--engine sim`, the default).
 //!
-//! Virtual time in integer nanoseconds; one thread for the event loop (fast path 5 below uses
-//! every core for the pollers it takes out of it); deterministic for a given plan and seed, on
-//! any number of cores.
+//! Virtual time in integer nanoseconds; one thread for the event loop (the resource-by-resource
+//! path below uses every core for the pollers it takes out of it); deterministic for a given
+//! plan and seed, on any number of cores.
 //! The loop repeatedly takes the earliest of three sources — the next workload change, the
 //! earliest heap entry, the earliest periodic-poll FIFO head — and applies it.
 //!
@@ -35,27 +35,33 @@
 //!
 //! A poll is three steps: *issue* (request leaves the consumer), *serve* (the provider has
 //! served it and reads the resource's version), *reply* (it arrives back). The plain path
-//! schedules all three on the heap. With [`SimOptions::fast_paths`] (the default):
+//! schedules all three on the heap. With [`SimOptions::fast_paths`] (the default), each poll
+//! consumer takes the cheapest path its plan allows (`poll::PollPath`, whose variants are named
+//! as below and hold only their own state):
 //!
-//! 1. strictly periodic polls (no jitter, not adaptive) wait in a FIFO per consumer instead of
-//!    the heap;
-//! 2. when network delay and service time are constants and nothing couples requests (no
-//!    worker limit, no rate limit), that FIFO is keyed by serve time and the issue step is
-//!    folded into it (it only counts and draws nothing);
-//! 3. a reply that cannot be useful (its version is not newer than what the consumer already
-//!    holds) is counted at serve time with its arrival timestamp instead of being scheduled;
-//! 4. when, in addition, a reply is always back before the resource's next read, polls are not
-//!    simulated one by one at all: every poll time is `phase + k·interval`, so how many polls
-//!    were sent, served and answered in any minute is counted from the sorted phases by binary
-//!    search, and only the first read after each change (the one that can be useful) is
-//!    simulated. Work then scales with the number of changes, not of polls.
+//! - **issue-keyed FIFO** (`IssueFifo`): strictly periodic polls (no jitter, not adaptive)
+//!   wait in a FIFO per consumer instead of the heap;
+//! - **serve-keyed FIFO** (`ServeFifo`): when network delay and service time are constants and
+//!   nothing couples requests (no worker limit, no rate limit), that FIFO is keyed by serve
+//!   time and the issue step is folded into it (it only counts and draws nothing);
+//! - **polls counted arithmetically** (`Counted`): when, in addition, a reply is always back
+//!   before the resource's next read, polls are not simulated one by one at all: every poll
+//!   time is `phase + k·interval`, so how many polls were sent, served and answered in any
+//!   minute is counted from the sorted phases by binary search, and only the first read after
+//!   each change (the one that can be useful) is simulated. Work then scales with the number
+//!   of changes, not of polls ([`SimOptions::analytic_polls`]);
+//! - **resource by resource** (`ByResource`): when a strictly periodic poller has random
+//!   delays but nothing couples its requests (no worker limit, no rate limit of its own), it
+//!   leaves the event loop altogether: `by_resource` plays each resource's polls in a plain
+//!   loop, resources spread over all cores ([`SimOptions::by_resource`]). A poll's draws are
+//!   addressed by (resource, poll index) (`docs/design.md`, "Counter-based draws"), so the loop
+//!   draws exactly what the plain path draws, and a poll that cannot see a change costs one
+//!   service draw and two word comparisons.
 //!
-//! 5. when a strictly periodic poller has random delays but nothing couples its requests (no
-//!    worker limit, no rate limit of its own), it leaves the event loop altogether: `by_resource`
-//!    plays each resource's polls in a plain loop, resources spread over all cores. A poll's
-//!    draws are addressed by (resource, poll index) (`docs/design.md`, "Counter-based draws"),
-//!    so the loop draws exactly what the plain path draws, and a poll that cannot see a change
-//!    costs one service draw and two word comparisons.
+//! And on every path that serves polls one by one, except the adaptive one (whose next poll
+//! waits for the reply), **useless replies are counted without scheduling**: a reply that
+//! cannot be useful (its version is not newer than what the consumer already holds) is counted
+//! at serve time with its arrival timestamp instead of being scheduled.
 //!
 //! None of these changes the random draws or the order of interacting events, so all paths
 //! give byte-identical reports; `tests/sim_oracle.rs` checks it. Because that oracle shares
@@ -87,14 +93,16 @@ pub struct SimOptions {
     /// path that serves as the test oracle.
     pub fast_paths: bool,
     /// With `fast_paths`: count uncoupled constant-delay periodic polls arithmetically and
-    /// simulate only the first read after each change (fast path 4). Default true.
+    /// simulate only the first read after each change (polls counted arithmetically). Default
+    /// true.
     pub analytic_polls: bool,
     /// Record every webhook delivery attempt (see [`run_with_log`]). Default false.
     pub record_attempts: bool,
     /// With `fast_paths`: compute independent periodic pollers with random delays resource by
-    /// resource, outside the event loop (fast path 5). Default true.
+    /// resource, outside the event loop (the resource-by-resource path). Default true.
     pub by_resource: bool,
-    /// Threads for fast path 5 (0, the default: one per core). Results do not depend on it.
+    /// Threads for the resource-by-resource path (0, the default: one per core). Results do
+    /// not depend on it.
     pub threads: usize,
 }
 
@@ -350,7 +358,7 @@ struct Sim<'p> {
     coupled: bool,
     emitted: u64,
     attempts: Vec<AttemptRecord>,
-    /// Consumers left to the by-resource pass (fast path 5).
+    /// Consumers left to the resource-by-resource pass.
     by_resource: Vec<by_resource::Job>,
     /// Their results, by consumer index.
     computed: Vec<(usize, ConsumerMetrics)>,
@@ -419,7 +427,7 @@ impl<'p> Sim<'p> {
         mut self,
         progress: &mut dyn FnMut(Nanos),
     ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
-        // Fast path 5 first; with other consumers left it reports the first half of progress.
+        // The resource-by-resource pass first; with other consumers left it reports the first half of progress.
         let jobs = std::mem::take(&mut self.by_resource);
         let others = self.consumers.len() > jobs.len();
         let end = self.end;
