@@ -249,10 +249,10 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
 
 /// [`run`] inside an existing tokio runtime (benchmarks). The caller owns task cleanup.
 ///
-/// Three steps: [`setup`] checks the options and consumers, starts the provider and the
-/// built-in receivers and builds each consumer's [`Role`]; [`play`] runs the consumers and
-/// the workload on the clock, then drains and stops every task and server; [`report`] turns
-/// what was counted into the [`LiveRun`].
+/// Three steps: `setup` checks the options and consumers, starts the provider and the
+/// built-in receivers and builds each consumer's role; `play` runs the consumers and the
+/// workload on the clock, then drains and stops every task and server; `report` turns what
+/// was counted into the [`LiveRun`].
 pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
     let wall = Instant::now();
     let ready = setup(plan, opts).await?;
@@ -262,10 +262,12 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
 
 /// What [`setup`] built: servers listening, consumers not yet started.
 struct Ready {
-    /// The run's clock (scenario time 0 is 50 ms after setup began).
+    /// The run's clock (scenario time 0 is 50 ms after it was made, so that setup does not
+    /// eat into the run).
     clock: Clock,
-    /// The provider's state and its server.
+    /// The provider's state.
     provider: Arc<ProviderState>,
+    /// The provider's server (`127.0.0.1`, an ephemeral port).
     provider_server: Server,
     /// The client every consumer shares.
     client: net::HttpClient,
