@@ -11,7 +11,7 @@
 //! |---|---|
 //! | [`time`] | integer-nanosecond time and `"10s"`-style durations (at most 100 years each, so no sum of times wraps) |
 //! | [`scenario`] | the TOML scenario format, its validation and error locations (near-miss keys named, long values cut), the typed [`scenario::Plan`], duration distributions drawn by inverse CDF (`scenario::quantile`), provider presets (`docs/providers.md`) |
-//! | [`rng`] | one seeded ChaCha stream per component (common random numbers), and keyed streams addressed by (resource, poll index, leg) for poll draws |
+//! | [`rng`] | one seeded ChaCha stream per component (common random numbers), every stream's label defined once (`Part`, `WORKLOAD`, `poll_key`) for both engines and the reference model, and keyed streams addressed by (resource, poll index, leg) for poll draws |
 //! | [`workload`] | the lazy, time-ordered stream of resource changes |
 //! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted; the version the copy holds under the receiver's apply rule, by version or by arrival; freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the provider presets' delivery rules; the receiver's decision; ordered delivery), rate-limit models (token bucket, leaky bucket, fixed window), 429 back-off and the thin receiver's backlog, sizes |
 //! | [`sim`] | the discrete-event engine, and its resource-by-resource pass for independent pollers (on all cores) |

@@ -6,6 +6,13 @@
 //! own ChaCha stream, selected by a hash of a stable label such as `consumer/poll-10s/network`.
 //! ChaCha is specified bit for bit, so a seed means the same numbers on every machine.
 //!
+//! **Names.** The simulator, the live engine and the reference model (`tests/reference/`) must
+//! draw a consumer's numbers from the *same* streams, or the paired comparison between them
+//! silently compares different draws. So every label is defined here once: the top-level
+//! names ([`WORKLOAD`], [`ANONYMOUS`], …) as constants, a consumer's streams as the closed
+//! enum [`Part`] (a misspelt part does not compile), its keyed poll stream by [`poll_key`].
+//! The label strings are part of every published result: changing one changes the numbers.
+//!
 //! The network and service draws of per-resource polls are different: they are *addressed*,
 //! not consumed in order. [`Keyed`] gives the word for (resource, poll index, leg) as a pure
 //! function of the seed and label, so any path can draw poll *k* of resource *r* without
@@ -36,9 +43,85 @@ pub fn stream(seed: u64, label: &str) -> Rng {
     rng
 }
 
-/// The stream `part` of consumer `consumer` (e.g. `network`, `phase`, `jitter`).
-pub fn consumer_stream(seed: u64, consumer: &str, part: &str) -> Rng {
-    stream(seed, &format!("consumer/{consumer}/{part}"))
+/// Label of the workload's stream (event times and resources).
+pub const WORKLOAD: &str = "workload";
+/// Label of the live provider's service-time stream for requests that name no consumer.
+pub const ANONYMOUS: &str = "anonymous";
+/// Label of a live receiver's processing stream before the engine gives it the consumer's
+/// (drawn under seed 0; the engine always replaces it).
+pub const RECEIVER_DEFAULT: &str = "receiver";
+/// Label of a live receiver's fault stream before the engine gives it the consumer's
+/// (drawn under seed 0; the engine always replaces it).
+pub const RECEIVER_FAULTS_DEFAULT: &str = "receiver-faults";
+/// Label of the placeholder left behind when a live receiver takes its streams out of its
+/// configuration (seed 0; never drawn from).
+pub const UNUSED: &str = "unused";
+/// Prefix of every keyed stream's label (so a keyed label never names a plain stream).
+const KEYED_PREFIX: &str = "keyed/";
+
+/// One of a consumer's random streams; its label is `consumer/NAME/PART`
+/// ([`consumer_label`]). Each engine uses the parts of the strategies it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// Start offsets of the poll timetable or feed cycle (`phase`).
+    Phase,
+    /// Per-poll timetable jitter (`jitter`).
+    Jitter,
+    /// One-way network delays of the consumer's requests and deliveries (`network`).
+    Network,
+    /// The provider's service time for the consumer's requests (`service`).
+    Service,
+    /// A webhook receiver's processing time (`processing`).
+    Processing,
+    /// A webhook receiver's random errors (`faults`).
+    Faults,
+    /// Retry jitter of webhook deliveries (`retry`).
+    Retry,
+    /// Live only: network delays of a thin webhook's enrichment fetches (`enrich-network`).
+    EnrichNetwork,
+    /// Live only: network delays of a reconciling webhook's safety-net polls
+    /// (`reconcile-network`; the simulator draws them from [`Part::Network`]).
+    ReconcileNetwork,
+}
+
+impl Part {
+    /// Every part, in declaration order.
+    pub const ALL: [Part; 9] = [
+        Part::Phase,
+        Part::Jitter,
+        Part::Network,
+        Part::Service,
+        Part::Processing,
+        Part::Faults,
+        Part::Retry,
+        Part::EnrichNetwork,
+        Part::ReconcileNetwork,
+    ];
+
+    /// The part's name inside the label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Phase => "phase",
+            Part::Jitter => "jitter",
+            Part::Network => "network",
+            Part::Service => "service",
+            Part::Processing => "processing",
+            Part::Faults => "faults",
+            Part::Retry => "retry",
+            Part::EnrichNetwork => "enrich-network",
+            Part::ReconcileNetwork => "reconcile-network",
+        }
+    }
+}
+
+/// The label of stream `part` of consumer `consumer`: `consumer/NAME/PART`.
+pub fn consumer_label(consumer: &str, part: Part) -> String {
+    format!("consumer/{consumer}/{}", part.name())
+}
+
+/// The stream `part` of consumer `consumer`.
+pub fn consumer_stream(seed: u64, consumer: &str, part: Part) -> Rng {
+    stream(seed, &consumer_label(consumer, part))
 }
 
 /// A counter-based random stream: [`Keyed::at`] is a keyed hash of its arguments.
@@ -67,7 +150,7 @@ impl Keyed {
     /// The keyed stream `label` under the scenario seed `seed`.
     pub fn new(seed: u64, label: &str) -> Keyed {
         use rand::RngCore;
-        let mut rng = stream(seed, &format!("keyed/{label}"));
+        let mut rng = stream(seed, &format!("{KEYED_PREFIX}{label}"));
         Keyed {
             k0: rng.next_u64(),
             k1: rng.next_u64(),
@@ -109,9 +192,16 @@ pub const LEG_SERVICE: u32 = 1;
 /// Leg of a poll's keyed draws: the reply's trip back (network delay), also for a `429`.
 pub const LEG_REPLY: u32 = 2;
 
-/// The keyed stream `part` of consumer `consumer` (`poll`: the legs of each poll).
-pub fn consumer_keyed(seed: u64, consumer: &str, part: &str) -> Keyed {
-    Keyed::new(seed, &format!("consumer/{consumer}/{part}"))
+/// The label [`Keyed::new`] is given for consumer `consumer`'s poll draws:
+/// `consumer/NAME/poll` (its ChaCha stream is `keyed/consumer/NAME/poll`).
+pub fn poll_key_label(consumer: &str) -> String {
+    format!("consumer/{consumer}/poll")
+}
+
+/// The keyed stream of consumer `consumer`'s poll draws (the legs of each poll, addressed by
+/// resource and poll index).
+pub fn poll_key(seed: u64, consumer: &str) -> Keyed {
+    Keyed::new(seed, &poll_key_label(consumer))
 }
 
 #[cfg(test)]
@@ -128,6 +218,50 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);
+    }
+
+    #[test]
+    fn stream_names_are_distinct_and_pinned() {
+        // Every label a run can draw from, for two consumers: no two may coincide (the
+        // keyed poll stream by its ChaCha label, the one that selects its stream).
+        let mut labels: Vec<String> = [
+            WORKLOAD,
+            ANONYMOUS,
+            RECEIVER_DEFAULT,
+            RECEIVER_FAULTS_DEFAULT,
+            UNUSED,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for c in ["a", "b"] {
+            labels.extend(Part::ALL.iter().map(|&p| consumer_label(c, p)));
+            labels.push(format!("{KEYED_PREFIX}{}", poll_key_label(c)));
+        }
+        let mut hashes: Vec<u64> = labels.iter().map(|l| label_hash(l)).collect();
+        let n = labels.len();
+        labels.sort();
+        labels.dedup();
+        assert_eq!(labels.len(), n, "two stream labels coincide");
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), n, "two stream labels hash alike");
+        let mut parts: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
+        parts.sort_unstable();
+        parts.dedup();
+        assert_eq!(parts.len(), Part::ALL.len());
+        // The labels are part of every published result: pinned.
+        assert_eq!(WORKLOAD, "workload");
+        assert_eq!(consumer_label("x", Part::Network), "consumer/x/network");
+        assert_eq!(
+            consumer_label("x", Part::ReconcileNetwork),
+            "consumer/x/reconcile-network"
+        );
+        assert_eq!(poll_key(7, "x"), Keyed::new(7, "consumer/x/poll"));
+        assert_eq!(
+            consumer_stream(7, "x", Part::Phase).random::<u64>(),
+            stream(7, "consumer/x/phase").random::<u64>()
+        );
     }
 
     #[test]

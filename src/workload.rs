@@ -67,7 +67,7 @@ impl Workload {
     /// average once per `mean_change_interval` ns, for events strictly before `end`.
     pub fn new(seed: u64, resources: u32, mean_change_interval: Nanos, end: Nanos) -> Workload {
         Workload {
-            rng: rng::stream(seed, "workload"),
+            rng: rng::stream(seed, rng::WORKLOAD),
             resources,
             source: Source::Poisson {
                 mean_gap: mean_change_interval as f64 / resources.max(1) as f64,

@@ -31,7 +31,6 @@ use super::receiver::OUTCOME_HEADER;
 use crate::metrics::Outcome;
 use crate::policy::{worth, Endpoint, Failure, FailureKind, Fate, Next};
 use crate::rng::Rng;
-use crate::scenario::Dist;
 use crate::signing::{self, ReceiverUrl, Scheme, Secret};
 use crate::time::Nanos;
 use crate::workload::Event;
@@ -108,20 +107,13 @@ pub struct Target {
     /// The shared delivery rules: retry schedule and per-attempt timeout, endpoint health,
     /// and the fate of a given-up event (`webhook-reconcile` keeps it for the safety net).
     pub endpoint: Mutex<Endpoint>,
-    /// One-way network delay.
-    pub network: Dist,
-    /// The consumer's `network` stream.
-    pub net_rng: Mutex<Rng>,
+    /// One-way network delays and the stream they are drawn from.
+    pub net: net::NetDelay,
     /// The consumer's `retry` stream (jitter).
     pub retry_rng: Mutex<Rng>,
 }
 
 impl Target {
-    fn draw_net(&self) -> Nanos {
-        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
-        self.network.sample(&mut *rng)
-    }
-
     fn endpoint(&self) -> std::sync::MutexGuard<'_, Endpoint> {
         self.endpoint.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -238,8 +230,8 @@ pub async fn deliver(
         let leave = due + service;
         clock.sleep_until(leave).await;
         let deadline = clock.instant(leave + timeout);
-        let d1 = target.draw_net();
-        let d2 = target.draw_net();
+        let d1 = target.net.draw();
+        let d2 = target.net.draw();
         let exchange = async {
             clock.sleep_until(leave + d1).await;
             let answer = attempt_once(&client, req).await;

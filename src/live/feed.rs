@@ -18,13 +18,13 @@ use super::provider::CONSUMER_HEADER;
 use crate::metrics::Outcome;
 use crate::policy::{back_off, first_cycle, next_cycle, resume_at};
 use crate::rng::Rng;
-use crate::scenario::{Dist, FeedPlan};
+use crate::scenario::FeedPlan;
 use crate::time::{Nanos, MILLISECOND};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
 use http_body_util::Full;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// One events-list consumer (or the safety net of a reconciling webhook consumer).
 #[derive(Debug)]
@@ -35,19 +35,10 @@ pub struct FeedTarget {
     pub books: Arc<Books>,
     /// Interval, page size, hold.
     pub plan: FeedPlan,
-    /// One-way network delay.
-    pub network: Dist,
-    /// The consumer's `network` stream.
-    pub net_rng: Mutex<Rng>,
+    /// One-way network delays and the stream they are drawn from.
+    pub net: net::NetDelay,
     /// Request timeout beyond the hold, scenario ns.
     pub timeout: Nanos,
-}
-
-impl FeedTarget {
-    fn draw_net(&self) -> Nanos {
-        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
-        self.network.sample(&mut *rng)
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -147,11 +138,11 @@ async fn page(
         return (Answer::Failed, t, 0);
     };
     *req.headers_mut() = headers;
-    clock.sleep_until(t + target.draw_net()).await;
+    clock.sleep_until(t + target.net.draw()).await;
     let exchange = net::exchange(client, req);
     let limit = clock.to_real(plan.hold + target.timeout);
     let answer = tokio::time::timeout(limit, exchange).await;
-    clock.sleep(target.draw_net()).await;
+    clock.sleep(target.net.draw()).await;
     let arrived = clock.now();
     let Ok(Ok((parts, body))) = answer else {
         return (Answer::Failed, arrived, 0);

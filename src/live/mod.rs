@@ -52,14 +52,14 @@ pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
 
 use crate::metrics::{Engine, ProviderKind, RunReport};
 use crate::policy::{Endpoint, InOrder};
-use crate::rng;
+use crate::rng::{self, Part};
 use crate::scenario::{ConsumerKind, ConsumerPlan, Plan};
 use crate::signing::Secret;
 use crate::time::{Nanos, MILLISECOND};
 use crate::workload::{Event, Workload};
 use dispatcher::Target;
 use feed::FeedTarget;
-use net::Server;
+use net::{NetDelay, Server};
 use poller::{Pace, PollMode, PollTarget};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -248,13 +248,60 @@ fn check_consumer(cp: &ConsumerPlan, opts: &LiveOptions) -> Result<(), LiveError
 }
 
 /// [`run`] inside an existing tokio runtime (benchmarks). The caller owns task cleanup.
+///
+/// Three steps: `setup` checks the options and consumers, starts the provider and the
+/// built-in receivers and builds each consumer's role; `play` runs the consumers and the
+/// workload on the clock, then drains and stops every task and server; `report` turns what
+/// was counted into the [`LiveRun`].
 pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
+    let wall = Instant::now();
+    let ready = setup(plan, opts).await?;
+    let played = play(plan, opts, ready).await?;
+    report(plan, opts, played, wall)
+}
+
+/// What [`setup`] built: servers listening, consumers not yet started.
+struct Ready {
+    /// The run's clock (scenario time 0 is 50 ms after it was made, so that setup does not
+    /// eat into the run).
+    clock: Clock,
+    /// The provider's state.
+    provider: Arc<ProviderState>,
+    /// The provider's server (`127.0.0.1`, an ephemeral port).
+    provider_server: Server,
+    /// The client every consumer shares.
+    client: net::HttpClient,
+    /// Each consumer's books, in scenario order.
+    books: Vec<Arc<Books>>,
+    /// Each consumer's role, in scenario order.
+    roles: Vec<Role>,
+    /// Secrets generated for webhook consumers without one (see [`LiveRun`]).
+    generated_secrets: Vec<(String, String)>,
+}
+
+/// What [`play`] leaves for [`report`]: every task and server has ended.
+struct Played {
+    /// The provider's state (its counters).
+    provider: Arc<ProviderState>,
+    /// Each consumer's books, in scenario order.
+    books: Vec<Arc<Books>>,
+    /// Built-in receiver counters per consumer (`None` for pollers and external receivers).
+    receivers: Vec<Option<ReceiverStats>>,
+    /// Workload events published.
+    emitted: u64,
+    /// Largest publication lateness, scenario ns.
+    max_emit_lag: Nanos,
+    /// Passed on from [`Ready`].
+    generated_secrets: Vec<(String, String)>,
+}
+
+/// Checks `opts` and every consumer, starts the provider's server and the built-in receivers,
+/// and builds each consumer's books and [`Role`].
+async fn setup(plan: &Plan, opts: &LiveOptions) -> Result<Ready, LiveError> {
     opts.validate()?;
     for cp in &plan.consumers {
         check_consumer(cp, opts)?;
     }
-    let wall = Instant::now();
-    let end = plan.duration;
     // Scenario time 0 a little in the future, so that setup does not eat into the run.
     let clock = Clock::start_at(Instant::now() + Duration::from_millis(50), opts.time_scale);
     let provider = ProviderState::new(&ProviderConfig::from_plan(plan), clock);
@@ -272,134 +319,166 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 &c.name,
                 c.strategy.name(),
                 plan.resources,
-                end,
+                plan.duration,
                 apply,
             ))
         })
         .collect();
-
-    let mut roles = Vec::new();
-    let mut generated_secrets = Vec::new();
+    let mut ready = Ready {
+        clock,
+        provider,
+        provider_server,
+        client,
+        books,
+        roles: Vec::new(),
+        generated_secrets: Vec::new(),
+    };
     for (i, cp) in plan.consumers.iter().enumerate() {
-        let stream = |part: &str| rng::consumer_stream(plan.seed, &cp.name, part);
-        let role = match &cp.kind {
-            ConsumerKind::Poll(pp) => Role::Poll(Arc::new(PollTarget {
-                index: i,
-                books: books[i].clone(),
-                schedule: pp.schedule(),
-                mode: PollMode::Resource {
-                    conditional: pp.conditional,
-                },
-                pace: pp.adaptive.map_or(Pace::Fixed, Pace::Adaptive),
-                current: (0..plan.resources).map(|_| pp.interval.into()).collect(),
-                network: plan.network_delay,
-                net_rng: Mutex::new(stream("network")),
-                timeout: opts.timeout,
-                seen: (0..plan.resources).map(|_| 0.into()).collect(),
-                blocked_until: 0.into(),
-            })),
-            ConsumerKind::Feed(fp) => Role::Feed(Arc::new(FeedTarget {
-                index: i,
-                books: books[i].clone(),
-                plan: fp.clone(),
-                network: plan.network_delay,
-                net_rng: Mutex::new(stream("network")),
-                timeout: opts.timeout,
-            })),
-            ConsumerKind::Webhook(wp) => {
-                let secret = match &wp.secret {
-                    Some(secret) if !secret.can_sign(wp.signature) => {
-                        return Err(LiveError::Options(format!(
-                            "consumer `{}`: its secret cannot sign {} deliveries",
-                            cp.name, wp.signature
-                        )));
-                    }
-                    Some(secret) => secret.clone(),
-                    None => {
-                        let s = Secret::generate_for(wp.signature, &mut rand::rng());
-                        generated_secrets.push((cp.name.clone(), s.as_str().to_string()));
-                        s
-                    }
-                };
-                let (url, receiver) = match &wp.url {
-                    Some(url) => (url.clone(), None),
-                    None => {
-                        let mut cfg =
-                            ReceiverConfig::new(wp.signature, secret.clone(), books[i].clone());
-                        cfg.processing = wp.processing;
-                        cfg.processing_rng = stream("processing");
-                        cfg.error_rate = wp.error_rate;
-                        cfg.fault_rng = stream("faults");
-                        cfg.outages = wp.outages.clone();
-                        cfg.ack_after = wp.ack_after;
-                        cfg.dedupe = wp.dedupe;
-                        cfg.thin = wp.thin.then(|| {
-                            Arc::new(receiver::Enricher {
-                                index: i,
-                                books: books[i].clone(),
-                                provider: provider_server.addr(),
-                                client: client.clone(),
-                                network: plan.network_delay,
-                                net_rng: Mutex::new(stream("enrich-network")),
-                                timeout: opts.timeout,
-                                clock,
-                                blocked_until: 0.into(),
-                                queue: Mutex::default(),
-                            })
-                        });
-                        let rx = Receiver::new(cfg, clock);
-                        let server = Server::start(rx.clone(), opts.drain).await?;
-                        (ReceiverUrl::local(server.addr()), Some((rx, server)))
-                    }
-                };
-                Role::Hook {
-                    target: Arc::new(Target {
-                        index: i,
-                        builtin: receiver.is_some(),
-                        url,
-                        scheme: wp.signature,
-                        secret,
-                        books: books[i].clone(),
-                        thin: wp.thin,
-                        ordered: wp.ordered,
-                        endpoint: Mutex::new(Endpoint::new(
-                            wp.retry.clone(),
-                            wp.rules,
-                            wp.reconcile.is_some(),
-                        )),
-                        network: plan.network_delay,
-                        net_rng: Mutex::new(stream("network")),
-                        retry_rng: Mutex::new(stream("retry")),
-                    }),
-                    receiver,
-                    reconcile: wp.reconcile.as_ref().map(|fp| {
-                        Arc::new(FeedTarget {
-                            index: i,
-                            books: books[i].clone(),
-                            plan: fp.clone(),
-                            network: plan.network_delay,
-                            // The simulation interleaves these draws with the deliveries'
-                            // on one stream; here the two run concurrently, so a stream of
-                            // their own keeps them independent.
-                            net_rng: Mutex::new(stream("reconcile-network")),
-                            timeout: opts.timeout,
-                        })
-                    }),
-                }
-            }
-        };
-        roles.push(role);
+        let role = role(plan, opts, i, cp, &mut ready).await?;
+        ready.roles.push(role);
     }
+    Ok(ready)
+}
 
+/// The role of consumer `i` (`cp`): its target, and for a webhook consumer with a built-in
+/// receiver that receiver, started. A generated secret is added to `ready`.
+async fn role(
+    plan: &Plan,
+    opts: &LiveOptions,
+    i: usize,
+    cp: &ConsumerPlan,
+    ready: &mut Ready,
+) -> Result<Role, LiveError> {
+    let stream = |part: Part| rng::consumer_stream(plan.seed, &cp.name, part);
+    let net = |part: Part| NetDelay::new(plan.network_delay, stream(part));
+    let books = &ready.books[i];
+    Ok(match &cp.kind {
+        ConsumerKind::Poll(pp) => Role::Poll(Arc::new(PollTarget {
+            index: i,
+            books: books.clone(),
+            schedule: pp.schedule(),
+            mode: PollMode::Resource {
+                conditional: pp.conditional,
+            },
+            pace: pp.adaptive.map_or(Pace::Fixed, Pace::Adaptive),
+            current: (0..plan.resources).map(|_| pp.interval.into()).collect(),
+            net: net(Part::Network),
+            timeout: opts.timeout,
+            seen: (0..plan.resources).map(|_| 0.into()).collect(),
+            blocked_until: 0.into(),
+        })),
+        ConsumerKind::Feed(fp) => Role::Feed(Arc::new(FeedTarget {
+            index: i,
+            books: books.clone(),
+            plan: fp.clone(),
+            net: net(Part::Network),
+            timeout: opts.timeout,
+        })),
+        ConsumerKind::Webhook(wp) => {
+            let secret = match &wp.secret {
+                Some(secret) if !secret.can_sign(wp.signature) => {
+                    return Err(LiveError::Options(format!(
+                        "consumer `{}`: its secret cannot sign {} deliveries",
+                        cp.name, wp.signature
+                    )));
+                }
+                Some(secret) => secret.clone(),
+                None => {
+                    let s = Secret::generate_for(wp.signature, &mut rand::rng());
+                    ready
+                        .generated_secrets
+                        .push((cp.name.clone(), s.as_str().to_string()));
+                    s
+                }
+            };
+            let (url, receiver) = match &wp.url {
+                Some(url) => (url.clone(), None),
+                None => {
+                    let mut cfg = ReceiverConfig::new(wp.signature, secret.clone(), books.clone());
+                    cfg.processing = wp.processing;
+                    cfg.processing_rng = stream(Part::Processing);
+                    cfg.error_rate = wp.error_rate;
+                    cfg.fault_rng = stream(Part::Faults);
+                    cfg.outages = wp.outages.clone();
+                    cfg.ack_after = wp.ack_after;
+                    cfg.dedupe = wp.dedupe;
+                    cfg.thin = wp.thin.then(|| {
+                        Arc::new(receiver::Enricher {
+                            index: i,
+                            books: books.clone(),
+                            provider: ready.provider_server.addr(),
+                            client: ready.client.clone(),
+                            net: net(Part::EnrichNetwork),
+                            timeout: opts.timeout,
+                            clock: ready.clock,
+                            blocked_until: 0.into(),
+                            queue: Mutex::default(),
+                        })
+                    });
+                    let rx = Receiver::new(cfg, ready.clock);
+                    let server = Server::start(rx.clone(), opts.drain).await?;
+                    (ReceiverUrl::local(server.addr()), Some((rx, server)))
+                }
+            };
+            Role::Hook {
+                target: Arc::new(Target {
+                    index: i,
+                    builtin: receiver.is_some(),
+                    url,
+                    scheme: wp.signature,
+                    secret,
+                    books: books.clone(),
+                    thin: wp.thin,
+                    ordered: wp.ordered,
+                    endpoint: Mutex::new(Endpoint::new(
+                        wp.retry.clone(),
+                        wp.rules,
+                        wp.reconcile.is_some(),
+                    )),
+                    net: net(Part::Network),
+                    retry_rng: Mutex::new(stream(Part::Retry)),
+                }),
+                receiver,
+                reconcile: wp.reconcile.as_ref().map(|fp| {
+                    Arc::new(FeedTarget {
+                        index: i,
+                        books: books.clone(),
+                        plan: fp.clone(),
+                        // The simulation interleaves these draws with the deliveries' on one
+                        // stream; here the two run concurrently, so a stream of their own
+                        // keeps them independent.
+                        net: net(Part::ReconcileNetwork),
+                        timeout: opts.timeout,
+                    })
+                }),
+            }
+        }
+    })
+}
+
+/// Starts every consumer, publishes the workload on the clock until the end of the run, then
+/// drains: requests in flight get `opts.drain`, then the consumers' tasks are aborted, the
+/// built-in receivers drained and stopped, and the provider's server stopped.
+async fn play(plan: &Plan, opts: &LiveOptions, ready: Ready) -> Result<Played, LiveError> {
+    let Ready {
+        clock,
+        provider,
+        provider_server,
+        client,
+        books,
+        roles,
+        generated_secrets,
+    } = ready;
+    let end = plan.duration;
     // Start the consumers.
     let mut workers = JoinSet::new();
     let mut feeds: Vec<mpsc::UnboundedSender<Event>> = Vec::new();
     for (i, role) in roles.iter().enumerate() {
-        let cp = &plan.consumers[i];
+        let phase = || rng::consumer_stream(plan.seed, &plan.consumers[i].name, Part::Phase);
         match role {
             Role::Poll(target) => {
-                let phase = rng::consumer_stream(plan.seed, &cp.name, "phase");
-                let jitter = rng::consumer_stream(plan.seed, &cp.name, "jitter");
+                let phase = phase();
+                let jitter = rng::consumer_stream(plan.seed, &plan.consumers[i].name, Part::Jitter);
                 workers.spawn(poller::run(
                     target.clone(),
                     phase,
@@ -410,11 +489,10 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 ));
             }
             Role::Feed(target) => {
-                let phase = rng::consumer_stream(plan.seed, &cp.name, "phase");
                 let addr = provider_server.addr();
                 workers.spawn(feed::run(
                     target.clone(),
-                    phase,
+                    phase(),
                     addr,
                     client.clone(),
                     clock,
@@ -424,9 +502,8 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
                 target, reconcile, ..
             } => {
                 if let Some(f) = reconcile {
-                    let phase = rng::consumer_stream(plan.seed, &cp.name, "phase");
                     let addr = provider_server.addr();
-                    workers.spawn(feed::run(f.clone(), phase, addr, client.clone(), clock));
+                    workers.spawn(feed::run(f.clone(), phase(), addr, client.clone(), clock));
                 }
                 let (tx, rx) = mpsc::unbounded_channel();
                 feeds.push(tx);
@@ -488,7 +565,32 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
     drop(targets);
     drop(client);
     provider_server.shutdown().await;
+    Ok(Played {
+        provider,
+        books,
+        receivers,
+        emitted,
+        max_emit_lag,
+        generated_secrets,
+    })
+}
 
+/// The [`LiveRun`] of a played run: its [`RunReport`] (checked against its invariants), what
+/// the provider and the receivers counted, and the real time since `wall` (setup included).
+fn report(
+    plan: &Plan,
+    opts: &LiveOptions,
+    played: Played,
+    wall: Instant,
+) -> Result<LiveRun, LiveError> {
+    let Played {
+        provider,
+        books,
+        receivers,
+        emitted,
+        max_emit_lag,
+        generated_secrets,
+    } = played;
     let provider_stats: Vec<KindStats> = (0..=plan.consumers.len())
         .map(|i| provider.stats(i))
         .collect();
@@ -521,7 +623,7 @@ pub async fn run_async(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveE
         scenario: plan.name.clone(),
         engine: Engine::Live,
         seed: plan.seed,
-        duration: end,
+        duration: plan.duration,
         events_emitted: emitted,
         consumers,
         provider_kinds,

@@ -17,6 +17,9 @@
 //! header line (`name: value\r\n`, including `host`, `content-length` and `date` added by
 //! hyper), the blank line and the body. TCP/IP overhead is not included.
 
+use crate::rng::Rng;
+use crate::scenario::Dist;
+use crate::time::Nanos;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use http_body_util::Full;
@@ -29,7 +32,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -50,6 +53,35 @@ pub fn client() -> HttpClient {
         .pool_idle_timeout(Duration::from_secs(30))
         .pool_timer(TokioTimer::new())
         .build(conn)
+}
+
+/// The one-way network delays of one client-side holder (a poller, an events-list reader, a
+/// webhook dispatcher, a thin receiver's enricher): the scenario's delay distribution and the
+/// random stream it is drawn from. The holder's concurrent request tasks share the stream, so
+/// it sits behind a mutex; a poisoned lock is taken over (a panicked task does not stop the
+/// run's other draws).
+#[derive(Debug)]
+pub struct NetDelay {
+    /// One-way delay distribution (the scenario's `network_delay`), scenario ns.
+    pub dist: Dist,
+    /// The stream the delays are drawn from (one of the consumer's, see [`crate::rng::Part`]).
+    pub rng: Mutex<Rng>,
+}
+
+impl NetDelay {
+    /// Delays from `dist` drawn from `rng`.
+    pub fn new(dist: Dist, rng: Rng) -> NetDelay {
+        NetDelay {
+            dist,
+            rng: Mutex::new(rng),
+        }
+    }
+
+    /// The next one-way delay, scenario ns.
+    pub fn draw(&self) -> Nanos {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        self.dist.sample(&mut *rng)
+    }
 }
 
 /// A handler's way of refusing: the connection is dropped without an answer, which the

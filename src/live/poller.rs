@@ -23,7 +23,6 @@ use super::provider::CONSUMER_HEADER;
 use crate::metrics::Outcome;
 use crate::policy::{back_off, poll_due, AdaptiveInterval, PollDue, PollSchedule};
 use crate::rng::Rng;
-use crate::scenario::Dist;
 use crate::time::Nanos;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, StatusCode};
@@ -32,7 +31,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -82,10 +81,8 @@ pub struct PollTarget {
     pub pace: Pace,
     /// Current interval per resource (adaptive pace), scenario ns.
     pub current: Vec<AtomicU64>,
-    /// One-way network delay.
-    pub network: Dist,
-    /// The consumer's `network` stream.
-    pub net_rng: Mutex<Rng>,
+    /// One-way network delays and the stream they are drawn from.
+    pub net: net::NetDelay,
     /// Per-request timeout, scenario ns.
     pub timeout: Nanos,
     /// Highest version seen per resource (for `If-None-Match`).
@@ -93,13 +90,6 @@ pub struct PollTarget {
     /// No request before this scenario time: a `429` asked the consumer to back off. Polls
     /// due before it are skipped (not sent), as in the simulation.
     pub blocked_until: AtomicU64,
-}
-
-impl PollTarget {
-    fn draw_net(&self) -> Nanos {
-        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
-        self.network.sample(&mut *rng)
-    }
 }
 
 /// Runs the poll timetable of `target` until the end of the run, then waits for the polls in
@@ -220,10 +210,10 @@ async fn poll_once(
         Err(_) => return (t, Reply::Nothing),
     };
     *req.headers_mut() = headers;
-    clock.sleep_until(t + target.draw_net()).await;
+    clock.sleep_until(t + target.net.draw()).await;
     let exchange = net::exchange(client, req);
     let answer = tokio::time::timeout(clock.to_real(target.timeout), exchange).await;
-    clock.sleep(target.draw_net()).await;
+    clock.sleep(target.net.draw()).await;
     let arrived = clock.now();
     let (parts, body) = match answer {
         Ok(Ok(x)) => x,

@@ -237,10 +237,10 @@ impl ProviderState {
             service_rngs: cfg
                 .consumers
                 .iter()
-                .map(|c| Mutex::new(rng::consumer_stream(cfg.seed, c, "service")))
+                .map(|c| Mutex::new(rng::consumer_stream(cfg.seed, c, rng::Part::Service)))
                 .chain(std::iter::once(Mutex::new(rng::stream(
                     cfg.seed,
-                    "anonymous",
+                    rng::ANONYMOUS,
                 ))))
                 .collect(),
             limiters: (0..n)

@@ -101,10 +101,8 @@ pub struct Enricher {
     pub provider: SocketAddr,
     /// The shared client.
     pub client: HttpClient,
-    /// One-way network delay.
-    pub network: Dist,
-    /// Its random stream.
-    pub net_rng: Mutex<Rng>,
+    /// One-way network delays and the stream they are drawn from.
+    pub net: net::NetDelay,
     /// Request timeout, scenario ns.
     pub timeout: Nanos,
     /// The run's clock.
@@ -116,11 +114,6 @@ pub struct Enricher {
 }
 
 impl Enricher {
-    fn draw_net(&self) -> Nanos {
-        let mut rng = self.net_rng.lock().unwrap_or_else(|p| p.into_inner());
-        self.network.sample(&mut *rng)
-    }
-
     /// The enrichment of event `seq` (of resource `r`), due at scenario time `t` (the
     /// notification's arrival). As in the simulation, a consumer that got a `429` stops firing
     /// GETs in parallel: while it is backing off or working off a backlog, new fetches queue,
@@ -183,10 +176,10 @@ impl Enricher {
             return Sent::Done;
         };
         *req.headers_mut() = headers;
-        clock.sleep_until(at + self.draw_net()).await;
+        clock.sleep_until(at + self.net.draw()).await;
         let exchange = net::exchange(&self.client, req);
         let answer = tokio::time::timeout(clock.to_real(self.timeout), exchange).await;
-        clock.sleep(self.draw_net()).await;
+        clock.sleep(self.net.draw()).await;
         let arrived = clock.now();
         let Ok(Ok((parts, body))) = answer else {
             self.books.done(arrived, Outcome::Failed, 0);
@@ -244,10 +237,10 @@ impl ReceiverConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             dedupe: true,
             processing: Dist::Constant(0),
-            processing_rng: crate::rng::stream(0, "receiver"),
+            processing_rng: crate::rng::stream(0, crate::rng::RECEIVER_DEFAULT),
             sink,
             error_rate: 0.0,
-            fault_rng: crate::rng::stream(0, "receiver-faults"),
+            fault_rng: crate::rng::stream(0, crate::rng::RECEIVER_FAULTS_DEFAULT),
             outages: Vec::new(),
             ack_after: true,
             thin: None,
@@ -312,8 +305,14 @@ struct Data {
 impl Receiver {
     /// A receiver with `cfg`, timing processing on `clock`.
     pub fn new(mut cfg: ReceiverConfig, clock: Clock) -> Arc<Receiver> {
-        let rng = std::mem::replace(&mut cfg.processing_rng, crate::rng::stream(0, "unused"));
-        let fault_rng = std::mem::replace(&mut cfg.fault_rng, crate::rng::stream(0, "unused"));
+        let rng = std::mem::replace(
+            &mut cfg.processing_rng,
+            crate::rng::stream(0, crate::rng::UNUSED),
+        );
+        let fault_rng = std::mem::replace(
+            &mut cfg.fault_rng,
+            crate::rng::stream(0, crate::rng::UNUSED),
+        );
         Arc::new(Receiver {
             cfg,
             clock,

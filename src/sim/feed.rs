@@ -8,7 +8,7 @@
 
 use super::{Action, Resp, Sim};
 use crate::policy::{first_cycle, next_cycle, page, resume_at, Page};
-use crate::rng::Rng;
+use crate::rng::{Part, Rng};
 use crate::scenario::FeedPlan;
 use crate::time::Nanos;
 
@@ -29,9 +29,9 @@ impl Sim<'_> {
         &mut self,
         c: u16,
         fp: &FeedPlan,
-        stream: impl Fn(&str) -> Rng,
+        stream: impl Fn(Part) -> Rng,
     ) -> FeedState {
-        let first = first_cycle(fp.interval, &mut stream("phase"));
+        let first = first_cycle(fp.interval, &mut stream(Part::Phase));
         self.queue.push(first, Action::FeedIssue { c });
         FeedState {
             plan: fp.clone(),

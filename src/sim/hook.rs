@@ -25,7 +25,7 @@ use crate::metrics::Outcome;
 use crate::policy::{
     outage_at, receive, Endpoint, Failure, FailureKind, Fate, InOrder, Next, OutageMode,
 };
-use crate::rng::Rng;
+use crate::rng::{Part, Rng};
 use crate::scenario::WebhookPlan;
 use crate::time::Nanos;
 use crate::workload::Event;
@@ -64,16 +64,16 @@ pub(super) struct HookState {
 }
 
 impl HookState {
-    pub(super) fn new(plan: &WebhookPlan, stream: impl Fn(&str) -> Rng) -> HookState {
+    pub(super) fn new(plan: &WebhookPlan, stream: impl Fn(Part) -> Rng) -> HookState {
         HookState {
             plan: plan.clone(),
             deliveries: Vec::new(),
             free: Vec::new(),
             order: InOrder::new(),
             endpoint: Endpoint::new(plan.retry.clone(), plan.rules, plan.reconcile.is_some()),
-            processing_rng: stream("processing"),
-            fault_rng: stream("faults"),
-            retry_rng: stream("retry"),
+            processing_rng: stream(Part::Processing),
+            fault_rng: stream(Part::Faults),
+            retry_rng: stream(Part::Retry),
         }
     }
 

@@ -79,7 +79,7 @@ use crate::metrics::{ConsumerMetrics, Engine, Outcome, RunReport};
 use crate::policy::{
     back_off, page, resume_at, Backlog, Fetch, Ledger, Page, RateLimiter, SizeModel,
 };
-use crate::rng::{self, Keyed, Rng, LEG_REPLY, LEG_REQUEST, LEG_SERVICE};
+use crate::rng::{self, Keyed, Part, Rng, LEG_REPLY, LEG_REQUEST, LEG_SERVICE};
 use crate::scenario::{ConsumerKind, Plan};
 use crate::time::Nanos;
 use crate::workload::{Event, Workload};
@@ -387,7 +387,7 @@ impl<'p> Sim<'p> {
             computed: Vec::new(),
         };
         for (ci, cp) in plan.consumers.iter().enumerate() {
-            let stream = |part: &str| rng::consumer_stream(plan.seed, &cp.name, part);
+            let stream = |part: Part| rng::consumer_stream(plan.seed, &cp.name, part);
             let c = ci as u16;
             let (kind, feed) = match &cp.kind {
                 ConsumerKind::Poll(pp) => (Kind::Poll(sim.poll_state(c, pp, stream)), None),
@@ -410,9 +410,9 @@ impl<'p> Sim<'p> {
                         _ => crate::policy::Apply::Version,
                     },
                 ),
-                net_rng: stream("network"),
-                service_rng: stream("service"),
-                poll_key: rng::consumer_keyed(plan.seed, &cp.name, "poll"),
+                net_rng: stream(Part::Network),
+                service_rng: stream(Part::Service),
+                poll_key: rng::poll_key(plan.seed, &cp.name),
                 limiter: cp.rate_limit.map(RateLimiter::new),
                 blocked_until: 0,
                 backlog: Backlog::default(),

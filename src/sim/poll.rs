@@ -116,12 +116,13 @@ impl Sim<'_> {
         &mut self,
         c: u16,
         pp: &PollPlan,
-        stream: impl Fn(&str) -> Rng,
+        stream: impl Fn(crate::rng::Part) -> Rng,
     ) -> PollState {
         let n = self.plan.resources;
         let schedule = pp.schedule();
-        let mut jitter_rng = stream("jitter");
-        let (firsts, actual) = schedule.first_polls(n, &mut stream("phase"), &mut jitter_rng);
+        let mut jitter_rng = stream(crate::rng::Part::Jitter);
+        let (firsts, actual) =
+            schedule.first_polls(n, &mut stream(crate::rng::Part::Phase), &mut jitter_rng);
         let timer_driven = pp.adaptive.is_none() && schedule.is_periodic();
         let constant_lead = (self.plan.network_delay.is_constant()
             && self.plan.service_time.is_constant()
@@ -204,11 +205,7 @@ impl Sim<'_> {
             phases,
             interval: pp.interval,
             conditional: pp.conditional,
-            key: crate::rng::consumer_keyed(
-                self.plan.seed,
-                &self.plan.consumers[c as usize].name,
-                "poll",
-            ),
+            key: crate::rng::poll_key(self.plan.seed, &self.plan.consumers[c as usize].name),
         }
     }
 

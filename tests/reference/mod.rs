@@ -32,7 +32,7 @@
 //! the first missed change) until a later version is written; an attempt fails at its deadline
 //! even when its one-way trip is longer (it still reaches the receiver, which processes it).
 
-use hookbench::rng::{self, Rng};
+use hookbench::rng::{self, Part, Rng};
 use hookbench::scenario::{ConsumerKind, ConsumerPlan, Plan, Strategy};
 use hookbench::time::{Nanos, MINUTE};
 use hookbench::workload::Workload;
@@ -475,7 +475,7 @@ pub fn run(plan: &Plan) -> RefRun {
     m.close()
 }
 
-fn stream(plan: &Plan, c: &ConsumerPlan, part: &str) -> Rng {
+fn stream(plan: &Plan, c: &ConsumerPlan, part: Part) -> Rng {
     rng::consumer_stream(plan.seed, &c.name, part)
 }
 
@@ -493,9 +493,9 @@ impl<'p> Model<'p> {
                 n,
                 matches!(&cp.kind, ConsumerKind::Webhook(w) if w.apply == hookbench::policy::Apply::Arrival),
             ),
-            net: stream(self.plan, cp, "network"),
-            service: stream(self.plan, cp, "service"),
-            poll_key: rng::consumer_keyed(self.plan.seed, &cp.name, "poll"),
+            net: stream(self.plan, cp, Part::Network),
+            service: stream(self.plan, cp, Part::Service),
+            poll_key: rng::poll_key(self.plan.seed, &cp.name),
             polls_sent: vec![0; n as usize],
             tat: 0,
             window: (0, 0),
@@ -522,14 +522,14 @@ impl<'p> Model<'p> {
         };
         let feed = match &cp.kind {
             ConsumerKind::Poll(pp) => {
-                let mut phase = stream(self.plan, cp, "phase");
+                let mut phase = stream(self.plan, cp, Part::Phase);
                 let firsts: Vec<Nanos> = (0..n)
                     .map(|_| match pp.phase {
                         hookbench::scenario::Phase::Random => phase.random_range(0..pp.interval),
                         hookbench::scenario::Phase::Aligned => 0,
                     })
                     .collect();
-                let mut jitter = stream(self.plan, cp, "jitter");
+                let mut jitter = stream(self.plan, cp, Part::Jitter);
                 for (r, &first) in firsts.iter().enumerate() {
                     let t = jittered(first, pp.jitter, &mut jitter);
                     self.agenda.at(t, c, Ev::PollDue { r: r as u32 });
@@ -541,15 +541,15 @@ impl<'p> Model<'p> {
             }
             ConsumerKind::Feed(fp) => Some(fp),
             ConsumerKind::Webhook(wp) => {
-                x.processing_rng = Some(stream(self.plan, cp, "processing"));
-                x.fault_rng = Some(stream(self.plan, cp, "faults"));
-                x.retry_rng = Some(stream(self.plan, cp, "retry"));
+                x.processing_rng = Some(stream(self.plan, cp, Part::Processing));
+                x.fault_rng = Some(stream(self.plan, cp, Part::Faults));
+                x.retry_rng = Some(stream(self.plan, cp, Part::Retry));
                 wp.reconcile.as_ref()
             }
         };
         if let Some(fp) = feed {
             let first = if fp.interval > 0 {
-                stream(self.plan, cp, "phase").random_range(0..fp.interval)
+                stream(self.plan, cp, Part::Phase).random_range(0..fp.interval)
             } else {
                 0
             };
