@@ -96,69 +96,34 @@ impl Strategy {
         use Field::*;
         // Every webhook field, then what only some take: `apply` (not a thin webhook, which
         // fetches the state), the API's fields (not a fat webhook, which makes no API request).
-        const HOOK: &[Field] = &[
-            Provider,
-            Processing,
-            Ack,
-            ErrorRate,
-            Dedupe,
-            Outages,
-            Retry,
-            Timeout,
-            DisableAfter,
-            Signature,
-            Secret,
-            Url,
-            Ordered,
-            RetryOn,
-            DisableAfterAttempts,
-            DisableFailureShare,
-            DisableOnGone,
-            Apply,
-        ];
-        const THIN: &[Field] = &[
-            Provider,
-            Processing,
-            Ack,
-            ErrorRate,
-            Dedupe,
-            Outages,
-            Retry,
-            Timeout,
-            DisableAfter,
-            Signature,
-            Secret,
-            Url,
-            Ordered,
-            RetryOn,
-            DisableAfterAttempts,
-            DisableFailureShare,
-            DisableOnGone,
-            RateLimit,
-        ];
-        const RECONCILE: &[Field] = &[
-            Provider,
-            Processing,
-            Ack,
-            ErrorRate,
-            Dedupe,
-            Outages,
-            Retry,
-            Timeout,
-            DisableAfter,
-            Signature,
-            Secret,
-            Url,
-            Ordered,
-            RetryOn,
-            DisableAfterAttempts,
-            DisableFailureShare,
-            DisableOnGone,
-            Apply,
-            RateLimit,
-            ReconcileInterval,
-            PageSize,
-        ];
+        // Every webhook field first, in one place; each webhook strategy appends its own.
+        macro_rules! webhook_fields {
+            ($($extra:ident),*) => {
+                &[
+                    Provider,
+                    Processing,
+                    Ack,
+                    ErrorRate,
+                    Dedupe,
+                    Outages,
+                    Retry,
+                    Timeout,
+                    DisableAfter,
+                    Signature,
+                    Secret,
+                    Url,
+                    Ordered,
+                    RetryOn,
+                    DisableAfterAttempts,
+                    DisableFailureShare,
+                    DisableOnGone,
+                    $($extra),*
+                ]
+            };
+        }
+        const HOOK: &[Field] = webhook_fields!(Apply);
+        const THIN: &[Field] = webhook_fields!(RateLimit);
+        const RECONCILE: &[Field] = webhook_fields!(Apply, RateLimit, ReconcileInterval, PageSize);
         match self {
             Strategy::Poll | Strategy::PollConditional => {
                 &[Provider, RateLimit, Interval, Jitter, Phase]
