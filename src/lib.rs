@@ -32,20 +32,20 @@
 //! scenario layer uses it to parse signatures, secrets and URLs, the live engine to sign and
 //! verify.
 
-pub mod capture;
 pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod inspect;
-pub mod live;
-pub mod metrics;
-pub mod policy;
-pub mod report;
-pub mod rng;
 pub mod runner;
-pub mod scenario;
 pub mod shard;
-pub mod signing;
-pub mod sim;
-pub mod time;
-pub mod workload;
+
+// The layer crates, under the module names they had before the workspace split, so that
+// `hookbench::scenario::Plan`, `hookbench::policy::…` and the rest keep their paths.
+pub use hookbench_core::{metrics, policy, rng, time};
+pub use hookbench_live as live;
+pub use hookbench_report as report;
+pub use hookbench_scenario as scenario;
+pub use hookbench_scenario::capture;
+pub use hookbench_signing as signing;
+pub use hookbench_sim as sim;
+pub use hookbench_workload as workload;
