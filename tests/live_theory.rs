@@ -35,7 +35,7 @@
 //! real time; the two take turns.
 
 use hdrhistogram::Histogram;
-use hookbench::live::dispatcher::delivery_body;
+use hookbench::live::delivery_body;
 use hookbench::live::net::{self, Server};
 use hookbench::live::{
     self, Clock, DeliverySink, LiveOptions, ProviderConfig, ProviderState, Receiver,

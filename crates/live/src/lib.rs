@@ -1,9 +1,9 @@
 //! The live engine (`--engine live`): the scenario played with real HTTP on loopback.
 //!
 //! The simulation is only credible if real servers and clients say the same thing. This
-//! engine runs, inside one process, a hyper HTTP/1.1 [`provider`] on `127.0.0.1:0`,
-//! a [`dispatcher`] that signs and POSTs webhooks over a pooled keep-alive client,
-//! built-in [receivers](mod@receiver) that verify those signatures, and [pollers](mod@poller) on the
+//! engine runs, inside one process, a hyper HTTP/1.1 `provider` on `127.0.0.1:0`,
+//! a `dispatcher` that signs and POSTs webhooks over a pooled keep-alive client,
+//! built-in receivers that verify those signatures, and pollers on the
 //! same client. It replays the *same* workload events (same seed, same stream) on the real
 //! clock, uses the same policies (poll timetable, the [`Ledger`](hookbench_core::policy::Ledger)'s
 //! useful/notification/wasted and freshness decisions, the webhook delivery rules, back-off
@@ -13,8 +13,8 @@
 //! leaves out (loopback round trips, scheduling delays, real handler cost).
 //!
 //! Every strategy of the catalogue runs here: per-resource polling (plain, conditional,
-//! adaptive) in [`poller`], events-list polling and long polling in [`feed`], webhooks (fat,
-//! thin, reconciled) in [`dispatcher`] and [`receiver`], with the scenario's faults (receiver
+//! adaptive) in `poller`, events-list polling and long polling in `feed`, webhooks (fat,
+//! thin, reconciled) in `dispatcher` and `receiver`, with the scenario's faults (receiver
 //! outages and error rates, retry schedules, endpoint disabling) and provider limits (workers,
 //! per-consumer rate limit). A future `ConsumerKind` that is not wired here must be refused in
 //! `check_consumer` with [`LiveError::Unsupported`], never run half-way.
@@ -24,7 +24,7 @@
 //! wire, and whether the numbers survive real concurrency.
 //!
 //! **Time.** All times are scenario nanoseconds on a [`Clock`] that can run K times faster
-//! than real time (`--time-scale K`); see [`clock`] for what compression distorts.
+//! than real time (`--time-scale K`); see `clock` for what compression distorts.
 //!
 //! **Safety.** Every server binds `127.0.0.1` only. An external receiver (`url = …` on a
 //! webhook consumer) must be a loopback address unless
@@ -36,16 +36,17 @@
 //! when its tasks are gone. [`run`] owns its runtime and reports the tasks still alive after
 //! the drain ([`LiveRun::tasks_left`]), which the tests require to be zero.
 
-pub mod books;
-pub mod clock;
-pub mod dispatcher;
-pub mod feed;
+mod books;
+mod clock;
+mod dispatcher;
+mod feed;
 pub mod net;
-pub mod poller;
-pub mod provider;
-pub mod receiver;
+mod poller;
+mod provider;
+mod receiver;
 pub use books::{Books, DeliverySink};
 pub use clock::Clock;
+pub use dispatcher::delivery_body;
 use hookbench_signing::ReceiverUrl;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
@@ -73,7 +74,7 @@ pub const DEFAULT_POLL_TIMEOUT: Nanos = 30 * hookbench_core::time::SECOND;
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
     /// Scenario seconds per real second (K): intervals, delays and timeouts are divided by K,
-    /// measured spans multiplied by K. Default 1 (real time); from 1 to [`clock::MAX_SCALE`].
+    /// measured spans multiplied by K. Default 1 (real time); from 1 to `clock::MAX_SCALE`.
     pub time_scale: f64,
     /// Allow webhook consumers' `url` to name a non-loopback host. Default false.
     pub allow_remote_receiver: bool,

@@ -376,7 +376,7 @@ pub async fn exchange(
 }
 
 /// The wait an answer asks for, scenario ns: the provider's exact
-/// [`RETRY_AFTER_NS`](super::provider::RETRY_AFTER_NS) when present, else `Retry-After` in
+/// `RETRY_AFTER_NS` when present, else `Retry-After` in
 /// whole seconds (the only form hookbench sends; an HTTP date is not understood and counts
 /// as absent). `None` when neither is there.
 pub fn retry_after(headers: &HeaderMap) -> Option<hookbench_core::time::Nanos> {

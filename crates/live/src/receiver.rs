@@ -66,7 +66,7 @@ pub struct ReceiverConfig {
     pub secret: Secret,
     /// Accepted distance of the signed timestamp from the receiver's clock, s. Default 300.
     pub tolerance_s: i64,
-    /// Largest accepted body, bytes. Default [`DEFAULT_BODY_LIMIT`].
+    /// Largest accepted body, bytes. Default `DEFAULT_BODY_LIMIT`.
     pub body_limit: usize,
     /// Skip processing of deliveries whose id was already processed. Default true.
     pub dedupe: bool,

@@ -10,7 +10,7 @@
 //!
 //! A replicated run (several seeds per point) writes one row per replication and consumer to
 //! `replications.csv` and the means over replications, with their 95 % half-widths, to
-//! `summary.csv` (see [`super::stats`]); `max_ms` is the exception, the largest over the
+//! `summary.csv` (see `super::stats`); `max_ms` is the exception, the largest over the
 //! replications (the worst case seen, where the merged `.hgrm` ends). `timeseries.csv` and `provider.csv` hold the first
 //! replication (the scenario's own seed): a per-minute timeline is one run's story.
 

@@ -3,7 +3,7 @@
 //! Writers fed from [`RunReport`]s (one per replication of each sweep point):
 //! - [`csv`]: `summary.csv`, `replications.csv` (replicated runs), `timeseries.csv`, and for
 //!   live runs `provider.csv`, with the columns of [`schema`] and the means and confidence
-//!   intervals of [`stats`]
+//!   intervals of `stats`
 //! - [`json`]: `summary.json`, the cells of `summary.csv` as one JSON document with units
 //!   (`docs/summary.schema.json`)
 //! - [`hgrm`]: one `<consumer>.hgrm` per consumer (HdrHistogram percentile distribution; a
@@ -39,7 +39,7 @@ pub mod markdown;
 mod raster;
 pub mod readme;
 pub mod schema;
-pub mod stats;
+mod stats;
 pub mod summary;
 pub mod support;
 pub mod table;

@@ -258,7 +258,7 @@ pub struct DistTable {
     pub p99: Option<Duration>,
 }
 
-/// A distribution as written: a plain duration string or a [`DistTable`].
+/// A distribution as written: a plain duration string or a `DistTable`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DistSpec {
     /// `"20ms"`: a constant.

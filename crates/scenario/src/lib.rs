@@ -3,9 +3,9 @@
 //! A scenario is a TOML file (see `scenarios/` for commented examples). It is read in three
 //! steps, each with its own module:
 //!
-//! 1. [`load`] parses the text into the serde types below (unknown keys are rejected) and turns
+//! 1. `load` parses the text into the serde types below (unknown keys are rejected) and turns
 //!    every failure into a [`ScenarioError`] naming the file, line, column and key.
-//! 2. [`validate`] checks meaning (zero resources, p99 below median, duplicate names, fields
+//! 2. `validate` checks meaning (zero resources, p99 below median, duplicate names, fields
 //!    that do not apply to a strategy ([`Strategy::fields`] over the [`Field`] names declared
 //!    with [`Consumer`]), …) and resolves defaults into a typed [`Plan`]. A
 //!    consumer's provider preset ([`presets`], `provider = "shopify"`) supplies documented
@@ -15,16 +15,16 @@
 //!
 //! Every field below documents its unit and default. Durations are strings with a unit
 //! (`"250ms"`, `"10s"`, `"5m"`, `"2h"`, `"1d"`); distributions are a duration (a constant) or a
-//! table (see [`dist`]).
+//! table (see `dist`).
 
 pub mod capture;
-pub mod dist;
-pub mod load;
+mod dist;
+mod load;
 pub mod presets;
-pub mod quantile;
-pub mod retry_spec;
-pub mod sweep;
-pub mod validate;
+mod quantile;
+mod retry_spec;
+mod sweep;
+mod validate;
 
 pub use dist::{Dist, DistSpec};
 pub use load::{load_file, load_points, load_str, ScenarioError};
@@ -104,7 +104,7 @@ pub struct Scenario {
     /// Default: simulation only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<LiveSpec>,
-    /// One or two parameters to vary: dotted path → list of values (see [`sweep`]).
+    /// One or two parameters to vary: dotted path → list of values (see `sweep`).
     /// Default: no sweep (one run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<toml::Table>,

@@ -15,7 +15,7 @@
 //! hold expiries). Within a class, by consumer index, then in the order scheduled. So a reply
 //! that lands exactly when the next poll leaves is handled first, and a read at the instant of
 //! a change sees it. The heap orders by `(time, rank, push order)` with the rank from
-//! [`queue::Ranked`]; FIFO heads enter the same comparison with their class's rank.
+//! `queue::Ranked`; FIFO heads enter the same comparison with their class's rank.
 //!
 //! What happens to each message is decided by the shared policies ([`hookbench_core::policy`]), the
 //! same functions the live engine calls: the poll timetable and its first draws, adaptive
@@ -73,7 +73,7 @@ mod by_resource;
 mod feed;
 mod hook;
 mod poll;
-pub mod queue;
+mod queue;
 
 use hookbench_core::metrics::{ConsumerMetrics, Engine, Outcome, RunReport};
 use hookbench_core::policy::{

@@ -89,12 +89,6 @@ impl<A: Ranked> EventQueue<A> {
         self.seq += 1;
     }
 
-    /// Time of the earliest entry.
-    #[inline]
-    pub fn peek_time(&self) -> Option<Nanos> {
-        self.heap.peek().map(|e| e.0.time)
-    }
-
     /// `(time, rank)` of the earliest entry (to merge with other sources in the same order).
     #[inline]
     pub fn peek_key(&self) -> Option<(Nanos, u32)> {
@@ -105,21 +99,6 @@ impl<A: Ranked> EventQueue<A> {
     #[inline]
     pub fn pop(&mut self) -> Option<Entry<A>> {
         self.heap.pop().map(|e| e.0)
-    }
-
-    /// Number of scheduled entries.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    /// True when nothing is scheduled.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
-
-    /// Drains every remaining entry (order unspecified).
-    pub fn drain(&mut self) -> impl Iterator<Item = Entry<A>> + '_ {
-        self.heap.drain().map(|e| e.0)
     }
 }
 

@@ -6,25 +6,25 @@
 //! new, when to retry a delivery, whether a request is over its rate limit, how fresh a
 //! consumer's copy is — and differ only in how time passes and bytes travel.
 //!
-//! | module | the rule |
+//! | module (private ones: re-exported here) | the rule |
 //! |---|---|
-//! | [`schedule`], [`adaptive`] | when a resource is polled (first polls' draw order, next interval) |
-//! | [`feed`] | events-list paging, first cycle, next cycle |
+//! | [`schedule`], `adaptive` | when a resource is polled (first polls' draw order, next interval) |
+//! | `feed` | events-list paging, first cycle, next cycle |
 //! | [`ledger`] | which events a consumer holds; what a response was worth (useful, notification, wasted); which version the copy holds (the receiver's apply rule: by version or by arrival); freshness and age, lost events included |
 //! | [`delivery`] | after a failed webhook attempt (retry, give up, disable, keep for reconcile); the receiver's decision (error, process, dedupe); ordered delivery |
-//! | [`backlog`] | `429` back-off (skip or wait) and the thin receiver's one-at-a-time backlog |
-//! | [`retry`], [`endpoint`], [`ratelimit`], [`size`] | retry schedules, outage windows and endpoint health, the provider's token bucket, message sizes |
+//! | `backlog` | `429` back-off (skip or wait) and the thin receiver's one-at-a-time backlog |
+//! | [`retry`], `endpoint`, `ratelimit`, `size` | retry schedules, outage windows and endpoint health, the provider's token bucket, message sizes |
 
-pub mod adaptive;
-pub mod backlog;
+mod adaptive;
+mod backlog;
 pub mod delivery;
-pub mod endpoint;
-pub mod feed;
+mod endpoint;
+mod feed;
 pub mod ledger;
-pub mod ratelimit;
+mod ratelimit;
 pub mod retry;
 pub mod schedule;
-pub mod size;
+mod size;
 
 pub use adaptive::AdaptiveInterval;
 pub use backlog::{back_off, poll_due, resume_at, Backlog, Fetch, PollDue};
