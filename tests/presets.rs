@@ -9,7 +9,7 @@ use hookbench::scenario::{load_str, presets, ConsumerKind};
 use hookbench::time::{HOUR, MINUTE, SECOND};
 use std::path::Path;
 
-const BEGIN: &str = "<!-- presets:begin (generated from src/scenario/presets.rs) -->\n";
+const BEGIN: &str = "<!-- presets:begin (generated from crates/scenario/src/presets.rs) -->\n";
 const END: &str = "<!-- presets:end -->";
 
 #[test]

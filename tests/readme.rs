@@ -1,5 +1,5 @@
 //! The README's result figures are generated from the committed `results/` (`hookbench
-//! readme`, `src/report/readme.rs`): this fails when a marked section of README.md differs
+//! readme`, `crates/report/src/readme.rs`): this fails when a marked section of README.md differs
 //! from what the results give — a hand-edited number, or results refreshed without
 //! regenerating the README.
 

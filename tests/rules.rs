@@ -1,4 +1,4 @@
-//! One set of rules for both engines (`src/policy/`): regression tests for the places where the
+//! One set of rules for both engines (`crates/core/src/policy/`): regression tests for the places where the
 //! simulation and the live engine used to decide differently, and for what the shared rules
 //! now say about thin notifications and about freshness when events are lost.
 

@@ -10,7 +10,7 @@
 //!
 //! The decisions are plain functions with no I/O ([`longest_prefix`], [`status_in_turn`],
 //! [`Routing::route`]); `listen` keeps the turn counters and `forward.rs` moves the bytes. They
-//! live here rather than in `src/policy/` because no engine uses them: they are the inspector's
+//! live here rather than in `crates/core/src/policy/` because no engine uses them: they are the inspector's
 //! own rules (`docs/design.md`, layers).
 //!
 //! Precedence, the same for every request: a body over `--max-body` is answered `413` and

@@ -1,6 +1,6 @@
 //! An independent reference model of the simulation, for differential tests.
 //!
-//! Why it exists: the fast paths of `src/sim/` are checked against the engine's own plain path,
+//! Why it exists: the fast paths of `crates/sim/src/` are checked against the engine's own plain path,
 //! but that oracle shares the engine's serve, ledger, metrics and workload code and changes only
 //! the scheduling, so a mistake in the shared code is invisible to it. This model shares
 //! nothing with the engine but the validated [`Plan`] and the random draws: the workload's event

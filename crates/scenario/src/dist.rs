@@ -218,7 +218,7 @@ fn sigma(median: Nanos, p99: Nanos) -> f64 {
 
 /// Rounds a non-negative float of nanoseconds to an integer, saturating at
 /// [`LONGEST_DURATION`] (100 years): a far-tail draw of a long exponential or lognormal must
-/// not reach `u64::MAX` and wrap the time it is added to (`src/time.rs`, "No silent wrap").
+/// not reach `u64::MAX` and wrap the time it is added to (`crates/core/src/time.rs`, "No silent wrap").
 #[inline]
 fn to_nanos(x: f64) -> Nanos {
     if x > 0.0 && x < LONGEST_DURATION as f64 {

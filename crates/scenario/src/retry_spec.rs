@@ -109,7 +109,7 @@ impl RetrySpec {
             }
         };
         // The whole schedule must stay within 100 years too, so that its total (and every
-        // attempt time derived from it) is exact (`src/time.rs`, "No silent wrap").
+        // attempt time derived from it) is exact (`crates/core/src/time.rs`, "No silent wrap").
         let total = (1..=p.retries())
             .try_fold(0u64, |sum, k| {
                 sum.checked_add(p.nominal_delay(k).unwrap_or(0))

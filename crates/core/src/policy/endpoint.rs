@@ -8,7 +8,7 @@
 //! deliveries failed (Slack), or on a `410 Gone` (Standard Webhooks). [`EndpointHealth`]
 //! applies them, and [`Endpoint::failed`](crate::policy::Endpoint::failed) is the single
 //! decision both engines call after a failed attempt. The provider presets
-//! (`src/scenario/presets.rs`, `docs/providers.md`) fill them.
+//! (`crates/scenario/src/presets.rs`, `docs/providers.md`) fill them.
 
 use crate::time::Nanos;
 

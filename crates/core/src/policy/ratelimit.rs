@@ -36,7 +36,7 @@ impl TokenBucket {
         let interval = (per / u64::from(requests.max(1))).max(1);
         TokenBucket {
             interval,
-            // Saturates past ~584 years: a tolerance longer than any run (`src/time.rs`).
+            // Saturates past ~584 years: a tolerance longer than any run (`crates/core/src/time.rs`).
             tolerance: interval.saturating_mul(u64::from(burst.max(1) - 1)),
             tat: 0,
         }
@@ -86,7 +86,7 @@ impl LeakyBucket {
         let drained = self.empty_at.max(t);
         // Adding one more must leave the bucket at or below capacity.
         // Saturating: a bucket whose capacity × interval passes ~584 years never fills
-        // within a run, which is what the saturated comparison says (`src/time.rs`).
+        // within a run, which is what the saturated comparison says (`crates/core/src/time.rs`).
         let full_at = drained.saturating_add(self.interval);
         let limit = t.saturating_add(self.capacity.saturating_mul(self.interval));
         if full_at > limit {
