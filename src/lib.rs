@@ -7,28 +7,35 @@
 //!
 //! ## Map of the modules
 //!
-//! | module | what it holds |
-//! |---|---|
-//! | [`time`] | integer-nanosecond time and `"10s"`-style durations (at most 100 years each, so no sum of times wraps) |
-//! | [`scenario`] | the TOML scenario format, its validation and error locations (near-miss keys named, long values cut), the typed [`scenario::Plan`], duration distributions drawn by inverse CDF (`scenario::quantile`), provider presets (`docs/providers.md`) |
-//! | [`rng`] | one seeded ChaCha stream per component (common random numbers), every stream's label defined once (`Part`, `WORKLOAD`, `poll_key`) for both engines and the reference model, and keyed streams addressed by (resource, poll index, leg) for poll draws |
-//! | [`workload`] | the lazy, time-ordered stream of resource changes |
-//! | [`policy`] | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted; the version the copy holds under the receiver's apply rule, by version or by arrival; freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the provider presets' delivery rules; the receiver's decision; ordered delivery), rate-limit models (token bucket, leaky bucket, fixed window), 429 back-off and the thin receiver's backlog, sizes |
-//! | [`sim`] | the discrete-event engine, and its resource-by-resource pass for independent pollers (on all cores) |
-//! | [`signing`] | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
-//! | [`live`] | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
-//! | [`metrics`] | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] (serde: the one record of a run, also what shard parts store), the one engine enum [`metrics::Engine`] |
-//! | [`report`] | one writer per output format (CSV with its one column schema, units and replication statistics; `summary.json`, the same cells as JSON, `docs/summary.schema.json`; `.hgrm`, terminal table, charts, Markdown, the README's generated sections; `folder`: atomic results folders and the clean-up of interrupted ones) |
-//! | [`capture`] | the capture format of `hookbench listen` (JSON Lines, byte-exact) and its reader as an event stream; shared by `inspect` and `scenario` (capture workloads), so neither imports the other |
-//! | [`inspect`] | `hookbench listen` / `replay` / `send`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture with an index in memory and bodies on disk, quoted curl, Host check, connection cap, forwarding to the user's app, per-path response rules, resends from the page), capture replay, and signed provider-shaped deliveries (one, or an open-model load test at a constant rate) |
-//! | [`engine`] | engine dispatch: [`engine::run`], the one interface both engines sit behind (the one engine type, [`metrics::Engine`], is re-exported here) |
-//! | [`runner`] | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |
-//! | [`shard`] | scale-out: `--shard K/N` slices of a study's jobs, the partial folders they write and the checks `merge` makes on them (the runner runs and merges) |
-//! | [`error`] | [`error::CliError`], every subcommand's failure sorted by exit code (2 bad input, 1 anything else); its own module so that `cli` and `inspect`'s subcommands share it without importing each other |
-//! | [`cli`] | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes, `run --format table\|json\|csv` (what stdout carries) |
+//! The crate is the `hookbench` package of a Cargo workspace whose other crates are the layers
+//! of `docs/design.md` (an import against the layering does not compile; `tests/layers.rs`
+//! checks the crate graph). This library is their facade: it re-exports each layer crate under
+//! the module name it had before the split, so `hookbench::scenario::Plan` and the rest keep
+//! their paths for the binary, `tests/` and `benches/`. Its own modules are `engine`, `error`,
+//! `cli`, `runner`, `shard` and `inspect`.
+//!
+//! | module | crate | what it holds |
+//! |---|---|---|
+//! | [`time`] | `hookbench-core` | integer-nanosecond time and `"10s"`-style durations (at most 100 years each, so no sum of times wraps) |
+//! | [`scenario`] | `hookbench-scenario` | the TOML scenario format, its validation and error locations (near-miss keys named, long values cut), the typed [`scenario::Plan`], duration distributions drawn by inverse CDF (`scenario::quantile`), provider presets (`docs/providers.md`) |
+//! | [`rng`] | `hookbench-core` | one seeded ChaCha stream per component (common random numbers), every stream's label defined once (`Part`, `WORKLOAD`, `poll_key`) for both engines and the reference model, and keyed streams addressed by (resource, poll index, leg) for poll draws |
+//! | [`workload`] | `hookbench-workload` | the lazy, time-ordered stream of resource changes |
+//! | [`policy`] | `hookbench-core` | pure decisions shared by both engines: poll timetable, the ledger (useful / notification / wasted; the version the copy holds under the receiver's apply rule, by version or by arrival; freshness with lost events), webhook delivery (retry, give up, disable, reconcile; the provider presets' delivery rules; the receiver's decision; ordered delivery), rate-limit models (token bucket, leaky bucket, fixed window), 429 back-off and the thin receiver's backlog, sizes |
+//! | [`sim`] | `hookbench-sim` | the discrete-event engine, and its resource-by-resource pass for independent pollers (on all cores) |
+//! | [`signing`] | `hookbench-signing` | webhook signature schemes (Standard Webhooks, Stripe, GitHub, Shopify, Slack, Twilio, Discord), secrets in each provider's form, receiver URLs, the inspector's verification entry point |
+//! | [`live`] | `hookbench-live` | the live engine: hyper provider, signed webhook dispatcher, verifying receivers, pollers on loopback |
+//! | [`metrics`] | `hookbench-core` | counters, HdrHistograms, per-minute series, the [`metrics::RunReport`] (serde: the one record of a run, also what shard parts store), the one engine enum [`metrics::Engine`] |
+//! | [`report`] | `hookbench-report` | one writer per output format (CSV with its one column schema, units and replication statistics; `summary.json`, the same cells as JSON, `docs/summary.schema.json`; `.hgrm`, terminal table, charts, Markdown, the README's generated sections; `folder`: atomic results folders and the clean-up of interrupted ones) |
+//! | [`capture`] | `hookbench-scenario` | the capture format of `hookbench listen` (JSON Lines, byte-exact) and its reader as an event stream; shared by `inspect` and `scenario` (capture workloads), so neither imports the other |
+//! | [`inspect`] | this package | `hookbench listen` / `replay` / `send`: a local webhook inspector (verdicts, live page, byte-exact JSON Lines capture with an index in memory and bodies on disk, quoted curl, Host check, connection cap, forwarding to the user's app, per-path response rules, resends from the page), capture replay, and signed provider-shaped deliveries (one, or an open-model load test at a constant rate) |
+//! | [`engine`] | this package | engine dispatch: [`engine::run`], the one interface both engines sit behind (the one engine type, [`metrics::Engine`], is re-exported here) |
+//! | [`runner`] | this package | scenario files end to end: sweep points and replications in parallel, atomic results folder, one slice of a study (`run_shard`) and the merge of slices, the `cargo bench` batch (imports `engine`, never `cli`) |
+//! | [`shard`] | this package | scale-out: `--shard K/N` slices of a study's jobs, the partial folders they write and the checks `merge` makes on them (the runner runs and merges) |
+//! | [`error`] | this package | [`error::CliError`], every subcommand's failure sorted by exit code (2 bad input, 1 anything else); its own module so that `cli` and `inspect`'s subcommands share it without importing each other |
+//! | [`cli`] | this package | the `hookbench` command line: parses arguments, calls `runner`, maps errors to exit codes, `run --format table\|json\|csv` (what stdout carries) |
 //!
 //! Data flows one way: `scenario` → `Plan` → engine (using `workload` + `policy`) →
-//! `RunReport` → `report` writers. `signing` depends on no other module of the crate; the
+//! `RunReport` → `report` writers. `signing` depends on no other crate of the workspace; the
 //! scenario layer uses it to parse signatures, secrets and URLs, the live engine to sign and
 //! verify.
 

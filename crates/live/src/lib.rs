@@ -1,5 +1,12 @@
 //! The live engine (`--engine live`): the scenario played with real HTTP on loopback.
 //!
+//! **The crate (`hookbench-live`).** Owns the live engine: HTTP transport, the real clock, and
+//! the HTTP plumbing ([`net`]) that `hookbench listen` borrows. It depends on `hookbench-core`,
+//! `hookbench-scenario`, `hookbench-workload` and `hookbench-signing`, and must never depend on
+//! the simulation engine (`docs/design.md`, "Layers"; `tests/layers.rs`). Its engine parts
+//! (provider, dispatcher, receivers, pollers, feeds, clock) are private modules; what other
+//! crates use is re-exported here.
+//!
 //! The simulation is only credible if real servers and clients say the same thing. This
 //! engine runs, inside one process, a hyper HTTP/1.1 `provider` on `127.0.0.1:0`,
 //! a `dispatcher` that signs and POSTs webhooks over a pooled keep-alive client,

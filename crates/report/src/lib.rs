@@ -1,5 +1,10 @@
 //! Output writers: one small module per format.
 //!
+//! **The crate (`hookbench-report`).** Owns every results file format, written and read. It
+//! depends on `hookbench-core` alone (the [`RunReport`] it writes) and must depend on no
+//! engine, no scenario format, and nothing of the `hookbench` package (runner, shard, cli):
+//! it reads results, not how they were made (`docs/design.md`, "Layers"; `tests/layers.rs`).
+//!
 //! Writers fed from [`RunReport`]s (one per replication of each sweep point):
 //! - [`csv`]: `summary.csv`, `replications.csv` (replicated runs), `timeseries.csv`, and for
 //!   live runs `provider.csv`, with the columns of [`schema`] and the means and confidence

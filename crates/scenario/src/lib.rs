@@ -1,5 +1,13 @@
 //! Scenario files: what a user writes, and the validated plan the engines run.
 //!
+//! **The crate (`hookbench-scenario`).** Owns the scenario format (serde types, validation,
+//! located errors, presets, sweeps) and the capture format of `hookbench listen`
+//! ([`capture`], which both the scenario layer and the inspector read). It depends on
+//! `hookbench-core` (time, rng, policy types the plan holds) and `hookbench-signing` (a
+//! consumer's signature, secret and URL are parsed once, here) and must depend on no engine,
+//! no workload generator and no results format (`docs/design.md`, "Layers"). Loading,
+//! validation, sweeps and distributions are private modules; their API is re-exported here.
+//!
 //! A scenario is a TOML file (see `scenarios/` for commented examples). It is read in three
 //! steps, each with its own module:
 //!

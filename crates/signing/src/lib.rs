@@ -1,5 +1,11 @@
 //! Webhook signatures: every scheme hookbench can sign and verify, in one place.
 //!
+//! **The crate (`hookbench-signing`).** Owns the seven signature schemes, secrets in each
+//! provider's form and receiver URLs; it is usable on its own ("verify a webhook from any of
+//! seven providers"). It must depend on no other hookbench crate: the scenario layer, the
+//! live engine and the inspector depend on it, never the reverse (`docs/design.md`, "Layers";
+//! `tests/layers.rs`). Its scheme files are private; the API is what this root re-exports.
+//!
 //! A delivery is signed by the live engine's dispatcher (`hookbench-live`) and verified by its
 //! built-in receivers; a webhook inspector verifies requests from real
 //! providers through [`check`]. The scenario layer parses a consumer's `signature`, `secret`

@@ -1,5 +1,12 @@
 //! The discrete-event simulation engine (`--engine sim`, the default).
 //!
+//! **The crate (`hookbench-sim`).** Owns the simulation engine's scheduling and message
+//! movement. It depends on `hookbench-core`, `hookbench-scenario` and `hookbench-workload`, and
+//! must never depend on the live engine (nor the live engine on it): the two agree because both
+//! call the same `policy`, not because one borrows from the other (`docs/design.md`, "Layers";
+//! `tests/layers.rs`). Its modules are private; [`run`], [`SimOptions`] and the error type are
+//! the API.
+//!
 //! Virtual time in integer nanoseconds; one thread for the event loop (the resource-by-resource
 //! path below uses every core for the pollers it takes out of it); deterministic for a given
 //! plan and seed, on any number of cores.

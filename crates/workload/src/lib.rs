@@ -1,5 +1,10 @@
 //! The provider's event stream: lazy, time-ordered, seeded, shared by both engines.
 //!
+//! **The crate (`hookbench-workload`).** Owns the event stream and nothing else. It depends on
+//! `hookbench-core` (time, the `workload` random stream) and `hookbench-scenario` (the
+//! `[workload]` plan) and must depend on no engine: both engines and the reference model read
+//! the same stream (`docs/design.md`, "Layers").
+//!
 //! Each resource changes as an independent Poisson process of rate λ = 1/mean. The union of N
 //! such processes is one Poisson process of rate Nλ in which every event picks its resource
 //! uniformly, so the stream is generated that way: one exponential gap and one uniform pick per
