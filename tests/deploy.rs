@@ -245,6 +245,8 @@ fn the_dockerfile_builds_in_one_stage_and_ships_binary_and_scenarios_in_another(
     assert!(d.contains("cargo build --release --locked --bin hookbench"));
     assert!(d.contains("COPY --from=build /src/target/release/hookbench /usr/local/bin/hookbench"));
     assert!(d.contains("COPY scenarios /opt/hookbench/scenarios"));
+    // The workspace's layer crates (crates/) are part of the build.
+    assert!(d.contains("COPY crates ./crates"));
     // What the build stage copies exists, and the ignore file lets it through.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let ignore = read("Dockerfile.dockerignore");
