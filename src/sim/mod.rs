@@ -71,6 +71,7 @@
 
 mod by_resource;
 mod feed;
+mod fleet;
 mod hook;
 mod poll;
 pub mod queue;
@@ -308,7 +309,14 @@ pub fn run_with_progress(
     opts: SimOptions,
     progress: &mut dyn FnMut(Nanos),
 ) -> Result<RunReport, SimError> {
-    Sim::new(plan, opts).run(progress).map(|(r, _)| r)
+    if plan.consumers.is_empty() && plan.fleet.is_some() {
+        return fleet::alone(plan, progress);
+    }
+    let (mut report, _) = Sim::new(plan, opts).run(progress)?;
+    if let Some(f) = &plan.fleet {
+        report.fleet = Some(fleet::run(plan, f, progress)?);
+    }
+    Ok(report)
 }
 
 /// Runs a plan and also returns every webhook delivery attempt in time order (for tests of
@@ -739,6 +747,7 @@ impl<'p> Sim<'p> {
             events_emitted: self.emitted,
             consumers,
             provider_kinds: Vec::new(),
+            fleet: None,
         };
         report.check_invariants().map_err(SimError::Invariant)?;
         Ok((report, self.attempts))
