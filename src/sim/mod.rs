@@ -299,7 +299,7 @@ fn keyed(dist: &crate::scenario::Dist, key: &Keyed, r: u32, k: u32, leg: u32) ->
 
 /// Runs a validated plan on the simulation engine.
 pub fn run(plan: &Plan, opts: SimOptions) -> Result<RunReport, SimError> {
-    Sim::new(plan, opts).run(&mut |_| {}).map(|(r, _)| r)
+    run_with_progress(plan, opts, &mut |_| {})
 }
 
 /// Runs a plan, calling `progress` with the simulated time about 200 times along the way
