@@ -481,6 +481,7 @@ mod tests {
                 requests: 2,
                 handling_ns: 99,
             }],
+            fleet: None,
         }
     }
 

@@ -17,7 +17,11 @@ fn every_scenario_keeps_the_invariant() {
     for entry in std::fs::read_dir("scenarios").unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            let (s, p) = scenario::load_file(&path).unwrap();
+            let (s, mut p) = scenario::load_file(&path).unwrap();
+            // A fleet's day of 10 M messages is a release-build run; an hour checks it here.
+            if p.fleet.is_some() {
+                p.duration = p.duration.min(hookbench::time::HOUR);
+            }
             assert!(
                 !s.description.is_empty(),
                 "{} has no description",

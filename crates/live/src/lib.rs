@@ -635,6 +635,7 @@ fn report(
         events_emitted: emitted,
         consumers,
         provider_kinds,
+        fleet: None,
     };
     report.check_invariants().map_err(LiveError::Invariant)?;
     Ok(LiveRun {

@@ -40,8 +40,9 @@
 //!   every column of [`Col::ALL`], then `replications`; with several replications the
 //!   `<metric>_ci95` half-widths of [`CI_METRICS`] (`null` when undefined); in sweeps `point`
 //!   (0-based) and `parameters` (`{path: value as written}`).
-//! - There is no fleet yet: fleet rows will be a sibling array `fleet` beside `consumers`, so
-//!   readers of `consumers` are unaffected.
+//! - With a `[fleet]`: `fleet_units` and `fleet`, one object per sweep point with the cells
+//!   of `fleet.csv` (`report/fleet.rs`), siblings of `consumers`, so readers of `consumers`
+//!   are unaffected.
 
 use super::csv::summary_cells;
 use super::schema::{Col, ColumnKind, Unit, CI_METRICS, REPLICATIONS_COLUMN};
@@ -136,8 +137,10 @@ pub fn render_summary(points: &[PointRuns<'_>]) -> String {
         let _ = writeln!(o, "    {}: {}{comma}", string(name), string(unit.name()));
     }
     o.push_str("  },\n");
+    let fleet = super::fleet::json_members(points);
+    let after = if fleet.is_some() { "," } else { "" };
     if rows.is_empty() {
-        o.push_str("  \"consumers\": []\n");
+        let _ = writeln!(o, "  \"consumers\": []{after}");
     } else {
         o.push_str("  \"consumers\": [\n");
         for (i, row) in rows.iter().enumerate() {
@@ -182,7 +185,10 @@ pub fn render_summary(points: &[PointRuns<'_>]) -> String {
             let comma = if i + 1 < rows.len() { "," } else { "" };
             let _ = writeln!(o, "    }}{comma}");
         }
-        o.push_str("  ]\n");
+        let _ = writeln!(o, "  ]{after}");
+    }
+    if let Some(f) = fleet {
+        o.push_str(&f);
     }
     o.push_str("}\n");
     o

@@ -36,6 +36,7 @@
 pub mod charts;
 pub mod csv;
 pub mod data;
+pub mod fleet;
 pub mod fmt;
 pub mod folder;
 pub mod hgrm;
@@ -119,6 +120,7 @@ pub fn write_files(dir: &Path, points: &[PointRuns<'_>]) -> anyhow::Result<Vec<P
             .with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
     }
+    written.extend(fleet::write_files(dir, runs)?);
     let sweep = runs.len() > 1 || runs.iter().any(|p| !p.params.is_empty());
     for (i, point) in runs.iter().enumerate() {
         let Some(first) = point.reps.first() else {

@@ -34,7 +34,11 @@ pub const INDEX_FILE: &str = "README.md";
 /// [`planned_charts`]); run [`super::charts::render_all`] to produce them.
 pub fn write_report(dir: &Path, title: &str, description: &str) -> Result<PathBuf> {
     let results = Results::load(dir)?;
-    let text = render_report(&results, title, description);
+    let mut text = render_report(&results, title, description);
+    if let Some(fleet) = super::fleet::markdown(dir) {
+        text.push('\n');
+        text.push_str(&fleet);
+    }
     let path = dir.join(REPORT_FILE);
     fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path)

@@ -27,6 +27,7 @@
 
 pub mod capture;
 mod dist;
+pub mod fleet;
 mod load;
 pub mod presets;
 mod quantile;
@@ -112,6 +113,10 @@ pub struct Scenario {
     /// Default: simulation only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<LiveSpec>,
+    /// A webhook delivery system for many endpoints and its polling counterfactual (see
+    /// [`fleet`]). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<fleet::FleetSpec>,
     /// One or two parameters to vary: dotted path → list of values (see `sweep`).
     /// Default: no sweep (one run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -639,6 +644,7 @@ impl Scenario {
         let mut s = self.clone();
         s.workload.resources = Some(plan.resources);
         s.consumers = plan.consumers.iter().map(|c| c.expanded.clone()).collect();
+        s.fleet = plan.fleet.as_ref().map(|f| f.expanded.clone());
         s
     }
 

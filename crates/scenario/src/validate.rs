@@ -297,6 +297,8 @@ pub struct Plan {
     pub consumers: Vec<ConsumerPlan>,
     /// `cargo bench` also runs it live: `(scenario duration ns, time scale)`.
     pub live: Option<(Nanos, f64)>,
+    /// A webhook fleet (`[fleet]`), if any.
+    pub fleet: Option<super::fleet::FleetPlan>,
 }
 
 /// One meaning problem, located by key path.
@@ -445,10 +447,15 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
         }
         (d, k)
     });
-    if s.consumers.is_empty() {
+    let fleet = s.fleet.as_ref().and_then(|f| {
+        super::fleet::plan(f, &s.provider.service_time, s.live.is_some())
+            .map_err(|p| c.problems.extend(p))
+            .ok()
+    });
+    if s.consumers.is_empty() && s.fleet.is_none() {
         c.fail(
             &[key("consumer")],
-            "no consumers; expected at least one [[consumer]] table with `name` and `strategy`",
+            "no consumers; expected at least one [[consumer]] table with `name` and `strategy` (or a `[fleet]`)",
         );
     } else if s.consumers.len() > MAX_CONSUMERS {
         c.fail(
@@ -513,6 +520,7 @@ pub fn plan(s: &Scenario, base_dir: &Path) -> Result<Plan, Vec<Problem>> {
         sizes: s.sizes,
         live,
         consumers,
+        fleet,
     })
 }
 

@@ -78,6 +78,7 @@
 
 mod by_resource;
 mod feed;
+mod fleet;
 mod hook;
 mod poll;
 mod queue;
@@ -305,7 +306,7 @@ fn keyed(dist: &hookbench_scenario::Dist, key: &Keyed, r: u32, k: u32, leg: u32)
 
 /// Runs a validated plan on the simulation engine.
 pub fn run(plan: &Plan, opts: SimOptions) -> Result<RunReport, SimError> {
-    Sim::new(plan, opts).run(&mut |_| {}).map(|(r, _)| r)
+    run_with_progress(plan, opts, &mut |_| {})
 }
 
 /// Runs a plan, calling `progress` with the simulated time about 200 times along the way
@@ -315,7 +316,14 @@ pub fn run_with_progress(
     opts: SimOptions,
     progress: &mut dyn FnMut(Nanos),
 ) -> Result<RunReport, SimError> {
-    Sim::new(plan, opts).run(progress).map(|(r, _)| r)
+    if plan.consumers.is_empty() && plan.fleet.is_some() {
+        return fleet::alone(plan, progress);
+    }
+    let (mut report, _) = Sim::new(plan, opts).run(progress)?;
+    if let Some(f) = &plan.fleet {
+        report.fleet = Some(fleet::run(plan, f, progress)?);
+    }
+    Ok(report)
 }
 
 /// Runs a plan and also returns every webhook delivery attempt in time order (for tests of
@@ -746,6 +754,7 @@ impl<'p> Sim<'p> {
             events_emitted: self.emitted,
             consumers,
             provider_kinds: Vec::new(),
+            fleet: None,
         };
         report.check_invariants().map_err(SimError::Invariant)?;
         Ok((report, self.attempts))

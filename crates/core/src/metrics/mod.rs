@@ -12,6 +12,8 @@
 //! and the whole [`RunReport`] derives serde: shard partial folders store it as it is, so no
 //! second copy of the fields exists to keep in step. [`Engine`] is the one engine type.
 
+pub mod fleet;
+
 use crate::policy::ledger::LedgerTotals;
 /// Re-exported: engines count requests by the [`Outcome`] the policy layer decides.
 pub use crate::policy::Outcome;
@@ -370,6 +372,9 @@ pub struct RunReport {
     /// The provider's own handling time per consumer and request kind (live engine; empty for
     /// the simulation).
     pub provider_kinds: Vec<ProviderKind>,
+    /// The webhook fleet's record (`[fleet]`; the simulation only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<fleet::FleetReport>,
 }
 
 impl RunReport {

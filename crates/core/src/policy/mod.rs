@@ -13,6 +13,7 @@
 //! | [`ledger`] | which events a consumer holds; what a response was worth (useful, notification, wasted); which version the copy holds (the receiver's apply rule: by version or by arrival); freshness and age, lost events included |
 //! | [`delivery`] | after a failed webhook attempt (retry, give up, disable, keep for reconcile); the receiver's decision (error, process, dedupe); ordered delivery |
 //! | `backlog` | `429` back-off (skip or wait) and the thin receiver's one-at-a-time backlog |
+//! | [`fleet`] | a webhook fleet's queueing discipline (fifo / fair, per-endpoint cap), endpoints' up/down process, how one attempt ends, the polling counterfactual's counts |
 //! | [`retry`], `endpoint`, `ratelimit`, `size` | retry schedules, outage windows and endpoint health, the provider's token bucket, message sizes |
 
 mod adaptive;
@@ -20,6 +21,7 @@ mod backlog;
 pub mod delivery;
 mod endpoint;
 mod feed;
+pub mod fleet;
 pub mod ledger;
 mod ratelimit;
 pub mod retry;

@@ -1,0 +1,592 @@
+//! The webhook fleet on the simulation engine (`[fleet]`, issue #17): one delivery system,
+//! `workers` concurrent attempts, for every endpoint; and the polling counterfactual.
+//!
+//! This file only moves time and messages. Which message a free worker takes is
+//! [`policy::fleet::Dispatch`](hookbench_core::policy::fleet::Dispatch); when an endpoint is down is
+//! [`policy::fleet::down_periods`](hookbench_core::policy::fleet::down_periods), fixed for the whole
+//! run before it starts; how an attempt ends is [`policy::fleet::attempt`]; what follows a
+//! failed attempt (retry, give up, disable, `410`) is each endpoint's own
+//! [`policy::Endpoint`](hookbench_core::policy::Endpoint), the state machine webhook consumers use.
+//!
+//! ## Data layout (100 000 endpoints, 10 M messages in a minute of wall time)
+//!
+//! - Messages live in a slab of 32-byte records, reused after a message settles; the queue
+//!   links are a flat `u32` array in the dispatcher. No allocation per message.
+//! - Scheduled work (an attempt's end, a retry becoming due) is one binary heap of 24-byte
+//!   keys `(time, class, order, slot)`. New messages come straight from the workload stream,
+//!   in time order, and never enter the heap.
+//! - The events' times are kept (8 bytes each) for the oldest-pending age and the polling
+//!   counterfactual, which is then computed per endpoint from its sorted event times, without
+//!   simulating a single poll: only polls that see something cost work.
+//!
+//! ## Order at one instant
+//!
+//! At the same nanosecond: attempts end first (their workers are free), then retries become
+//! due, then new messages arrive; free workers take work after each step. Deterministic: every
+//! draw is from the fleet's own streams (`fleet/attempts`, `fleet/retry`, `fleet/spread` and
+//! the keyed `fleet/health`, `fleet/phase`), in loop order.
+
+use super::SimError;
+use hdrhistogram::Histogram;
+use hookbench_core::metrics::fleet::{FleetMinute, FleetReport};
+use hookbench_core::metrics::new_histogram;
+use hookbench_core::policy::fleet::{self as rules, AttemptDraw, Dispatch, DownMode, Kind};
+use hookbench_core::policy::{Endpoint, FailureKind, Next};
+use hookbench_core::rng::{self, Keyed};
+use hookbench_core::time::{Nanos, MICROSECOND, MINUTE};
+use hookbench_scenario::fleet::FleetPlan;
+use hookbench_scenario::{Dist, Plan};
+use hookbench_workload::Workload;
+use rand::Rng as _;
+use rand_distr::{Distribution, Zipf};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Keyed-draw legs of an endpoint.
+const LEG_KIND: u32 = 0;
+const LEG_HEALTH: u32 = 1;
+const LEG_PHASE: u32 = 2;
+
+/// Heap classes, in the order they run at one instant.
+const END: u8 = 0;
+const DUE: u8 = 1;
+
+/// One message (slab record).
+#[derive(Debug, Clone, Copy, Default)]
+struct Msg {
+    /// Event id (index into the event arrays).
+    event: u32,
+    endpoint: u32,
+    /// Attempts made so far.
+    attempt: u32,
+    /// Outcome of the attempt in progress: 0 = 2xx, 1 = timeout, 2 = refused, else the status.
+    outcome: u16,
+    /// The receiver has processed it at least once.
+    seen: bool,
+    /// When it last became due, ns.
+    due: Nanos,
+}
+
+/// Uniform in (0, 1) from a word.
+fn unit(u: u64) -> f64 {
+    ((u >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+/// A second word from one (SplitMix64's finaliser).
+fn remix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The length of a length-biased draw of `d` (the period a random instant falls into) from
+/// one word: density `x f(x) / mean`.
+fn biased(d: &Dist, biased_log: &Option<Dist>, u: u64) -> Nanos {
+    match *d {
+        Dist::Constant(v) => v,
+        // x·(1/mean)e^{-x/mean}/mean: a sum of two exponentials.
+        Dist::Exponential { mean } => {
+            rules::exponential(mean as f64, u) + rules::exponential(mean as f64, remix(u))
+        }
+        // Density ∝ x on [min, max].
+        Dist::Uniform { min, max } => {
+            let (a, b) = (min as f64, max as f64);
+            (a * a + unit(u) * (b * b - a * a)).sqrt().round() as Nanos
+        }
+        // Lognormal (μ, σ) → lognormal (μ + σ², σ).
+        Dist::LogNormal { .. } => biased_log.as_ref().map_or(0, |b| b.at(u)),
+    }
+}
+
+struct Health {
+    kind: Vec<Kind>,
+    /// CSR offsets into `periods`, one more than endpoints.
+    offsets: Vec<u32>,
+    periods: Vec<(Nanos, Nanos)>,
+    /// Per endpoint: index of the first period not yet over at the last look.
+    cursor: Vec<u32>,
+}
+
+impl Health {
+    fn new(plan: &Plan, f: &FleetPlan) -> Health {
+        let key = Keyed::new(plan.seed, "fleet/health");
+        let n = f.endpoints as usize;
+        let mut kind = Vec::with_capacity(n);
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut periods = Vec::new();
+        let biased_log = match f.down {
+            Dist::LogNormal {
+                median, p99, sigma, ..
+            } => {
+                let g = (sigma * sigma).exp();
+                Some(Dist::lognormal(
+                    (median as f64 * g).round() as Nanos,
+                    (p99 as f64 * g).round() as Nanos,
+                ))
+            }
+            _ => None,
+        };
+        let down_mean = f.down.mean();
+        offsets.push(0);
+        for e in 0..f.endpoints {
+            let x = unit(key.at(e, 0, LEG_KIND));
+            kind.push(if x < f.slow_share {
+                Kind::Slow
+            } else if x < f.slow_share + f.gone_share {
+                Kind::Gone
+            } else {
+                Kind::Normal
+            });
+            rules::down_periods(
+                f.down_share,
+                down_mean,
+                plan.duration,
+                |k| key.at(e, k + 1, LEG_HEALTH),
+                |u| f.down.at(u),
+                |u| biased(&f.down, &biased_log, u),
+                &mut periods,
+            );
+            offsets.push(periods.len() as u32);
+        }
+        Health {
+            kind,
+            cursor: offsets[..n].to_vec(),
+            offsets,
+            periods,
+        }
+    }
+
+    /// Whether `e` is down at `t` (calls for one endpoint come in time order).
+    fn down(&mut self, e: u32, t: Nanos) -> bool {
+        let e = e as usize;
+        let end = self.offsets[e + 1];
+        let mut c = self.cursor[e];
+        while c < end && self.periods[c as usize].1 <= t {
+            c += 1;
+        }
+        self.cursor[e] = c;
+        c < end && self.periods[c as usize].0 <= t
+    }
+
+    /// Never down, slow or gone during the run.
+    fn healthy(&self, e: u32) -> bool {
+        let e = e as usize;
+        self.kind[e] == Kind::Normal && self.offsets[e] == self.offsets[e + 1]
+    }
+}
+
+/// Which endpoint owns each resource.
+fn owners(plan: &Plan, f: &FleetPlan) -> Vec<u32> {
+    let n = f.endpoints;
+    match f.zipf.and_then(|s| Zipf::new(f64::from(n), s).ok()) {
+        None => (0..plan.resources).map(|r| r % n).collect(),
+        Some(z) => {
+            let mut rng = rng::stream(plan.seed, "fleet/spread");
+            (0..plan.resources)
+                .map(|_| (z.sample(&mut rng) as u32).clamp(1, n) - 1)
+                .collect()
+        }
+    }
+}
+
+/// Messages and events: what settling a message updates.
+#[derive(Default)]
+struct Books {
+    slab: Vec<Msg>,
+    free: Vec<u32>,
+    /// Event times by event id, ns.
+    ev_time: Vec<Nanos>,
+    /// Whether each event's message has settled (delivered or given up).
+    done: Vec<bool>,
+    /// The first event id not settled.
+    oldest: usize,
+    /// Messages not settled.
+    backlog: u64,
+}
+
+impl Books {
+    /// Message `slot` settles at `t`: it leaves the backlog and its slot is free again.
+    fn settle(&mut self, slot: u32, t: Nanos, r: &mut FleetReport) {
+        let ev = self.slab[slot as usize].event as usize;
+        self.done[ev] = true;
+        if ev == self.oldest {
+            r.oldest_pending_peak_ns = r.oldest_pending_peak_ns.max(t - self.ev_time[ev]);
+            while self.oldest < self.done.len() && self.done[self.oldest] {
+                self.oldest += 1;
+            }
+        }
+        self.backlog -= 1;
+        self.free.push(slot);
+    }
+}
+
+fn record(h: &mut Histogram<u64>, ns: Nanos) {
+    let _ = h.record((ns / MICROSECOND).min(hookbench_core::metrics::MAX_LATENCY_US));
+}
+
+/// Adds worker time `[from, to)` to the per-minute busy series.
+fn add_busy(minutes: &mut [FleetMinute], from: Nanos, to: Nanos) {
+    let mut t = from;
+    while t < to {
+        let m = (t / MINUTE) as usize;
+        let edge = ((m as Nanos) + 1) * MINUTE;
+        let stop = edge.min(to);
+        if let Some(slot) = minutes.get_mut(m) {
+            slot.busy_ns += u128::from(stop - t);
+        }
+        t = stop;
+    }
+}
+
+/// Runs the fleet of `plan` and returns its record.
+pub(super) fn run(
+    plan: &Plan,
+    f: &FleetPlan,
+    progress: &mut dyn FnMut(Nanos),
+) -> Result<FleetReport, SimError> {
+    let end = plan.duration;
+    let n = f.endpoints;
+    let owner = owners(plan, f);
+    let mut health = Health::new(plan, f);
+    let mut endpoints: Vec<Endpoint> = (0..n)
+        .map(|_| Endpoint::new(f.retry.clone(), f.rules, false))
+        .collect();
+    let timeout = f.retry.timeout;
+    let mut dispatch = Dispatch::new(f.discipline, n, f.max_in_flight);
+    let mut attempts_rng = rng::stream(plan.seed, "fleet/attempts");
+    let mut retry_rng = rng::stream(plan.seed, "fleet/retry");
+
+    let minutes_n = end.div_ceil(MINUTE) as usize;
+    let mut minutes = vec![FleetMinute::default(); minutes_n];
+    let mut r = FleetReport {
+        endpoints: n,
+        healthy_endpoints: (0..n).filter(|&e| health.healthy(e)).count() as u32,
+        workers: f.workers,
+        queue: f.discipline.name().into(),
+        max_in_flight: f.max_in_flight,
+        events: 0,
+        attempts: 0,
+        failed: 0,
+        delivered: 0,
+        lost: 0,
+        pending: 0,
+        duplicates: 0,
+        disabled_endpoints: 0,
+        worker_busy_ns: 0,
+        duration_ns: end,
+        wait: new_histogram(),
+        wait_sum_ns: 0,
+        latency: new_histogram(),
+        healthy_latency: new_histogram(),
+        failing_latency: new_histogram(),
+        backlog_peak: 0,
+        oldest_pending_peak_ns: 0,
+        storage_peak_bytes: 0,
+        polling_requests: 0,
+        polling_wasted: 0,
+        polling_latency: new_histogram(),
+        provider_busy_delivery_ns: 0,
+        provider_busy_polling_ns: 0,
+        minutes: Vec::new(),
+    };
+
+    let mut b = Books::default();
+    let mut heap: BinaryHeap<Reverse<(Nanos, u8, u64, u32)>> = BinaryHeap::new();
+    let mut order = 0u64;
+    let mut ev_res: Vec<u32> = Vec::new();
+    let mut busy = 0u32;
+    let mut next_minute = MINUTE;
+    let mut workload = Workload::from_plan(plan).peekable();
+
+    loop {
+        let heap_next = heap.peek().map(|Reverse(k)| (k.0, k.1));
+        let ev_next = workload.peek().map(|e| e.time);
+        let t = match (heap_next, ev_next) {
+            (None, None) => break,
+            (Some((h, _)), None) => h,
+            (None, Some(e)) => e,
+            (Some((h, _)), Some(e)) => h.min(e),
+        };
+        if t >= end {
+            break;
+        }
+        while next_minute <= t {
+            let m = (next_minute / MINUTE - 1) as usize;
+            let slot = &mut minutes[m];
+            slot.queue = dispatch.waiting() as u64;
+            slot.backlog = b.backlog;
+            slot.oldest_pending_ns = if b.oldest < b.ev_time.len() {
+                next_minute - b.ev_time[b.oldest]
+            } else {
+                0
+            };
+            progress(next_minute);
+            next_minute += MINUTE;
+        }
+        let minute = (t / MINUTE) as usize;
+        match heap_next {
+            Some((h, class)) if h == t => {
+                let Reverse((_, _, _, slot)) = heap.pop().expect("peeked");
+                let m = b.slab[slot as usize];
+                let ep = &mut endpoints[m.endpoint as usize];
+                if class == END {
+                    busy -= 1;
+                    dispatch.finished(m.endpoint);
+                    if m.outcome == 0 {
+                        ep.delivered(t);
+                        r.delivered += 1;
+                        minutes[minute].delivered += 1;
+                        let lat = t - b.ev_time[m.event as usize];
+                        record(&mut r.latency, lat);
+                        if health.healthy(m.endpoint) {
+                            record(&mut r.healthy_latency, lat);
+                        } else {
+                            record(&mut r.failing_latency, lat);
+                        }
+                        b.settle(slot, t, &mut r);
+                    } else {
+                        r.failed += 1;
+                        minutes[minute].failed += 1;
+                        let kind = match m.outcome {
+                            1 => FailureKind::Timeout,
+                            2 => FailureKind::Connection,
+                            s => FailureKind::Status(s),
+                        };
+                        let failure = hookbench_core::policy::Failure {
+                            kind,
+                            retry_after: None,
+                        };
+                        let was = ep.blocked().is_some();
+                        match ep.failed(m.attempt, failure, t, &mut retry_rng) {
+                            Next::Retry(d) => {
+                                let s = &mut b.slab[slot as usize];
+                                s.due = t + d;
+                                heap.push(Reverse((t + d, DUE, order, slot)));
+                                order += 1;
+                            }
+                            Next::GiveUp(_) => {
+                                if !was && ep.blocked().is_some() {
+                                    r.disabled_endpoints += 1;
+                                }
+                                r.lost += 1;
+                                b.settle(slot, t, &mut r);
+                            }
+                        }
+                    }
+                } else if ep.blocked().is_some() {
+                    r.lost += 1;
+                    b.settle(slot, t, &mut r);
+                } else {
+                    dispatch.push(m.endpoint, slot, t);
+                }
+            }
+            _ => {
+                let e = workload.next().expect("peeked");
+                let id = b.ev_time.len() as u32;
+                b.ev_time.push(e.time);
+                ev_res.push(e.resource);
+                b.done.push(false);
+                r.events += 1;
+                b.backlog += 1;
+                r.backlog_peak = r.backlog_peak.max(b.backlog);
+                let endpoint = owner[e.resource as usize];
+                let msg = Msg {
+                    event: id,
+                    endpoint,
+                    attempt: 0,
+                    outcome: 0,
+                    seen: false,
+                    due: t,
+                };
+                let slot = match b.free.pop() {
+                    Some(s) => {
+                        b.slab[s as usize] = msg;
+                        s
+                    }
+                    None => {
+                        b.slab.push(msg);
+                        (b.slab.len() - 1) as u32
+                    }
+                };
+                if endpoints[endpoint as usize].blocked().is_some() {
+                    r.lost += 1;
+                    b.settle(slot, t, &mut r);
+                } else {
+                    dispatch.push(endpoint, slot, t);
+                }
+            }
+        }
+        // Free workers take due work.
+        while busy < f.workers {
+            let Some((endpoint, slot)) = dispatch.pop() else {
+                break;
+            };
+            if endpoints[endpoint as usize].blocked().is_some() {
+                dispatch.finished(endpoint);
+                r.lost += 1;
+                b.settle(slot, t, &mut r);
+                continue;
+            }
+            let kind = health.kind[endpoint as usize];
+            let down = health.down(endpoint, t);
+            let response = match kind {
+                Kind::Slow => f.slow_response,
+                _ => f.response_time.sample(&mut attempts_rng),
+            };
+            let round_trip = if down && f.down_mode == DownMode::Refuse {
+                plan.network_delay.sample(&mut attempts_rng)
+                    + plan.network_delay.sample(&mut attempts_rng)
+            } else {
+                0
+            };
+            let error = !down
+                && kind != Kind::Gone
+                && f.error_rate > 0.0
+                && attempts_rng.random::<f64>() < f.error_rate;
+            let out = rules::attempt(AttemptDraw {
+                kind,
+                down,
+                down_mode: f.down_mode,
+                response,
+                round_trip,
+                timeout,
+                error,
+            });
+            let m = &mut b.slab[slot as usize];
+            let wait = t - m.due;
+            r.wait_sum_ns += u128::from(wait);
+            record(&mut r.wait, wait);
+            m.attempt += 1;
+            m.outcome = match out.failure.map(|f| f.kind) {
+                None => 0,
+                Some(FailureKind::Timeout) => 1,
+                Some(FailureKind::Connection) => 2,
+                Some(FailureKind::Status(s)) => s.max(3),
+            };
+            if out.received {
+                if m.seen {
+                    r.duplicates += 1;
+                }
+                m.seen = true;
+            }
+            r.attempts += 1;
+            minutes[minute].attempts += 1;
+            let stop = (t + out.hold).min(end);
+            r.worker_busy_ns += u128::from(stop - t);
+            add_busy(&mut minutes, t, stop);
+            busy += 1;
+            heap.push(Reverse((t + out.hold, END, order, slot)));
+            order += 1;
+        }
+    }
+    // Minutes not reached by any event.
+    while next_minute <= end {
+        let m = (next_minute / MINUTE - 1) as usize;
+        minutes[m].queue = dispatch.waiting() as u64;
+        minutes[m].backlog = b.backlog;
+        minutes[m].oldest_pending_ns = if b.oldest < b.ev_time.len() {
+            next_minute - b.ev_time[b.oldest]
+        } else {
+            0
+        };
+        progress(next_minute);
+        next_minute += MINUTE;
+    }
+    if b.oldest < b.ev_time.len() {
+        r.oldest_pending_peak_ns = r.oldest_pending_peak_ns.max(end - b.ev_time[b.oldest]);
+    }
+    r.pending = b.backlog;
+    let message_bytes = plan.sizes.event_body + plan.sizes.webhook_headers;
+    r.storage_peak_bytes = r.backlog_peak * message_bytes;
+    r.provider_busy_delivery_ns = r.worker_busy_ns;
+    r.minutes = minutes;
+    let ev_time = std::mem::take(&mut b.ev_time);
+    drop(b);
+    polling(plan, f, &owner, &ev_time, &ev_res, &mut r);
+    r.check_invariant().map_err(SimError::Invariant)?;
+    Ok(r)
+}
+
+/// The polling counterfactual: every account (endpoint) polls instead, from a random phase.
+fn polling(
+    plan: &Plan,
+    f: &FleetPlan,
+    owner: &[u32],
+    ev_time: &[Nanos],
+    ev_res: &[u32],
+    r: &mut FleetReport,
+) {
+    let p = &f.polling;
+    let end = plan.duration;
+    let key = Keyed::new(plan.seed, "fleet/phase");
+    // Deterministic costs: the means of the service time and of a network round trip.
+    let service = p.service_time.mean().round() as Nanos;
+    let per_request = service + 2 * plan.network_delay.mean().round() as Nanos;
+    // Group event times by account (or resource): a stable counting sort keeps time order.
+    let groups = if p.per_resource {
+        plan.resources as usize
+    } else {
+        f.endpoints as usize
+    };
+    let group = |i: usize| -> usize {
+        let res = ev_res[i] as usize;
+        if p.per_resource {
+            res
+        } else {
+            owner[res] as usize
+        }
+    };
+    let mut offsets = vec![0u32; groups + 1];
+    for i in 0..ev_time.len() {
+        offsets[group(i) + 1] += 1;
+    }
+    for g in 0..groups {
+        offsets[g + 1] += offsets[g];
+    }
+    let mut fill = offsets.clone();
+    let mut times = vec![0 as Nanos; ev_time.len()];
+    for (i, &t) in ev_time.iter().enumerate() {
+        let g = group(i);
+        times[fill[g] as usize] = t;
+        fill[g] += 1;
+    }
+    let (mut requests, mut wasted) = (0u64, 0u64);
+    let lat = &mut r.polling_latency;
+    for g in 0..groups {
+        let ts = &times[offsets[g] as usize..offsets[g + 1] as usize];
+        let phase = (unit(key.at(g as u32, 0, LEG_PHASE)) * p.interval as f64) as Nanos;
+        let phase = phase.min(p.interval - 1);
+        let (q, w) = if p.per_resource {
+            rules::poll_resource(ts, phase, p.interval, end, per_request, |l| record(lat, l))
+        } else {
+            rules::poll_events(ts, phase, p.interval, end, p.page_size, per_request, |l| {
+                record(lat, l)
+            })
+        };
+        requests += q;
+        wasted += w;
+    }
+    r.polling_requests = requests;
+    r.polling_wasted = wasted;
+    r.provider_busy_polling_ns = u128::from(requests) * u128::from(service);
+}
+
+/// The record of a plan with a fleet and no consumers: the fleet's alone.
+pub(super) fn alone(
+    plan: &Plan,
+    progress: &mut dyn FnMut(Nanos),
+) -> Result<hookbench_core::metrics::RunReport, SimError> {
+    let f = plan.fleet.as_ref().expect("a fleet");
+    let fleet = run(plan, f, progress)?;
+    Ok(hookbench_core::metrics::RunReport {
+        scenario: plan.name.clone(),
+        engine: hookbench_core::metrics::Engine::Sim,
+        seed: plan.seed,
+        duration: plan.duration,
+        events_emitted: fleet.events,
+        consumers: Vec::new(),
+        provider_kinds: Vec::new(),
+        fleet: Some(fleet),
+    })
+}
