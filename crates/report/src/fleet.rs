@@ -5,7 +5,7 @@
 //! Same rules as `summary.csv` ([`super::csv`]): the columns are declared once
 //! ([`COLUMNS`]: name, kind, unit, decimals, whether replications give it a `_ci95`), every
 //! decimal goes through [`number`], a replicated point writes the means over its
-//! replications and the 95 % half-widths ([`super::stats`]), and the sweep columns (`point`
+//! replications and the 95 % half-widths (`stats`), and the sweep columns (`point`
 //! and one per parameter) come last. `fleet.csv` and the JSON rows are written from the same
 //! formatted cells, so they hold the same digits. The time series and the histograms are the
 //! first replication's (one run's story), the histograms named `fleet@<point>.hgrm` in sweeps.
