@@ -124,7 +124,8 @@ fn sweep_headers(points: &[PointRuns<'_>]) -> Vec<String> {
 
 /// One row of `summary.csv` as written: the formatted cells of one consumer at one point,
 /// combined over its replications. `summary.csv` and `summary.json` ([`super::json`]) are both
-/// written from these, so they hold the same numbers digit for digit.
+/// written from these, so they hold the same numbers digit for digit. `fleet.csv`'s rows
+/// ([`super::fleet::FleetCells`]) have the same shape, with the fleet's columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryCells {
     /// The cells of [`Col::ALL`], in order (empty: no value).

@@ -201,18 +201,10 @@ fn format(col: &FleetCol, cell: &Cell) -> String {
     }
 }
 
-/// One row of `fleet.csv`: the formatted cells of one point.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FleetCells {
-    /// The cells of [`COLUMNS`].
-    pub cols: Vec<String>,
-    /// Replications combined.
-    pub replications: usize,
-    /// Half-widths of the `ci` columns (empty cells with one replication).
-    pub ci95: Vec<String>,
-    /// Sweep columns.
-    pub params: Vec<(String, String)>,
-}
+/// One row of `fleet.csv`: the formatted cells of one point, in the same shape as a row of
+/// `summary.csv` (`cols` are the cells of [`COLUMNS`], `ci95` the half-widths of its `ci`
+/// columns), so the JSON writer treats both alike.
+pub type FleetCells = super::csv::SummaryCells;
 
 /// The rows of every point that has a fleet.
 pub fn cells(points: &[PointRuns<'_>]) -> Vec<FleetCells> {
