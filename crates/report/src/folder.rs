@@ -206,8 +206,29 @@ fn recover(job: &Pending) {
     if fs::symlink_metadata(&job.dir).is_err() && job.old.is_dir() {
         let _ = fs::rename(&job.old, &job.dir);
     }
-    let _ = fs::remove_dir_all(&job.tmp);
+    remove_while_written(&job.tmp);
     let _ = fs::remove_dir_all(&job.old);
+}
+
+/// Removes a temporary folder that the run may still be filling from another thread (the
+/// signal handler runs while `fill` goes on). `remove_dir_all` alone can lose that race: a
+/// file created between its listing and its last `rmdir` leaves the folder behind. Renaming
+/// the folder first makes every later write through its old path fail, so what is left to
+/// remove no longer grows; a few retries cover files that were mid-creation at the rename.
+fn remove_while_written(tmp: &Path) {
+    let mut doomed = tmp.as_os_str().to_owned();
+    doomed.push(".gone");
+    let doomed = PathBuf::from(doomed);
+    let target = if fs::rename(tmp, &doomed).is_ok() {
+        doomed.as_path()
+    } else {
+        tmp
+    };
+    for _ in 0..10 {
+        if fs::remove_dir_all(target).is_ok() || !target.exists() {
+            return;
+        }
+    }
 }
 
 /// What a hidden leftover name says: `(NAME, is_old, PID)` for `.NAME.tmp-PID` and
