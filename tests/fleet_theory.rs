@@ -244,3 +244,48 @@ slow_response = "14s"
     assert!(b < 2.0 * 500.0, "fair healthy p99 {b} ms");
     assert!(a > 4.0 * b, "fifo healthy p99 {a} ms vs fair {b} ms");
 }
+
+/// Regressions found by the reference model (`tests/reference_model.rs`): a run whose last
+/// minute is partial reports that minute's queue and backlog at the run's end (they were left
+/// at 0, as if everything had drained), and `sim::run_with_log` returns the fleet's record as
+/// `sim::run` does.
+#[test]
+fn the_last_partial_minute_reports_the_state_at_the_runs_end() {
+    // One worker, one endpoint answering in 2 s, a message every second: the queue grows.
+    let text = r#"
+name = "partial"
+duration = "90s"
+seed = 3
+[workload]
+trace = "t.csv"
+resources = 1
+[[consumer]]
+name = "c"
+strategy = "poll"
+interval = "1s"
+[fleet]
+endpoints = 1
+workers = 1
+response_time = "2s"
+retry = "none"
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..90).map(|s| format!("{s},0\n")).collect();
+    std::fs::write(dir.path().join("t.csv"), format!("time,resource\n{rows}")).unwrap();
+    let plan = common::plan_in(text, dir.path());
+    let f = sim::run(&plan, SimOptions::default())
+        .unwrap()
+        .fleet
+        .unwrap();
+    assert_eq!(f.minutes.len(), 2);
+    let last = f.minutes[1];
+    // Attempts start at 0, 2, …, 88 s: 45 of them; the one from 88 s ends at 90 s, the end.
+    assert_eq!(f.attempts, 45);
+    assert_eq!(f.pending, 90 - 44);
+    assert_eq!(last.backlog, f.pending);
+    assert_eq!(last.queue, f.pending - 1);
+    // The oldest pending message is event 44, at 44 s: 46 s old at the end.
+    assert_eq!(last.oldest_pending_ns, 46 * SECOND);
+    let (logged, _) = sim::run_with_log(&plan, SimOptions::default()).unwrap();
+    assert_eq!(logged.fleet.as_ref(), Some(&f));
+}

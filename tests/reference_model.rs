@@ -12,6 +12,14 @@
 //! exact latency sum and maximum, every webhook attempt (who, what, which try, when), and
 //! freshness and age (with lost events too: `docs/design.md`, "freshness / age").
 //!
+//! A quarter of the cases also have a `[fleet]` (some with no consumers at all), compared with
+//! the reference's plain fleet (`tests/reference/fleet.rs`) on every field of the fleet's
+//! record: every counter, sum and peak, every count of the five histograms, every per-minute
+//! value. A coverage tally makes sure those fleets lost, retried into duplicates, disabled,
+//! answered `410`, made messages wait and hit the per-endpoint cap.
+//! `scenarios/provider_fleet.toml` scaled down (2,000 endpoints, 30 minutes, both
+//! disciplines) must agree too.
+//!
 //! `cargo test` runs 500 cases (14 s on the 2-core machine, 41 s while it was loaded 5×);
 //! `HOOKBENCH_REFERENCE_CASES=N` runs N (a nightly run: 20,000 with `--release`). A failing
 //! case prints its scenario text, to paste into a file and rerun with `hookbench run`.
@@ -19,11 +27,14 @@
 mod common;
 mod reference;
 
+use hookbench::metrics::fleet::FleetReport;
 use hookbench::metrics::{new_histogram, ConsumerMetrics, RunReport, MAX_LATENCY_US};
+use hookbench::policy::fleet::Discipline;
 use hookbench::sim::{self, SimOptions};
 use hookbench::time::MICROSECOND;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use reference::fleet::RefFleet;
 use reference::RefConsumer;
 
 fn cases() -> u64 {
@@ -265,7 +276,145 @@ fn scenario(case: u64) -> (String, Option<String>) {
             }
         }
     }
+    // A quarter of the cases have a fleet (from their own generator, so the other cases stay
+    // as they were); some of them have no consumers and more resources.
+    let mut f = ChaCha8Rng::seed_from_u64(0xf1ee_7000 + case);
+    if f.random_bool(0.25) {
+        if f.random_bool(0.4) {
+            s.truncate(s.find("[[consumer]]").expect("a consumer"));
+            s = s.replacen(
+                &format!("resources = {resources}\n"),
+                &format!("resources = {}\n", f.random_range(5..150)),
+                1,
+            );
+        }
+        s += &fleet(&mut f);
+    }
     (s, trace)
+}
+
+/// A random `[fleet]`: 1–60 endpoints, 1–8 workers, both disciplines, caps 0–3, uniform and
+/// Zipf spread, every provider preset's delivery rules and written ones, every down mode, slow
+/// and gone endpoints, error rates, and constant response times, down periods and retry delays
+/// in whole milliseconds that tie with whole-second arrivals and with each other; timeouts
+/// shorter than response times.
+fn fleet(g: &mut ChaCha8Rng) -> String {
+    let mut s = format!(
+        "[fleet]\nendpoints = {}\nworkers = {}\nqueue = \"{}\"\nmax_in_flight_per_endpoint = {}\n",
+        if g.random_bool(0.3) {
+            *pick(g, &[1u32, 2, 3])
+        } else {
+            g.random_range(1..=60)
+        },
+        g.random_range(1..=8),
+        pick(g, &["fifo", "fair"]),
+        g.random_range(0..=3)
+    );
+    if g.random_bool(0.5) {
+        s += &format!(
+            "spread = {{ kind = \"zipf\", exponent = {} }}\n",
+            pick(g, &[0.7, 1.0, 1.5])
+        );
+    } else if g.random_bool(0.3) {
+        s += "spread = { kind = \"uniform\" }\n";
+    }
+    if g.random_bool(0.7) {
+        s += &format!(
+            "provider = \"{}\"\n",
+            pick(
+                g,
+                &[
+                    "stripe",
+                    "github",
+                    "shopify",
+                    "twilio",
+                    "slack",
+                    "discord",
+                    "svix",
+                    "standard-webhooks",
+                    "standard-webhooks",
+                ]
+            )
+        );
+    }
+    if g.random_bool(0.6) {
+        s += &format!(
+            "retry = {}\n",
+            pick(
+                g,
+                &[
+                    "\"none\"",
+                    "\"svix\"",
+                    "\"github\"",
+                    "{ delays = [\"1s\", \"2s\", \"5s\"] }",
+                    "{ delays = [\"500ms\", \"1s\"], jitter = 0.2 }",
+                    "{ delays = [\"1s\", \"1s\", \"1s\", \"1s\"] }",
+                    "{ base = \"1s\", factor = 2.0, cap = \"10s\", attempts = 5 }",
+                ]
+            )
+        );
+    }
+    if g.random_bool(0.6) {
+        s += &format!(
+            "timeout = \"{}\"\n",
+            pick(g, &["100ms", "500ms", "1s", "3s"])
+        );
+    }
+    if g.random_bool(0.25) {
+        s += &format!("disable_after = \"{}\"\n", pick(g, &["1s", "5s", "10s"]));
+    }
+    s += &format!(
+        "response_time = {}\n",
+        dist(g, &["500ms", "1s", "250ms", "2s", "20ms", "0s"])
+    );
+    if g.random_bool(0.4) {
+        s += &format!("error_rate = {}\n", pick(g, &[0.1, 0.3, 0.7]));
+    }
+    if g.random_bool(0.8) {
+        s += "[fleet.failures]\n";
+        let share = *pick(g, &[0.0, 0.1, 0.3, 0.6]);
+        if share > 0.0 {
+            s += &format!(
+                "down_share = {share}\ndown = {}\n",
+                pick(
+                    g,
+                    &[
+                        "\"5s\"",
+                        "\"1s\"",
+                        "{ kind = \"exponential\", mean = \"10s\" }",
+                        "{ kind = \"uniform\", min = \"1s\", max = \"20s\" }",
+                        "{ kind = \"lognormal\", median = \"5s\", p99 = \"60s\" }",
+                    ]
+                )
+            );
+        }
+        s += &format!(
+            "down_mode = \"{}\"\n",
+            pick(g, &["timeout", "refuse", "503"])
+        );
+        if g.random_bool(0.4) {
+            s += &format!(
+                "slow_share = {}\nslow_response = \"{}\"\n",
+                pick(g, &[0.1, 0.3]),
+                pick(g, &["100ms", "1s", "2s", "30s"])
+            );
+        }
+        if g.random_bool(0.4) {
+            s += &format!("gone_share = {}\n", pick(g, &[0.1, 0.3]));
+        }
+    }
+    if g.random_bool(0.7) {
+        s += &format!(
+            "[fleet.polling]\nstrategy = \"{}\"\ninterval = \"{}\"\npage_size = {}\n",
+            pick(g, &["poll-events", "poll"]),
+            pick(g, &["1s", "3s", "10s", "7s"]),
+            g.random_range(1..5)
+        );
+        if g.random_bool(0.3) {
+            s += "service_time = \"5ms\"\n";
+        }
+    }
+    s
 }
 
 fn engine_histogram(c: &ConsumerMetrics) -> &hdrhistogram::Histogram<u64> {
@@ -356,7 +505,113 @@ fn compare(e: &ConsumerMetrics, r: &RefConsumer, what: &str) -> Result<(), Strin
     Ok(())
 }
 
+/// The histogram the engine would record from samples in ns.
+fn histogram_of(samples: &[u64]) -> hdrhistogram::Histogram<u64> {
+    let mut h = new_histogram();
+    for &l in samples {
+        h.record((l / MICROSECOND).min(MAX_LATENCY_US)).unwrap();
+    }
+    h
+}
+
+/// Every bucket's count, for a readable difference.
+fn counts(h: &hdrhistogram::Histogram<u64>) -> Vec<(u64, u64)> {
+    h.iter_recorded()
+        .map(|v| (v.value_iterated_to(), v.count_at_value()))
+        .collect()
+}
+
+/// Compares every field of the fleet's record; returns the first difference.
+fn compare_fleet(e: &FleetReport, r: &RefFleet, what: &str) -> Result<(), String> {
+    macro_rules! same {
+        ($a:expr, $b:expr, $label:expr) => {
+            if $a != $b {
+                return Err(format!(
+                    "{what}: fleet: {}: engine {:?}, reference {:?}",
+                    $label, $a, $b
+                ));
+            }
+        };
+    }
+    let fp = &r;
+    same!(e.endpoints, fp.endpoints, "endpoints");
+    same!(
+        e.healthy_endpoints,
+        r.healthy_endpoints,
+        "healthy endpoints"
+    );
+    same!(e.events, r.events, "events");
+    same!(e.attempts, r.attempts, "attempts");
+    same!(e.failed, r.failed, "failed");
+    same!(e.delivered, r.delivered, "delivered");
+    same!(e.lost, r.lost, "lost");
+    same!(e.pending, r.pending, "pending");
+    same!(e.duplicates, r.duplicates, "duplicates");
+    same!(
+        e.disabled_endpoints,
+        r.disabled_endpoints,
+        "disabled endpoints"
+    );
+    same!(e.worker_busy_ns, r.worker_busy_ns, "worker busy");
+    let wait_sum: u128 = r.waits.iter().map(|&w| u128::from(w)).sum();
+    same!(e.wait_sum_ns, wait_sum, "wait sum");
+    same!(e.backlog_peak, r.backlog_peak, "backlog peak");
+    same!(
+        e.oldest_pending_peak_ns,
+        r.oldest_pending_peak_ns,
+        "oldest pending peak"
+    );
+    same!(e.storage_peak_bytes, r.storage_peak_bytes, "storage peak");
+    same!(e.polling_requests, r.polling_requests, "polling requests");
+    same!(e.polling_wasted, r.polling_wasted, "polling wasted");
+    same!(
+        e.provider_busy_delivery_ns,
+        r.provider_busy_delivery_ns,
+        "provider busy delivering"
+    );
+    same!(
+        e.provider_busy_polling_ns,
+        r.provider_busy_polling_ns,
+        "provider busy polling"
+    );
+    for (label, h, samples) in [
+        ("wait", &e.wait, &r.waits),
+        ("latency", &e.latency, &r.latencies),
+        ("healthy latency", &e.healthy_latency, &r.healthy_latencies),
+        ("failing latency", &e.failing_latency, &r.failing_latencies),
+        ("polling latency", &e.polling_latency, &r.polling_latencies),
+    ] {
+        same!(counts(h), counts(&histogram_of(samples)), label);
+    }
+    same!(e.minutes.len(), r.minutes.len(), "minutes");
+    for (k, (a, b)) in e.minutes.iter().zip(&r.minutes).enumerate() {
+        same!(a.attempts, b.attempts, format!("minute {k} attempts"));
+        same!(a.delivered, b.delivered, format!("minute {k} delivered"));
+        same!(a.failed, b.failed, format!("minute {k} failed"));
+        same!(a.queue, b.queue, format!("minute {k} queue"));
+        same!(a.backlog, b.backlog, format!("minute {k} backlog"));
+        same!(
+            a.oldest_pending_ns,
+            b.oldest_pending_ns,
+            format!("minute {k} oldest pending")
+        );
+        same!(a.busy_ns, b.busy_ns, format!("minute {k} busy"));
+    }
+    Ok(())
+}
+
 fn check(e: &RunReport, reference: &reference::RefRun, what: &str) -> Result<(), String> {
+    match (&e.fleet, &reference.fleet) {
+        (Some(a), Some(b)) => compare_fleet(a, b, what)?,
+        (None, None) => {}
+        (a, b) => {
+            return Err(format!(
+                "{what}: fleet: engine {}, reference {}",
+                a.is_some(),
+                b.is_some()
+            ))
+        }
+    }
     if e.events_emitted != reference.emitted {
         return Err(format!(
             "{what}: emitted engine {} reference {}",
@@ -397,6 +652,17 @@ struct Coverage {
     late_arrivals: u64,
     /// Older versions written over newer copies (`apply = "arrival"`).
     stale_writes: u64,
+    /// Cases with a fleet, and what their fleets did.
+    fleets: u64,
+    fleet_delivered: u64,
+    fleet_lost: u64,
+    fleet_pending: u64,
+    fleet_duplicates: u64,
+    fleet_disabled: u64,
+    fleet_gone: u64,
+    fleet_waits: u64,
+    fleet_cap_hits: u64,
+    fleet_polling_useful: u64,
 }
 
 fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), String> {
@@ -429,6 +695,18 @@ fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), 
         cov.free_304s += c.free_304s;
         cov.late_arrivals += c.late_arrivals;
         cov.stale_writes += c.stale_writes;
+    }
+    if let Some(f) = &want.fleet {
+        cov.fleets += 1;
+        cov.fleet_delivered += f.delivered;
+        cov.fleet_lost += f.lost;
+        cov.fleet_pending += f.pending;
+        cov.fleet_duplicates += f.duplicates;
+        cov.fleet_disabled += f.disabled_endpoints;
+        cov.fleet_gone += f.gone_answers;
+        cov.fleet_waits += f.waits.iter().filter(|&&w| w > 0).count() as u64;
+        cov.fleet_cap_hits += f.cap_hits;
+        cov.fleet_polling_useful += f.polling_requests - f.polling_wasted;
     }
     for (what, opts) in [
         ("fast paths", SimOptions::default()),
@@ -515,6 +793,16 @@ fn engine_matches_the_reference_on_random_plans() {
             ("free 304s", cov.free_304s),
             ("late arrivals", cov.late_arrivals),
             ("stale writes", cov.stale_writes),
+            ("fleets", cov.fleets),
+            ("fleet messages delivered", cov.fleet_delivered),
+            ("fleet messages lost", cov.fleet_lost),
+            ("fleet messages pending at the end", cov.fleet_pending),
+            ("fleet duplicates", cov.fleet_duplicates),
+            ("fleet endpoints disabled", cov.fleet_disabled),
+            ("fleet 410 answers", cov.fleet_gone),
+            ("fleet waits above 0", cov.fleet_waits),
+            ("fleet cap hits", cov.fleet_cap_hits),
+            ("fleet useful polls", cov.fleet_polling_useful),
         ] {
             assert!(k >= 10, "only {k} {what}: {cov:?}");
         }
@@ -560,6 +848,33 @@ fn provider_scale_model_matches_the_reference_scaled_down() {
     }
 }
 
+/// `scenarios/provider_fleet.toml` scaled down (issue #17: "exact against the reference on
+/// scaled-down plans"): 2,000 endpoints for 30 minutes, both disciplines, the rest as shipped
+/// (a million Zipf-spread resources, ~200 k messages, svix's rules, down, slow endpoints).
+#[test]
+fn provider_fleet_matches_the_reference_scaled_down() {
+    let path = std::path::Path::new("scenarios/provider_fleet.toml");
+    let (_, mut p) = hookbench::scenario::load_file(path).unwrap();
+    assert_eq!(p.duration, 24 * hookbench::time::HOUR);
+    p.duration = 30 * hookbench::time::MINUTE;
+    let f = p.fleet.as_mut().expect("a fleet");
+    assert_eq!(f.endpoints, 100_000);
+    f.endpoints = 2_000;
+    for queue in [Discipline::Fifo, Discipline::Fair] {
+        p.fleet.as_mut().unwrap().discipline = queue;
+        let want = reference::run(&p);
+        let got = sim::run(&p, SimOptions::default()).unwrap();
+        if let Err(e) = check(&got, &want, &format!("provider_fleet, {}", queue.name())) {
+            panic!("{e}");
+        }
+        let r = want.fleet.as_ref().unwrap();
+        assert!(
+            r.events > 100_000 && r.lost + r.pending > 0 && r.failed > 1000,
+            "{r:?}"
+        );
+    }
+}
+
 #[test]
 fn shipped_scenarios_match_the_reference() {
     let mut n = 0;
@@ -570,7 +885,7 @@ fn shipped_scenarios_match_the_reference() {
         }
         let (_, mut p) = hookbench::scenario::load_file(&path).unwrap();
         if p.fleet.is_some() {
-            continue; // the reference model has no fleet yet
+            continue; // provider_fleet_matches_the_reference_scaled_down scales its fleet
         }
         p.duration = p.duration.min(2 * hookbench::time::MINUTE);
         p.resources = p.resources.min(300);

@@ -17,6 +17,9 @@
 //! here, as plainly as possible: one ordered map of pending events, one entry per leg of every
 //! request, no fast path, no slot reuse.
 //!
+//! The fleet (`[fleet]`) is its own module, [`fleet`], with its own module doc of what it shares;
+//! it uses this module's copy of the delivery rules, [`Rules`].
+//!
 //! It lives under `tests/` (not `src/`) because only tests use it: it is not part of the engine
 //! and must not become a second engine that benches or the CLI could call.
 //!
@@ -31,6 +34,8 @@
 //! written under `apply = "arrival"`), so a lost event keeps its resource stale (and ageing from
 //! the first missed change) until a later version is written; an attempt fails at its deadline
 //! even when its one-way trip is longer (it still reaches the receiver, which processes it).
+
+pub mod fleet;
 
 use hookbench::rng::{self, Part, Rng};
 use hookbench::scenario::{ConsumerKind, ConsumerPlan, Plan, Strategy};
@@ -98,6 +103,8 @@ pub struct RefRun {
     /// Every webhook delivery attempt in the order made: (consumer, resource, version,
     /// attempt number from 1, time ns).
     pub attempts: Vec<(usize, u32, u32, u32, Nanos)>,
+    /// The fleet's record, when the plan has a `[fleet]` (`fleet.rs`).
+    pub fleet: Option<fleet::RefFleet>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,7 +138,7 @@ enum Resp {
 
 /// How an attempt failed, as the provider sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Why {
+pub(crate) enum Why {
     Refused,
     Timeout,
     Status(u16),
@@ -410,12 +417,8 @@ struct Consumer<'p> {
     deliveries: Vec<Delivery>,
     queue: VecDeque<(u32, u32)>,
     busy: bool,
-    failing_since: Option<Nanos>,
-    disabled: bool,
-    /// Deliveries that ended (time, failed), for the failure share (Slack).
-    history: Vec<(Nanos, bool)>,
-    /// The first attempt outcome of all, where the failure share's slots start.
-    first_outcome: Option<Nanos>,
+    /// The provider's delivery rules' state for this endpoint.
+    rules: Rules,
     processing_rng: Option<Rng>,
     fault_rng: Option<Rng>,
     retry_rng: Option<Rng>,
@@ -512,10 +515,7 @@ impl<'p> Model<'p> {
             deliveries: Vec::new(),
             queue: VecDeque::new(),
             busy: false,
-            failing_since: None,
-            disabled: false,
-            history: Vec::new(),
-            first_outcome: None,
+            rules: Rules::default(),
             processing_rng: None,
             fault_rng: None,
             retry_rng: None,
@@ -719,7 +719,7 @@ impl<'p> Model<'p> {
                 self.respond(c, Resp::Page { from, to, more }, b, t);
             }
             if let ConsumerKind::Webhook(wp) = &self.cs[c].plan.kind {
-                if self.cs[c].disabled {
+                if self.cs[c].rules.disabled {
                     if wp.reconcile.is_none() {
                         self.lose(c, r, v, t);
                     }
@@ -1127,7 +1127,7 @@ impl<'p> Model<'p> {
     fn next_in_order(&mut self, c: usize, t: Nanos) {
         self.cs[c].busy = false;
         while let Some((r, v)) = self.cs[c].queue.pop_front() {
-            if self.cs[c].disabled {
+            if self.cs[c].rules.disabled {
                 if !reconciles(self.cs[c].plan) {
                     self.lose(c, r, v, t);
                 }
@@ -1141,7 +1141,7 @@ impl<'p> Model<'p> {
     }
 
     fn attempt(&mut self, c: usize, d: usize, t: Nanos) {
-        if self.cs[c].disabled {
+        if self.cs[c].rules.disabled {
             self.give_up(c, d, t);
             return;
         }
@@ -1317,10 +1317,7 @@ impl<'p> Model<'p> {
                 } else {
                     self.done(c, t, useful);
                 }
-                self.cs[c].failing_since = None;
-                // A delivery ends acknowledged: it counts once towards the failure share.
-                self.cs[c].first_outcome.get_or_insert(t);
-                self.cs[c].history.push((t, false));
+                self.cs[c].rules.acknowledged(t);
                 if ordered(self.cs[c].plan) {
                     self.next_in_order(c, t);
                 }
@@ -1331,57 +1328,21 @@ impl<'p> Model<'p> {
                 let ConsumerKind::Webhook(wp) = &x.plan.kind else {
                     unreachable!()
                 };
-                // The provider's delivery rules (docs/providers.md), each written out here.
-                let rules = wp.rules;
-                let since = *x.failing_since.get_or_insert(t);
                 let attempts = x.deliveries[d].attempts;
-                // Twilio retries only attempts whose connection could not be made.
-                let retried = match rules.retry_on {
-                    hookbench::policy::RetryOn::Any => true,
-                    hookbench::policy::RetryOn::Connection => why == Why::Refused,
-                };
-                // Slack counts event deliveries, not attempts: a failed delivery counts once,
-                // when no retry follows its attempt (docs/providers.md).
-                x.first_outcome.get_or_insert(t);
-                if !retried || attempts > wp.retry.retries() {
-                    x.history.push((t, true));
+                let after = x.rules.failed(
+                    &wp.rules,
+                    &wp.retry,
+                    attempts,
+                    why,
+                    retry_after,
+                    t,
+                    x.retry_rng.as_mut().expect("hook"),
+                );
+                if let Some(name) = after.disabled_now {
+                    x.out.disabled_by = Some(name);
                 }
-                // Failing for too long without a success (Svix).
-                let too_long = rules.disable_after.is_some_and(|limit| t - since >= limit);
-                // One delivery failed this many attempts in a row (Shopify).
-                let too_many = rules.disable_after_attempts.is_some_and(|n| attempts >= n);
-                // `410 Gone` (Standard Webhooks).
-                let gone = rules.disable_on_gone && why == Why::Status(410);
-                // Too large a share of the deliveries that ended in the trailing window failed
-                // (Slack).
-                let first = x.first_outcome.unwrap_or(t);
-                let share = rules.disable_failure_share.is_some_and(|f| {
-                    failing_share_over(&x.history, first, f.share, f.window, f.min_attempts, t)
-                });
-                if !x.disabled {
-                    let rule = [
-                        (too_long, "disable_after"),
-                        (too_many, "disable_after_attempts"),
-                        (gone, "disable_on_gone"),
-                        (share, "disable_failure_share"),
-                    ]
-                    .into_iter()
-                    .find(|r| r.0);
-                    if let Some((_, name)) = rule {
-                        x.disabled = true;
-                        x.out.disabled_by = Some(name);
-                    }
-                }
-                x.out.not_retried += u64::from(!x.disabled && !retried);
-                let next = if x.disabled || !retried {
-                    None
-                } else {
-                    wp.retry.next_delay(
-                        x.deliveries[d].attempts,
-                        retry_after,
-                        x.retry_rng.as_mut().expect("hook"),
-                    )
-                };
+                x.out.not_retried += u64::from(after.not_retried);
+                let next = after.retry;
                 match next {
                     Some(delay) => self.agenda.at(t + delay, c, Ev::AttemptDue { d }),
                     None => self.give_up(c, d, t),
@@ -1411,6 +1372,103 @@ impl<'p> Model<'p> {
             emitted: self.emitted,
             consumers: self.cs.into_iter().map(|x| x.out).collect(),
             attempts: self.attempts,
+            fleet: self.plan.fleet.as_ref().map(|_| fleet::run(self.plan)),
+        }
+    }
+}
+
+/// One endpoint's state under the provider's delivery rules (`docs/providers.md`), written out
+/// here once for the consumers' webhooks and the fleet's endpoints (`fleet.rs`).
+#[derive(Debug, Default)]
+pub(crate) struct Rules {
+    failing_since: Option<Nanos>,
+    /// Disabled: nothing more is attempted.
+    pub disabled: bool,
+    /// Deliveries that ended (time, failed), for the failure share (Slack).
+    history: Vec<(Nanos, bool)>,
+    /// The first attempt outcome of all, where the failure share's slots start.
+    first_outcome: Option<Nanos>,
+}
+
+/// What follows a failed attempt.
+pub(crate) struct AfterFailure {
+    /// The next attempt's delay, or `None`: given up.
+    pub retry: Option<Nanos>,
+    /// The rule that disabled the endpoint with this failure.
+    pub disabled_now: Option<&'static str>,
+    /// Given up because `retry_on` does not cover the failure (the endpoint still enabled).
+    pub not_retried: bool,
+}
+
+impl Rules {
+    /// An attempt was acknowledged at `t`.
+    pub fn acknowledged(&mut self, t: Nanos) {
+        self.failing_since = None;
+        // A delivery ends acknowledged: it counts once towards the failure share.
+        self.first_outcome.get_or_insert(t);
+        self.history.push((t, false));
+    }
+
+    /// Attempt number `attempts` (from 1) of a delivery failed at `t` as `why`; the jitter of a
+    /// retry is drawn from `rng`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn failed(
+        &mut self,
+        rules: &hookbench::policy::DeliveryRules,
+        retry: &hookbench::policy::RetryPolicy,
+        attempts: u32,
+        why: Why,
+        retry_after: Option<Nanos>,
+        t: Nanos,
+        rng: &mut Rng,
+    ) -> AfterFailure {
+        let since = *self.failing_since.get_or_insert(t);
+        // Twilio retries only attempts whose connection could not be made.
+        let retried = match rules.retry_on {
+            hookbench::policy::RetryOn::Any => true,
+            hookbench::policy::RetryOn::Connection => why == Why::Refused,
+        };
+        // Slack counts event deliveries, not attempts: a failed delivery counts once, when no
+        // retry follows its attempt (docs/providers.md).
+        self.first_outcome.get_or_insert(t);
+        if !retried || attempts > retry.retries() {
+            self.history.push((t, true));
+        }
+        // Failing for too long without a success (Svix).
+        let too_long = rules.disable_after.is_some_and(|limit| t - since >= limit);
+        // One delivery failed this many attempts in a row (Shopify).
+        let too_many = rules.disable_after_attempts.is_some_and(|n| attempts >= n);
+        // `410 Gone` (Standard Webhooks).
+        let gone = rules.disable_on_gone && why == Why::Status(410);
+        // Too large a share of the deliveries that ended in the trailing window failed (Slack).
+        let first = self.first_outcome.unwrap_or(t);
+        let share = rules.disable_failure_share.is_some_and(|f| {
+            failing_share_over(&self.history, first, f.share, f.window, f.min_attempts, t)
+        });
+        let mut disabled_now = None;
+        if !self.disabled {
+            let rule = [
+                (too_long, "disable_after"),
+                (too_many, "disable_after_attempts"),
+                (gone, "disable_on_gone"),
+                (share, "disable_failure_share"),
+            ]
+            .into_iter()
+            .find(|r| r.0);
+            if let Some((_, name)) = rule {
+                self.disabled = true;
+                disabled_now = Some(name);
+            }
+        }
+        let next = if self.disabled || !retried {
+            None
+        } else {
+            retry.next_delay(attempts, retry_after, rng)
+        };
+        AfterFailure {
+            retry: next,
+            disabled_now,
+            not_retried: !self.disabled && !retried,
         }
     }
 }

@@ -225,6 +225,19 @@ fn record(h: &mut Histogram<u64>, ns: Nanos) {
     let _ = h.record((ns / MICROSECOND).min(hookbench_core::metrics::MAX_LATENCY_US));
 }
 
+/// The state at `at`, the end of its minute (the run's end for a last partial minute): what
+/// waits for a worker, the backlog and its oldest message's age.
+fn snapshot(minutes: &mut [FleetMinute], at: Nanos, waiting: usize, b: &Books) {
+    let slot = &mut minutes[((at - 1) / MINUTE) as usize];
+    slot.queue = waiting as u64;
+    slot.backlog = b.backlog;
+    slot.oldest_pending_ns = if b.oldest < b.ev_time.len() {
+        at - b.ev_time[b.oldest]
+    } else {
+        0
+    };
+}
+
 /// Adds worker time `[from, to)` to the per-minute busy series.
 fn add_busy(minutes: &mut [FleetMinute], from: Nanos, to: Nanos) {
     let mut t = from;
@@ -312,15 +325,7 @@ pub(super) fn run(
             break;
         }
         while next_minute <= t {
-            let m = (next_minute / MINUTE - 1) as usize;
-            let slot = &mut minutes[m];
-            slot.queue = dispatch.waiting() as u64;
-            slot.backlog = b.backlog;
-            slot.oldest_pending_ns = if b.oldest < b.ev_time.len() {
-                next_minute - b.ev_time[b.oldest]
-            } else {
-                0
-            };
+            snapshot(&mut minutes, next_minute, dispatch.waiting(), &b);
             progress(next_minute);
             next_minute += MINUTE;
         }
@@ -480,17 +485,11 @@ pub(super) fn run(
             order += 1;
         }
     }
-    // Minutes not reached by any event.
-    while next_minute <= end {
-        let m = (next_minute / MINUTE - 1) as usize;
-        minutes[m].queue = dispatch.waiting() as u64;
-        minutes[m].backlog = b.backlog;
-        minutes[m].oldest_pending_ns = if b.oldest < b.ev_time.len() {
-            next_minute - b.ev_time[b.oldest]
-        } else {
-            0
-        };
-        progress(next_minute);
+    // Minutes not reached by any event; the last one ends with the run, whole or not.
+    while next_minute < end + MINUTE {
+        let at = next_minute.min(end);
+        snapshot(&mut minutes, at, dispatch.waiting(), &b);
+        progress(at);
         next_minute += MINUTE;
     }
     if b.oldest < b.ev_time.len() {

@@ -333,7 +333,15 @@ pub fn run_with_log(
     mut opts: SimOptions,
 ) -> Result<(RunReport, Vec<AttemptRecord>), SimError> {
     opts.record_attempts = true;
-    Sim::new(plan, opts).run(&mut |_| {})
+    if plan.consumers.is_empty() && plan.fleet.is_some() {
+        return Ok((fleet::alone(plan, &mut |_| {})?, Vec::new()));
+    }
+    let (mut report, log) = Sim::new(plan, opts).run(&mut |_| {})?;
+    // The fleet too, as `run` has it (it has no webhook attempts of its own in the log).
+    if let Some(f) = &plan.fleet {
+        report.fleet = Some(fleet::run(plan, f, &mut |_| {})?);
+    }
+    Ok((report, log))
 }
 
 /// The provider's events list, kept from the lowest cursor any consumer still needs.
