@@ -255,6 +255,20 @@ const CASES: &[(&str, usize, usize, &str, &str)] = &[
         "replications",
         "at most 1000",
     ),
+    (
+        "60_fleet_ordered",
+        8,
+        11,
+        "fleet.ordered",
+        "does not model ordered delivery",
+    ),
+    (
+        "61_fleet_rate_limit",
+        9,
+        14,
+        "fleet.rate_limit",
+        "does not take: a rate limit is the API's",
+    ),
 ];
 
 fn hookbench(args: &[&std::ffi::OsStr]) -> Output {

@@ -533,8 +533,7 @@ fn compare_fleet(e: &FleetReport, r: &RefFleet, what: &str) -> Result<(), String
             }
         };
     }
-    let fp = &r;
-    same!(e.endpoints, fp.endpoints, "endpoints");
+    same!(e.endpoints, r.endpoints, "endpoints");
     same!(
         e.healthy_endpoints,
         r.healthy_endpoints,

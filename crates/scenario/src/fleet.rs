@@ -32,11 +32,12 @@
 //! service_time = "2ms"                         # default: [provider] service_time
 //! ```
 //!
-//! Keys of a webhook consumer that work in a fleet: `retry`, `timeout`, `disable_after` and
-//! the preset's other disabling rules (`retry_on`, `disable_after_attempts`,
-//! `disable_failure_share`, `disable_on_gone` come with `provider`), and `error_rate`. Not
-//! (yet): `ordered`, rate limits, outage windows (the fleet's failures are its own renewal
-//! process), signatures (the simulation signs nothing).
+//! Keys of a webhook consumer that work in a fleet, each overriding the `provider` preset's:
+//! `retry`, `timeout`, `disable_after`, `retry_on`, `disable_after_attempts`,
+//! `disable_failure_share`, `disable_on_gone`, and `error_rate`. The others are refused with
+//! a reason ([`NOT_IN_A_FLEET`]: `ordered`, rate limits, outage windows — the fleet's failures
+//! are its own renewal process —, signatures — the simulation signs nothing — …); the table is
+//! in `docs/design.md`, "Fleets".
 //!
 //! The fleet runs on the simulation engine only for now: a scenario with `[fleet]` and a
 //! `[live]` table is refused at `live`, and `--engine live` is refused by the engine.
@@ -44,9 +45,9 @@
 use super::load::Seg;
 use super::presets;
 use super::validate::Problem;
-use super::{Dist, DistSpec, RetrySpec};
+use super::{Dist, DistSpec, FailureShareSpec, RetrySpec};
 use hookbench_core::policy::fleet::{Discipline, DownMode};
-use hookbench_core::policy::{DeliveryRules, RetryPolicy};
+use hookbench_core::policy::{DeliveryRules, FailureShare, RetryOn, RetryPolicy};
 use hookbench_core::time::{Duration, Nanos};
 use serde::{Deserialize, Serialize};
 
@@ -57,9 +58,10 @@ pub const DEFAULT_WORKERS: u32 = 500;
 /// Default delivery rules of a fleet: Svix's.
 pub const DEFAULT_PROVIDER: &str = "svix";
 
-/// `[fleet]` as written. Every field documents its default.
+/// `[fleet]` as written. Every field documents its default. Keys it does not know are
+/// collected in [`FleetSpec::refused`] and refused by [`plan`] with their location (a webhook
+/// consumer's key with the reason it does not apply, any other with the nearest known name).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
 pub struct FleetSpec {
     /// Number of webhook endpoints (accounts). Required, 1 to 10 million.
     pub endpoints: u32,
@@ -82,6 +84,27 @@ pub struct FleetSpec {
     /// (5 days for svix).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_after: Option<Duration>,
+    /// Which failed attempts are retried, `"any"` or `"connection"` (Twilio). Default: the
+    /// provider preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<String>,
+    /// Disable an endpoint when one message has failed this many attempts in a row (Shopify:
+    /// 9). Default: the provider preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_after_attempts: Option<u32>,
+    /// Disable an endpoint when more than `share` of its deliveries that ended within
+    /// `window` failed, once `min_attempts` (default 20) were counted (Slack). Default: the
+    /// provider preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_failure_share: Option<FailureShareSpec>,
+    /// A `410 Gone` answer disables the endpoint (Standard Webhooks). Default: the provider
+    /// preset's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_on_gone: Option<bool>,
+    /// Every other key: read only to refuse it (a webhook consumer's key with the reason,
+    /// [`NOT_IN_A_FLEET`]).
+    #[serde(flatten, default, skip_serializing)]
+    pub refused: std::collections::BTreeMap<String, toml::Value>,
     /// Concurrent delivery attempts (workers). Default 500.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<u32>,
@@ -106,6 +129,74 @@ pub struct FleetSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub polling: Option<PollingSpec>,
 }
+
+/// The keys `[fleet]` takes.
+const KEYS: &[&str] = &[
+    "endpoints",
+    "spread",
+    "provider",
+    "retry",
+    "timeout",
+    "disable_after",
+    "retry_on",
+    "disable_after_attempts",
+    "disable_failure_share",
+    "disable_on_gone",
+    "workers",
+    "queue",
+    "max_in_flight_per_endpoint",
+    "response_time",
+    "error_rate",
+    "failures",
+    "polling",
+];
+
+/// Keys of a webhook consumer that do not work under `[fleet]`, and why (`docs/design.md`,
+/// "Fleets").
+pub const NOT_IN_A_FLEET: &[(&str, &str)] = &[
+    (
+        "ordered",
+        "a fleet does not model ordered delivery (yet); \
+         `max_in_flight_per_endpoint = 1` gives one attempt at a time per endpoint, without \
+         holding later messages behind a retry",
+    ),
+    (
+        "rate_limit",
+        "a rate limit is the API's, on consumers that call it; a fleet's endpoints are \
+         only limited by `workers` and `max_in_flight_per_endpoint`",
+    ),
+    (
+        "processing",
+        "a fleet's endpoint answers in `response_time` (slow ones in \
+         `[fleet.failures] slow_response`)",
+    ),
+    (
+        "outages",
+        "a fleet's endpoints fail by `[fleet.failures]` (down_share, down, down_mode)",
+    ),
+    (
+        "dedupe",
+        "a fleet counts duplicates on the provider's side; what a receiver does with them \
+         is not modelled",
+    ),
+    (
+        "ack",
+        "a fleet's endpoint answers in `response_time`; when it acknowledges is not modelled",
+    ),
+    ("apply", "a fleet's receivers keep no copy of the resources"),
+    (
+        "signature",
+        "the simulation signs nothing (a fleet runs on the simulation engine only)",
+    ),
+    (
+        "secret",
+        "the simulation signs nothing (a fleet runs on the simulation engine only)",
+    ),
+    (
+        "url",
+        "a fleet runs on the simulation engine only; there is no receiver to point at",
+    ),
+];
 
 /// `spread = { kind = "zipf", exponent = 1.0 }`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -259,6 +350,27 @@ pub fn plan(
             "a `[fleet]` runs on the simulation engine for now; remove `[live]`".into(),
         );
     }
+    for k in spec.refused.keys() {
+        let message = match NOT_IN_A_FLEET.iter().find(|(name, _)| name == k) {
+            Some((_, why)) => {
+                format!("a webhook consumer's key that `[fleet]` does not take: {why}")
+            }
+            None => {
+                let list = KEYS
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                match super::load::near_miss(k, KEYS) {
+                    Some(near) => format!(
+                        "unknown field `{k}`; did you mean `{near}`? (expected one of {list})"
+                    ),
+                    None => format!("unknown field `{k}`, expected one of {list}"),
+                }
+            }
+        };
+        fail(&mut p, at(&[k]), message);
+    }
     if spec.endpoints == 0 || spec.endpoints > MAX_ENDPOINTS {
         fail(
             &mut p,
@@ -353,6 +465,58 @@ pub fn plan(
         rules.disable_after = Some(d.ns());
     }
     x.disable_after = rules.disable_after.map(Duration);
+    // The preset's other delivery rules, each overridable as a webhook consumer's is.
+    match spec.retry_on.as_deref() {
+        None => {}
+        Some("any") => rules.retry_on = RetryOn::Any,
+        Some("connection") => rules.retry_on = RetryOn::Connection,
+        Some(other) => fail(
+            &mut p,
+            at(&["retry_on"]),
+            format!("unknown retry_on `{other}`; expected \"any\" or \"connection\""),
+        ),
+    }
+    x.retry_on = Some(rules.retry_on.name().into());
+    if let Some(n) = spec.disable_after_attempts {
+        if n == 0 {
+            fail(
+                &mut p,
+                at(&["disable_after_attempts"]),
+                "must be at least 1 (leave it out for the preset's)".into(),
+            );
+        }
+        rules.disable_after_attempts = Some(n);
+    }
+    x.disable_after_attempts = rules.disable_after_attempts;
+    if let Some(f) = &spec.disable_failure_share {
+        if !(f.share.is_finite() && (0.0..1.0).contains(&f.share)) {
+            fail(
+                &mut p,
+                at(&["disable_failure_share", "share"]),
+                format!("{} is out of range; expected 0 <= share < 1", f.share),
+            );
+        } else if f.window.ns() == 0 {
+            fail(
+                &mut p,
+                at(&["disable_failure_share", "window"]),
+                "must be above zero, like \"60m\"".into(),
+            );
+        }
+        rules.disable_failure_share = Some(FailureShare {
+            share: f.share,
+            window: f.window.ns(),
+            min_attempts: f.min_attempts.unwrap_or(20),
+        });
+    }
+    x.disable_failure_share = rules.disable_failure_share.map(|f| FailureShareSpec {
+        share: f.share,
+        window: Duration(f.window),
+        min_attempts: Some(f.min_attempts),
+    });
+    if let Some(g) = spec.disable_on_gone {
+        rules.disable_on_gone = g;
+    }
+    x.disable_on_gone = Some(rules.disable_on_gone);
     let workers = spec.workers.unwrap_or(DEFAULT_WORKERS);
     if workers == 0 {
         fail(&mut p, at(&["workers"]), "must be at least 1".into());
@@ -509,4 +673,63 @@ fn default_response_time() -> DistSpec {
         p99: Some(Duration::secs(2)),
         ..Default::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use hookbench_core::policy::RetryOn;
+    use hookbench_core::time::MINUTE;
+
+    fn fleet(keys: &str) -> Result<super::FleetPlan, String> {
+        let text = format!(
+            "name = \"f\"\nduration = \"10m\"\n[workload]\nresources = 10\n\
+             mean_change_interval = \"1m\"\n[fleet]\nendpoints = 3\n{keys}"
+        );
+        crate::load_str(&text, std::path::Path::new("f.toml"))
+            .map(|(_, p)| p.fleet.expect("a fleet"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_webhook_consumers_delivery_rules_override_the_fleets_preset() {
+        let svix = fleet("provider = \"svix\"\n").unwrap();
+        assert_eq!(svix.rules.retry_on, RetryOn::Any);
+        assert!(!svix.rules.disable_on_gone);
+        let f = fleet(
+            "provider = \"svix\"\nretry_on = \"connection\"\ndisable_on_gone = true\n\
+             disable_after_attempts = 4\n\
+             disable_failure_share = { share = 0.5, window = \"10m\" }\n",
+        )
+        .unwrap();
+        assert_eq!(f.rules.retry_on, RetryOn::Connection);
+        assert!(f.rules.disable_on_gone);
+        assert_eq!(f.rules.disable_after_attempts, Some(4));
+        let share = f.rules.disable_failure_share.unwrap();
+        assert_eq!(
+            (share.share, share.window, share.min_attempts),
+            (0.5, 10 * MINUTE, 20)
+        );
+        // What `hookbench check` prints has them too.
+        assert_eq!(f.expanded.retry_on.as_deref(), Some("connection"));
+        assert_eq!(f.expanded.disable_after_attempts, Some(4));
+    }
+
+    #[test]
+    fn a_webhook_consumers_key_that_does_not_apply_is_refused_with_its_reason() {
+        for (key, value) in [
+            ("ordered", "true"),
+            ("rate_limit", "{ requests = 5, burst = 2 }"),
+            ("processing", "\"1s\""),
+            ("dedupe", "false"),
+        ] {
+            let e = fleet(&format!("{key} = {value}\n")).unwrap_err();
+            assert!(e.contains("f.toml:8:"), "{e}");
+            assert!(e.contains(&format!("key `fleet.{key}`")), "{e}");
+            assert!(e.contains("does not take"), "{e}");
+        }
+        let e = fleet("disable_after_attempt = 3\n").unwrap_err();
+        assert!(e.contains("did you mean `disable_after_attempts`?"), "{e}");
+        let e = fleet("retry_on = \"sometimes\"\n").unwrap_err();
+        assert!(e.contains("key `fleet.retry_on`"), "{e}");
+    }
 }

@@ -283,7 +283,7 @@ fn plain(msg: &str) -> String {
 
 /// The known name closest to `word` by edit distance, if it is a plausible typo: at most
 /// 1 edit for names up to 4 characters, 2 for longer ones (case ignored).
-fn near_miss<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn near_miss<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     let w = word.to_lowercase();
     let limit = if w.chars().count() <= 4 { 1 } else { 2 };
     known
