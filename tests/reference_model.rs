@@ -363,6 +363,24 @@ fn fleet(g: &mut ChaCha8Rng) -> String {
     if g.random_bool(0.25) {
         s += &format!("disable_after = \"{}\"\n", pick(g, &["1s", "5s", "10s"]));
     }
+    // A webhook consumer's delivery rules, written under [fleet] (over the preset's).
+    if g.random_bool(0.15) {
+        s += "retry_on = \"connection\"\n";
+    }
+    if g.random_bool(0.15) {
+        s += &format!("disable_after_attempts = {}\n", g.random_range(1..5));
+    }
+    if g.random_bool(0.15) {
+        s += &format!(
+            "disable_failure_share = {{ share = {}, window = \"{}\", min_attempts = {} }}\n",
+            pick(g, &[0.3, 0.5, 0.9]),
+            pick(g, &["5s", "10s", "20s"]),
+            g.random_range(1..6)
+        );
+    }
+    if g.random_bool(0.3) {
+        s += &format!("disable_on_gone = {}\n", g.random_bool(0.8));
+    }
     s += &format!(
         "response_time = {}\n",
         dist(g, &["500ms", "1s", "250ms", "2s", "20ms", "0s"])
@@ -399,7 +417,7 @@ fn fleet(g: &mut ChaCha8Rng) -> String {
                 pick(g, &["100ms", "1s", "2s", "30s"])
             );
         }
-        if g.random_bool(0.4) {
+        if g.random_bool(0.5) {
             s += &format!("gone_share = {}\n", pick(g, &[0.1, 0.3]));
         }
     }
@@ -662,6 +680,8 @@ struct Coverage {
     fleet_waits: u64,
     fleet_cap_hits: u64,
     fleet_polling_useful: u64,
+    /// Fleet endpoints disabled, per delivery rule.
+    fleet_disabled_by: std::collections::BTreeMap<&'static str, u64>,
 }
 
 fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), String> {
@@ -706,6 +726,9 @@ fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), 
         cov.fleet_waits += f.waits.iter().filter(|&&w| w > 0).count() as u64;
         cov.fleet_cap_hits += f.cap_hits;
         cov.fleet_polling_useful += f.polling_requests - f.polling_wasted;
+        for &rule in &f.disabled_by {
+            *cov.fleet_disabled_by.entry(rule).or_default() += 1;
+        }
     }
     for (what, opts) in [
         ("fast paths", SimOptions::default()),
@@ -813,6 +836,8 @@ fn engine_matches_the_reference_on_random_plans() {
         ] {
             let k = cov.disabled_by.get(rule).copied().unwrap_or(0);
             assert!(k >= 3, "only {k} endpoints disabled by {rule}: {cov:?}");
+            let k = cov.fleet_disabled_by.get(rule).copied().unwrap_or(0);
+            assert!(k >= 3, "only {k} fleet endpoints disabled by {rule}: {cov:?}");
         }
     }
 }
