@@ -680,6 +680,8 @@ struct Coverage {
     fleet_waits: u64,
     fleet_cap_hits: u64,
     fleet_polling_useful: u64,
+    /// Fleets with attempts, per queue and per down mode.
+    fleet_kinds: std::collections::BTreeMap<String, u64>,
     /// Fleet endpoints disabled, per delivery rule.
     fleet_disabled_by: std::collections::BTreeMap<&'static str, u64>,
 }
@@ -715,8 +717,13 @@ fn run_case(case: u64, dir: &std::path::Path, cov: &mut Coverage) -> Result<(), 
         cov.late_arrivals += c.late_arrivals;
         cov.stale_writes += c.stale_writes;
     }
-    if let Some(f) = &want.fleet {
+    if let (Some(f), Some(fp)) = (&want.fleet, &p.fleet) {
         cov.fleets += 1;
+        if f.attempts > 0 {
+            for kind in [fp.discipline.name(), fp.down_mode.name()] {
+                *cov.fleet_kinds.entry(kind.to_string()).or_default() += 1;
+            }
+        }
         cov.fleet_delivered += f.delivered;
         cov.fleet_lost += f.lost;
         cov.fleet_pending += f.pending;
@@ -837,7 +844,17 @@ fn engine_matches_the_reference_on_random_plans() {
             let k = cov.disabled_by.get(rule).copied().unwrap_or(0);
             assert!(k >= 3, "only {k} endpoints disabled by {rule}: {cov:?}");
             let k = cov.fleet_disabled_by.get(rule).copied().unwrap_or(0);
-            assert!(k >= 3, "only {k} fleet endpoints disabled by {rule}: {cov:?}");
+            assert!(
+                k >= 3,
+                "only {k} fleet endpoints disabled by {rule}: {cov:?}"
+            );
+        }
+        for kind in ["fifo", "fair", "timeout", "refuse", "503"] {
+            let k = cov.fleet_kinds.get(kind).copied().unwrap_or(0);
+            assert!(
+                k >= 20,
+                "only {k} fleets with attempts of kind {kind}: {cov:?}"
+            );
         }
     }
 }
