@@ -11,7 +11,9 @@ use crate::time::Nanos;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-/// One minute of a fleet run (index = minute of the run).
+/// One minute of a fleet run (index = minute of the run). The states (`queue`, `backlog`,
+/// `oldest_pending_ns`) are at the minute's end, before anything at that instant; a last,
+/// partial minute ends with the run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetMinute {
     /// Attempts started.
