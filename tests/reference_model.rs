@@ -277,14 +277,15 @@ fn scenario(case: u64) -> (String, Option<String>) {
         }
     }
     // A quarter of the cases have a fleet (from their own generator, so the other cases stay
-    // as they were); some of them have no consumers and more resources.
+    // as they were); some of them have no consumers and more resources (at least the 12 a
+    // trace may name).
     let mut f = ChaCha8Rng::seed_from_u64(0xf1ee_7000 + case);
     if f.random_bool(0.25) {
         if f.random_bool(0.4) {
             s.truncate(s.find("[[consumer]]").expect("a consumer"));
             s = s.replacen(
                 &format!("resources = {resources}\n"),
-                &format!("resources = {}\n", f.random_range(5..150)),
+                &format!("resources = {}\n", f.random_range(12..150)),
                 1,
             );
         }
