@@ -553,6 +553,10 @@ fn compare_fleet(e: &FleetReport, r: &RefFleet, what: &str) -> Result<(), String
         };
     }
     same!(e.endpoints, r.endpoints, "endpoints");
+    same!(e.workers, r.workers, "workers");
+    same!(e.queue.as_str(), r.queue, "queue");
+    same!(e.max_in_flight, r.max_in_flight, "max in flight");
+    same!(e.duration_ns, r.duration_ns, "duration");
     same!(
         e.healthy_endpoints,
         r.healthy_endpoints,

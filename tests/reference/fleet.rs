@@ -65,6 +65,11 @@ pub struct RefFleetMinute {
 pub struct RefFleet {
     pub endpoints: u32,
     pub healthy_endpoints: u32,
+    pub workers: u32,
+    /// `fifo` or `fair`.
+    pub queue: &'static str,
+    pub max_in_flight: u32,
+    pub duration_ns: Nanos,
     pub events: u64,
     pub attempts: u64,
     pub failed: u64,
@@ -246,6 +251,13 @@ pub fn run(plan: &Plan) -> RefFleet {
         out: RefFleet {
             endpoints: n,
             healthy_endpoints: healthy,
+            workers: f.workers,
+            queue: match f.discipline {
+                Discipline::Fifo => "fifo",
+                Discipline::Fair => "fair",
+            },
+            max_in_flight: f.max_in_flight,
+            duration_ns: end,
             minutes: vec![RefFleetMinute::default(); minutes],
             ..Default::default()
         },
