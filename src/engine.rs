@@ -64,10 +64,6 @@ pub fn run(
             sim::run_with_progress(plan, opts, progress)
                 .map_err(|e| RunError::Other(anyhow::anyhow!(e)))
         }
-        Engine::Live if plan.fleet.is_some() => Err(RunError::BadInput(format!(
-            "scenario `{}`: key `fleet`: a fleet runs on the simulation engine for now; use --engine sim",
-            plan.name
-        ))),
         Engine::Live => {
             let run = live::run(plan, &flags.live).map_err(|e| {
                 if e.is_bad_input() {
