@@ -38,8 +38,8 @@
 //! (yet): `ordered`, rate limits, outage windows (the fleet's failures are its own renewal
 //! process), signatures (the simulation signs nothing).
 //!
-//! The fleet runs on the simulation engine only for now: a scenario with `[fleet]` and a
-//! `[live]` table is refused at `live`, and `--engine live` is refused by the engine.
+//! `--engine live` runs a fleet of at most 500 endpoints (`live/fleet.rs`); a scenario with
+//! `[fleet]` and a `[live]` table is still refused at `live`.
 
 use super::load::Seg;
 use super::presets;

@@ -825,6 +825,29 @@ mod tests {
     }
 
     #[test]
+    fn down_at_agrees_with_the_time_ordered_look() {
+        let m = HealthModel {
+            slow_share: 0.1,
+            gone_share: 0.1,
+            down_share: 0.3,
+            down_mean: 1000.0,
+            down_len: |u| exponential(1000.0, u),
+            biased_len: |u| exponential(1000.0, u) + exponential(1000.0, remix(u)),
+        };
+        let mut h = Health::new(3, 50, 100_000, &m);
+        let fixed = h.clone();
+        let mut downs = 0;
+        for t in (0..100_000).step_by(37) {
+            for e in 0..50 {
+                let d = h.down(e, t);
+                assert_eq!(d, fixed.down_at(e, t), "endpoint {e} at {t}");
+                downs += u32::from(d);
+            }
+        }
+        assert!(downs > 0 && fixed.healthy_count() < 50);
+    }
+
+    #[test]
     fn attempts_time_out_refuse_and_answer() {
         let base = AttemptDraw {
             kind: Kind::Normal,
