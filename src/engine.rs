@@ -84,6 +84,16 @@ pub fn run(
     }
 }
 
+/// What `engine` refuses to run in `plan`, found before anything runs: the key it is about
+/// (dotted, for the caller to locate in the scenario file) and why. The live engine runs a
+/// fleet of at most [`live::MAX_FLEET_ENDPOINTS`] endpoints.
+pub fn refusal(engine: Engine, plan: &Plan) -> Option<(&'static [&'static str], String)> {
+    match (engine, &plan.fleet) {
+        (Engine::Live, Some(f)) => live::fleet_refusal(f).map(|m| (&["fleet", "endpoints"][..], m)),
+        _ => None,
+    }
+}
+
 /// The public key a receiver verifies consumer `name`'s deliveries with, when its scheme is
 /// an Ed25519 one (Discord) and `secret` is the generated private-key seed.
 fn public_key(plan: &Plan, name: &str, secret: &str) -> Option<String> {

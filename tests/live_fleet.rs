@@ -286,7 +286,7 @@ fn more_than_500_endpoints_are_refused() {
         msg.contains("`fleet.endpoints`") && msg.contains("501") && msg.contains("500"),
         "{msg}"
     );
-    // Through the binary: exit code 2, the key named.
+    // Through the binary: exit code 2, located in the file before anything runs.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.toml");
     std::fs::write(&file, scenario("10s", 501, 0.0, "503")).unwrap();
@@ -297,14 +297,26 @@ fn more_than_500_endpoints_are_refused() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("fleet.endpoints"));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // `endpoints = 501` is line 8 of the file; its value starts at column 13.
+    assert!(
+        stderr.contains("big.toml:8:13: key `fleet.endpoints`: 501 endpoints")
+            && stderr.contains("at most 500"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists(), "nothing runs");
 }
 
 #[test]
-fn hookbench_run_live_writes_fleet_csv() {
+fn hookbench_run_live_writes_fleet_csv_beside_a_consumer() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleet.toml");
-    std::fs::write(&file, scenario("10s", 20, 0.1, "refuse")).unwrap();
+    // With a polling consumer beside the fleet: both run on the live engine at once.
+    let text = scenario("10s", 20, 0.1, "refuse").replace(
+        "[fleet]\n",
+        "[[consumer]]\nname = \"poll\"\nstrategy = \"poll\"\ninterval = \"1s\"\n[fleet]\n",
+    );
+    std::fs::write(&file, text).unwrap();
     let out = dir.path().join("out");
     let o = {
         let _turn = LIVE.lock().unwrap_or_else(|p| p.into_inner());
@@ -339,4 +351,11 @@ fn hookbench_run_live_writes_fleet_csv() {
     };
     assert_eq!(cell("endpoints"), "20", "{csv}");
     assert!(cell("delivered").parse::<u64>().unwrap() > 0, "{csv}");
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let rows: Vec<&str> = summary.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{summary}");
+    assert!(
+        rows[0].starts_with("poll,") && rows[0].split(',').nth(2) == Some("live"),
+        "{summary}"
+    );
 }

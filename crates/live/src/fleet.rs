@@ -780,17 +780,27 @@ pub(crate) async fn run(
     Ok((r, stats, emitted, max_emit_lag))
 }
 
-/// Refuses a fleet the live engine does not run: more than [`MAX_ENDPOINTS`] endpoints.
+/// Why the live engine does not run `f` (`None`: it does): more than [`MAX_ENDPOINTS`]
+/// endpoints. The problem is at key `fleet.endpoints`.
+pub fn refusal(f: &FleetPlan) -> Option<String> {
+    (f.endpoints > MAX_ENDPOINTS).then(|| {
+        format!(
+            "{} endpoints; the live engine runs at most {MAX_ENDPOINTS} (one loopback receiver, \
+             two sockets per attempt in flight); run larger fleets with --engine sim",
+            f.endpoints
+        )
+    })
+}
+
+/// Refuses a fleet the live engine does not run ([`refusal`]).
 fn check_plan(plan: &Plan, f: &FleetPlan) -> Result<(), LiveError> {
-    if f.endpoints > MAX_ENDPOINTS {
-        return Err(LiveError::Options(format!(
-            "scenario `{}`: key `fleet.endpoints`: {} endpoints; the live engine runs at most \
-             {MAX_ENDPOINTS} (one loopback receiver, two sockets per attempt in flight); run \
-             larger fleets with --engine sim",
-            plan.name, f.endpoints
-        )));
+    match refusal(f) {
+        Some(m) => Err(LiveError::Options(format!(
+            "scenario `{}`: key `fleet.endpoints`: {m}",
+            plan.name
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A record with the fleet's settings and nothing counted yet.

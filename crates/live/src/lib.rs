@@ -4,8 +4,8 @@
 //! the HTTP plumbing ([`net`]) that `hookbench listen` borrows. It depends on `hookbench-core`,
 //! `hookbench-scenario`, `hookbench-workload` and `hookbench-signing`, and must never depend on
 //! the simulation engine (`docs/design.md`, "Layers"; `tests/layers.rs`). Its engine parts
-//! (provider, dispatcher, receivers, pollers, feeds, clock) are private modules; what other
-//! crates use is re-exported here.
+//! (provider, dispatcher, receivers, pollers, feeds, the webhook fleet, clock) are private
+//! modules; what other crates use is re-exported here.
 //!
 //! The simulation is only credible if real servers and clients say the same thing. This
 //! engine runs, inside one process, a hyper HTTP/1.1 `provider` on `127.0.0.1:0`,
@@ -25,6 +25,10 @@
 //! outages and error rates, retry schedules, endpoint disabling) and provider limits (workers,
 //! per-consumer rate limit). A future `ConsumerKind` that is not wired here must be refused in
 //! `check_consumer` with [`LiveError::Unsupported`], never run half-way.
+//!
+//! A `[fleet]` (the provider's side: one delivery system, a pool of workers, many endpoints)
+//! runs in `fleet`, beside the consumers when there are any, up to [`MAX_FLEET_ENDPOINTS`]
+//! endpoints.
 //!
 //! What it measures that the simulation cannot: the provider's real handling time per
 //! request kind (what a poll costs versus a webhook delivery), bytes as serialised on the
@@ -55,7 +59,9 @@ mod receiver;
 pub use books::{Books, DeliverySink};
 pub use clock::Clock;
 pub use dispatcher::delivery_body;
-pub use fleet::{FleetReceiverStats, FleetSecret, MAX_ENDPOINTS as MAX_FLEET_ENDPOINTS};
+pub use fleet::{
+    refusal as fleet_refusal, FleetReceiverStats, FleetSecret, MAX_ENDPOINTS as MAX_FLEET_ENDPOINTS,
+};
 use hookbench_signing::ReceiverUrl;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
