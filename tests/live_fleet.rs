@@ -162,13 +162,11 @@ fn live_fleet_agrees_with_the_simulation() {
         l.minutes.iter().map(|m| m.busy_ns).sum::<u128>(),
         l.worker_busy_ns
     );
-    // What the receiver answered `2xx` is what the provider counted delivered (give or take
-    // the answers in flight at the end), and every signature was good.
+    // Every delivery the provider counted was answered `2xx` by the receiver (which also
+    // answers slow endpoints' messages after the provider's timeout), and every signature
+    // was good.
     assert_eq!(rx.unauthorized, 0);
-    assert!(
-        rx.accepted >= l.delivered && rx.accepted <= l.delivered + u64::from(l.workers),
-        "{rx:?} {l:?}"
-    );
+    assert!(rx.accepted >= l.delivered, "{rx:?} {l:?}");
 
     // Within tolerances (module doc).
     let n = s.events as f64;

@@ -94,7 +94,8 @@ pub enum FleetSecret {
 /// What the fleet's receiver counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FleetReceiverStats {
-    /// Requests answered `2xx`.
+    /// Requests answered `2xx` (a slow answer may come after the provider's timeout: then
+    /// the provider counts a failed attempt, and the receiver still counts it here).
     pub accepted: u64,
     /// Messages received again (a duplicate of one already received).
     pub duplicates: u64,
