@@ -557,18 +557,7 @@ impl Provider {
         r.provider_busy_delivery_ns = r.worker_busy_ns;
         r.minutes = self.minutes;
         // The polling counterfactual of the events replayed: the simulation's function.
-        let p = &f.polling;
-        let service = p.service_time.mean().round() as Nanos;
-        let per_request = service + 2 * plan.network_delay.mean().round() as Nanos;
-        let model = rules::PollingModel {
-            per_resource: p.per_resource,
-            interval: p.interval,
-            page_size: p.page_size,
-            per_request,
-            end,
-            resources: plan.resources,
-            endpoints: f.endpoints,
-        };
+        let (model, service) = f.polling_model(&plan.network_delay, plan.resources, end);
         let ev_time: Vec<Nanos> = self.events.iter().map(|e| e.time).collect();
         let ev_res: Vec<u32> = self.events.iter().map(|e| e.resource).collect();
         let lat = &mut r.polling_latency;
@@ -637,25 +626,8 @@ pub(crate) async fn run(
         FleetSecret::Same => provider_secret.clone(),
         FleetSecret::Mismatched => Secret::generate_for(scheme, &mut rand::rng()),
     };
-    let health = rules::Health::new(
-        plan.seed,
-        n,
-        end,
-        &rules::HealthModel {
-            slow_share: f.slow_share,
-            gone_share: f.gone_share,
-            down_share: f.down_share,
-            down_mean: f.down.mean(),
-            down_len: |u| f.down.at(u),
-            biased_len: f.down.length_biased(),
-        },
-    );
-    let model = rules::AttemptModel {
-        down_mode: f.down_mode,
-        slow_response: f.slow_response,
-        timeout: f.retry.timeout,
-        error_rate: f.error_rate,
-    };
+    let health = f.health(plan.seed, end);
+    let model = f.attempt_model();
     let clock = Clock::start_at(
         Instant::now() + std::time::Duration::from_millis(50),
         opts.time_scale,

@@ -118,11 +118,11 @@ pub(super) fn run(
     let end = plan.duration;
     let n = f.endpoints;
     let owner = rules::owners(plan.seed, plan.resources, n, f.zipf);
-    let mut health = health(plan, f);
+    let mut health = f.health(plan.seed, end);
     let mut endpoints: Vec<Endpoint> = (0..n)
         .map(|_| Endpoint::new(f.retry.clone(), f.rules, false))
         .collect();
-    let attempt_model = attempt_model(f);
+    let attempt_model = f.attempt_model();
     let mut dispatch = Dispatch::new(f.discipline, n, f.max_in_flight);
     let mut attempts_rng = rng::stream(plan.seed, "fleet/attempts");
     let mut retry_rng = rng::stream(plan.seed, "fleet/retry");
@@ -364,33 +364,6 @@ pub(super) fn run(
     Ok(r)
 }
 
-/// The health model of `f` (kinds and down periods, [`rules::Health`]).
-fn health(plan: &Plan, f: &FleetPlan) -> rules::Health {
-    rules::Health::new(
-        plan.seed,
-        f.endpoints,
-        plan.duration,
-        &rules::HealthModel {
-            slow_share: f.slow_share,
-            gone_share: f.gone_share,
-            down_share: f.down_share,
-            down_mean: f.down.mean(),
-            down_len: |u| f.down.at(u),
-            biased_len: f.down.length_biased(),
-        },
-    )
-}
-
-/// The fixed conditions of `f`'s attempts.
-fn attempt_model(f: &FleetPlan) -> rules::AttemptModel {
-    rules::AttemptModel {
-        down_mode: f.down_mode,
-        slow_response: f.slow_response,
-        timeout: f.retry.timeout,
-        error_rate: f.error_rate,
-    }
-}
-
 /// The polling counterfactual: every account (endpoint) polls instead, from a random phase
 /// ([`rules::polling`]).
 fn polling(
@@ -401,19 +374,7 @@ fn polling(
     ev_res: &[u32],
     r: &mut FleetReport,
 ) {
-    let p = &f.polling;
-    // Deterministic costs: the means of the service time and of a network round trip.
-    let service = p.service_time.mean().round() as Nanos;
-    let per_request = service + 2 * plan.network_delay.mean().round() as Nanos;
-    let model = rules::PollingModel {
-        per_resource: p.per_resource,
-        interval: p.interval,
-        page_size: p.page_size,
-        per_request,
-        end: plan.duration,
-        resources: plan.resources,
-        endpoints: f.endpoints,
-    };
+    let (model, service) = f.polling_model(&plan.network_delay, plan.resources, plan.duration);
     let lat = &mut r.polling_latency;
     let (requests, wasted) = rules::polling(plan.seed, &model, owner, ev_time, ev_res, |l| {
         record(lat, l)
