@@ -335,6 +335,7 @@ fn hookbench_run_live_writes_fleet_csv_beside_a_consumer() {
     };
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("fleet receiver: 2xx "), "{stderr}");
     let csv = std::fs::read_to_string(out.join("fleet.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

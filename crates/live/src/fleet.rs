@@ -695,7 +695,9 @@ pub(crate) async fn run(
 
     let mut tasks: JoinSet<Ended> = JoinSet::new();
     let mut open = true;
-    loop {
+    // A failed attempt task (a panic: a bug) ends the run, after the same cleanup.
+    let mut broken: Option<String> = None;
+    while broken.is_none() {
         let now = clock.now();
         if now >= end {
             break;
@@ -714,15 +716,13 @@ pub(crate) async fn run(
         tokio::select! {
             biased;
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                match done {
-                    Ok(x) => p.ended(x),
-                    Err(e) => return Err(LiveError::Invariant(format!("a fleet attempt failed: {e}"))),
-                }
-                while let Some(done) = tasks.try_join_next() {
+                let mut next = Some(done);
+                while let Some(done) = next {
                     match done {
                         Ok(x) => p.ended(x),
-                        Err(e) => return Err(LiveError::Invariant(format!("a fleet attempt failed: {e}"))),
+                        Err(e) => broken = Some(format!("a fleet attempt failed: {e}")),
                     }
+                    next = tasks.try_join_next();
                 }
             }
             e = rx.recv(), if open => match e {
@@ -735,18 +735,21 @@ pub(crate) async fn run(
     }
     // The end: no attempt starts; those in flight are not counted (their worker time is,
     // up to the end), and their tasks are aborted.
-    let (emitted, max_emit_lag) = emitter
-        .await
-        .map_err(|e| LiveError::Invariant(format!("the event emitter failed: {e}")))?;
+    tasks.shutdown().await;
+    let emitted = emitter.await;
+    server.shutdown().await;
+    if let Some(m) = broken {
+        return Err(LiveError::Invariant(m));
+    }
+    let (emitted, max_emit_lag) =
+        emitted.map_err(|e| LiveError::Invariant(format!("the event emitter failed: {e}")))?;
     while let Ok(e) = rx.try_recv() {
         if e.time < end {
             p.arrive(e);
         }
     }
-    tasks.shutdown().await;
     p.busy_at_end();
     p.minutes_until(end);
-    server.shutdown().await;
     let stats = receiver.stats();
     let r = p.finish(plan, f, stats.duplicates);
     r.check_invariant().map_err(LiveError::Invariant)?;

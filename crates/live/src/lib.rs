@@ -853,5 +853,11 @@ pub fn provider_summary(plan: &Plan, run: &LiveRun) -> String {
             ));
         }
     }
+    if let Some(r) = &run.fleet_receiver {
+        out.push_str(&format!(
+            "  fleet receiver: 2xx {}, duplicates {}, 401 {}, 500 {}, 410 {}, down {}, other {}\n",
+            r.accepted, r.duplicates, r.unauthorized, r.errors, r.gone, r.down, r.bad_request
+        ));
+    }
     out
 }
