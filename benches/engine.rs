@@ -6,9 +6,15 @@
 //! and with a lognormal service time at 100,000 and 1,000,000 resources, computed resource by
 //! resource on every core, and the same in the single-threaded event loop; the plain path that
 //! is the oracle), and a mixed scenario exercises every strategy and fault together.
+//!
+//! The `fleet` group is the provider's side (issue #17): `scenarios/provider_fleet.toml`'s main
+//! run as shipped (100,000 endpoints, 24 h, about 10 M messages, retries, the polling
+//! counterfactual; the base point of its sweep: 200 workers, `fifo`), and the same scenario
+//! cut to 10,000 endpoints and 144 minutes (1 % of the messages) for a quicker figure. Run it
+//! alone with `cargo bench --bench engine -- fleet`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use hookbench::scenario::{load_str, Plan};
+use hookbench::scenario::{load_file, load_str, Plan};
 use hookbench::sim::{self, SimOptions};
 use std::path::Path;
 use std::time::Duration;
@@ -164,5 +170,52 @@ retry = "github"
     g.finish();
 }
 
-criterion_group!(benches, engine);
+/// `scenarios/provider_fleet.toml`'s text with its sweep removed (the base point), and with
+/// `edit` applied to each line.
+fn provider_fleet(edit: impl Fn(&str) -> String) -> Plan {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/provider_fleet.toml");
+    let text = std::fs::read_to_string(&path).expect("scenarios/provider_fleet.toml");
+    let base: String = text
+        .split("[sweep]")
+        .next()
+        .unwrap_or_default()
+        .lines()
+        .map(|l| edit(l) + "\n")
+        .collect();
+    // The shipped file must still load as written (the cut below must not hide an error).
+    load_file(&path).expect("provider_fleet.toml loads");
+    plan(&base)
+}
+
+fn fleet(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fleet");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
+    let scaled = provider_fleet(|l| match l.split('=').next().map(str::trim) {
+        Some("endpoints") => "endpoints = 10000".into(),
+        Some("resources") => "resources = 100000".into(),
+        Some("duration") => "duration = \"144m\"".into(),
+        _ => l.to_string(),
+    });
+    let full = provider_fleet(str::to_string);
+    for (name, plan) in [
+        ("provider_fleet_1pct", scaled),
+        ("provider_fleet_24h", full),
+    ] {
+        let report = sim::run(&plan, SimOptions::default()).unwrap();
+        let events = report.fleet.as_ref().expect("a fleet").events;
+        g.throughput(Throughput::Elements(events));
+        if name == "provider_fleet_24h" {
+            // One iteration is seconds: ten samples of one iteration each.
+            g.measurement_time(Duration::from_secs(90));
+        }
+        g.bench_function(name, |b| {
+            b.iter(|| sim::run(&plan, SimOptions::default()).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, engine, fleet);
 criterion_main!(benches);

@@ -4,7 +4,8 @@
 //! cargo bench --bench live                      # everything (about 2.5 minutes)
 //! cargo bench --bench live -- round_trip        # criterion: one poll GET round trip
 //! cargo bench --bench live -- delivery          # criterion: one signed webhook POST
-//! cargo bench --bench live -- sustained         # 5 s of closed-loop GETs, then wrk if installed
+//! cargo bench --bench live -- sustained         # closed-loop GETs, 5 s on its own runtime, 5 s on the
+//!                                               # server's runtime, then 5 s of wrk if installed
 //! cargo bench --bench live -- webhook_1k        # engine run: 1,000 events/s, delivery delays
 //! cargo bench --bench live -- stripe            # scenarios/stripe_payments.toml, 60 s unscaled
 //! ```
@@ -72,14 +73,15 @@ fn provider(rt: &Runtime) -> (Arc<ProviderState>, Server) {
     (p, s)
 }
 
-/// One poll GET the way the engine's pollers send it: through [`net::exchange`].
+/// One poll GET the way the engine's pollers send it: the path alone, through
+/// [`net::exchange_direct`] to the provider's address.
 async fn get(client: &HttpClient, addr: SocketAddr, r: u32) -> u16 {
-    let mut req = Request::get(format!("http://{addr}/v1/resources/{r}"))
+    let mut req = Request::get(format!("/v1/resources/{r}"))
         .body(Full::new(Bytes::new()))
         .expect("request");
     req.headers_mut()
         .insert("hookbench-consumer", HeaderValue::from_static("0"));
-    let (parts, _body) = net::exchange(client, req).await.expect("GET");
+    let (parts, _body) = net::exchange_direct(client, addr, req).await.expect("GET");
     parts.status.as_u16()
 }
 
@@ -133,11 +135,9 @@ fn criterion_benches(c: &mut Criterion) {
     rt.block_on(server.shutdown());
 }
 
-/// Closed-loop load: `CONNECTIONS` tasks GET as fast as answers come for `LOAD_SECS`.
-fn sustained() {
-    let rt = runtime();
-    let (p, server) = provider(&rt);
-    let addr = server.addr();
+/// Closed-loop load: `CONNECTIONS` tasks on `rt` GET from `addr` as fast as answers come for
+/// `LOAD_SECS`, over one fresh client. Returns the GETs answered and the seconds taken.
+fn closed_loop(rt: &Runtime, addr: SocketAddr) -> (u64, f64) {
     let client = net::client();
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(LOAD_SECS);
@@ -157,16 +157,29 @@ fn sustained() {
         }
         while set.join_next().await.is_some() {}
     });
-    let secs = started.elapsed().as_secs_f64();
-    let ours = done.load(Relaxed);
-    let counted = p.stats(0).requests(RequestKind::Resource);
-    assert_eq!(ours, counted, "client and provider disagree");
-    let mean_us = p.stats(0).mean_handling_ns(RequestKind::Resource) / 1e3;
-    println!(
-        "sustained/hookbench-client: {ours} GETs in {secs:.2} s = {:.0} req/s ({CONNECTIONS} concurrent, provider counted {counted}, mean handling {mean_us:.1} µs)",
-        ours as f64 / secs
-    );
-    drop(client);
+    (done.load(Relaxed), started.elapsed().as_secs_f64())
+}
+
+/// Closed-loop load against the provider, by hookbench's client and then by `wrk`.
+fn sustained() {
+    let rt = runtime();
+    let (p, server) = provider(&rt);
+    let addr = server.addr();
+    // First as wrk runs: the client on a runtime of its own (two threads), loading the
+    // server's runtime from outside, as wrk's two threads do from another process. Then as
+    // the live engine runs it: client tasks sharing the server's runtime.
+    let own = runtime();
+    for (label, client_rt) in [("own runtime", &own), ("shared runtime", &rt)] {
+        let before = p.stats(0).requests(RequestKind::Resource);
+        let (ours, secs) = closed_loop(client_rt, addr);
+        let counted = p.stats(0).requests(RequestKind::Resource) - before;
+        assert_eq!(ours, counted, "client and provider disagree");
+        let mean_us = p.stats(0).mean_handling_ns(RequestKind::Resource) / 1e3;
+        println!(
+            "sustained/hookbench-client ({label}): {ours} GETs in {secs:.2} s = {:.0} req/s ({CONNECTIONS} concurrent, provider counted {counted}, mean handling {mean_us:.1} µs)",
+            ours as f64 / secs
+        );
+    }
 
     // The same endpoint under wrk, when it is installed (it is not needed by the tests).
     let anon_before = p.stats(1).total();

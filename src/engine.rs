@@ -64,10 +64,6 @@ pub fn run(
             sim::run_with_progress(plan, opts, progress)
                 .map_err(|e| RunError::Other(anyhow::anyhow!(e)))
         }
-        Engine::Live if plan.fleet.is_some() => Err(RunError::BadInput(format!(
-            "scenario `{}`: key `fleet`: a fleet runs on the simulation engine for now; use --engine sim",
-            plan.name
-        ))),
         Engine::Live => {
             let run = live::run(plan, &flags.live).map_err(|e| {
                 if e.is_bad_input() {
@@ -85,6 +81,16 @@ pub fn run(
             eprint!("{}", live::provider_summary(plan, &run));
             Ok(run.report)
         }
+    }
+}
+
+/// What `engine` refuses to run in `plan`, found before anything runs: the key it is about
+/// (dotted, for the caller to locate in the scenario file) and why. The live engine runs a
+/// fleet of at most [`live::MAX_FLEET_ENDPOINTS`] endpoints.
+pub fn refusal(engine: Engine, plan: &Plan) -> Option<(&'static [&'static str], String)> {
+    match (engine, &plan.fleet) {
+        (Engine::Live, Some(f)) => live::fleet_refusal(f).map(|m| (&["fleet", "endpoints"][..], m)),
+        _ => None,
     }
 }
 

@@ -123,6 +123,13 @@ fn prepare(path: &Path, opts: &RunOptions) -> Result<Prepared, RunError> {
             p.plan.duration = d;
         }
     }
+    // What the engine refuses, at its place in the file, before anything runs.
+    for p in &points {
+        if let Some((key, message)) = crate::engine::refusal(opts.engine, &p.plan) {
+            let located = scenario::locate_key(path, key, message);
+            return Err(RunError::BadInput(located.to_string()));
+        }
+    }
     let replications = opts
         .replications
         .or(scenario.replications.map(|r| r.get()))

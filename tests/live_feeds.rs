@@ -114,10 +114,16 @@ fn feeds_agree_between_engines() {
             close(se.observed, le.observed, 0.02, 2.0),
             "{name} observed"
         );
-        assert_eq!(
-            le.lost, 0,
-            "{name}: nothing is lost by a feed or a reconciler"
-        );
+        if s.strategy == "webhook-thin" {
+            // A thin webhook can lose a notification (three failed attempts at a 20 % error
+            // rate, or attempts timing out on a loaded machine): compared, not required zero.
+            assert!(close(se.lost, le.lost, 0.05, 3.0), "{name} lost");
+        } else {
+            assert_eq!(
+                le.lost, 0,
+                "{name}: nothing is lost by a feed or a reconciler"
+            );
+        }
     }
     let by_name = |n: &str| live.consumers.iter().position(|c| c.name == n).unwrap();
     // Paging really happened: more events requests than 2 s cycles.

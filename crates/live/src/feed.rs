@@ -87,7 +87,7 @@ pub async fn run(
                 return;
             }
             let (answer, arrived, bytes) =
-                page(&target, &client, &host, cursor, send_at, clock).await;
+                page(&target, &client, (provider, &host), cursor, send_at, clock).await;
             match answer {
                 Answer::Page(p) => {
                     let events = p.data.iter().map(|e| (e.resource, e.version));
@@ -118,7 +118,7 @@ pub async fn run(
 async fn page(
     target: &FeedTarget,
     client: &HttpClient,
-    host: &str,
+    (provider, host): (SocketAddr, &str),
     cursor: u64,
     t: Nanos,
     clock: Clock,
@@ -133,13 +133,12 @@ async fn page(
     target
         .books
         .sent(t, net::request_bytes("GET", &path, &headers, host, 0));
-    let Ok(mut req) = Request::get(format!("http://{host}{path}")).body(Full::new(Bytes::new()))
-    else {
+    let Ok(mut req) = Request::get(path).body(Full::new(Bytes::new())) else {
         return (Answer::Failed, t, 0);
     };
     *req.headers_mut() = headers;
     clock.sleep_until(t + target.net.draw()).await;
-    let exchange = net::exchange(client, req);
+    let exchange = net::exchange_direct(client, provider, req);
     let limit = clock.to_real(plan.hold + target.timeout);
     let answer = tokio::time::timeout(limit, exchange).await;
     clock.sleep(target.net.draw()).await;

@@ -4,8 +4,8 @@
 //! the HTTP plumbing ([`net`]) that `hookbench listen` borrows. It depends on `hookbench-core`,
 //! `hookbench-scenario`, `hookbench-workload` and `hookbench-signing`, and must never depend on
 //! the simulation engine (`docs/design.md`, "Layers"; `tests/layers.rs`). Its engine parts
-//! (provider, dispatcher, receivers, pollers, feeds, clock) are private modules; what other
-//! crates use is re-exported here.
+//! (provider, dispatcher, receivers, pollers, feeds, the webhook fleet, clock) are private
+//! modules; what other crates use is re-exported here.
 //!
 //! The simulation is only credible if real servers and clients say the same thing. This
 //! engine runs, inside one process, a hyper HTTP/1.1 `provider` on `127.0.0.1:0`,
@@ -25,6 +25,10 @@
 //! outages and error rates, retry schedules, endpoint disabling) and provider limits (workers,
 //! per-consumer rate limit). A future `ConsumerKind` that is not wired here must be refused in
 //! `check_consumer` with [`LiveError::Unsupported`], never run half-way.
+//!
+//! A `[fleet]` (the provider's side: one delivery system, a pool of workers, many endpoints)
+//! runs in `fleet`, beside the consumers when there are any, up to [`MAX_FLEET_ENDPOINTS`]
+//! endpoints.
 //!
 //! What it measures that the simulation cannot: the provider's real handling time per
 //! request kind (what a poll costs versus a webhook delivery), bytes as serialised on the
@@ -47,6 +51,7 @@ mod books;
 mod clock;
 mod dispatcher;
 mod feed;
+mod fleet;
 pub mod net;
 mod poller;
 mod provider;
@@ -54,6 +59,9 @@ mod receiver;
 pub use books::{Books, DeliverySink};
 pub use clock::Clock;
 pub use dispatcher::delivery_body;
+pub use fleet::{
+    refusal as fleet_refusal, FleetReceiverStats, FleetSecret, MAX_ENDPOINTS as MAX_FLEET_ENDPOINTS,
+};
 use hookbench_signing::ReceiverUrl;
 pub use provider::{KindStats, ProviderConfig, ProviderState, RequestKind};
 pub use receiver::{Receiver, ReceiverConfig, ReceiverStats};
@@ -186,6 +194,8 @@ pub struct LiveRun {
     /// Runtime tasks still alive after shutdown and up to [`SETTLE`] of settling (0 when
     /// nothing was left behind; only [`run`] counts them).
     pub tasks_left: usize,
+    /// What the fleet's receiver counted (`None` without a `[fleet]`).
+    pub fleet_receiver: Option<FleetReceiverStats>,
 }
 
 /// Longest wait, after a run, for the runtime's tasks to end before they are counted as left
@@ -194,13 +204,23 @@ pub const SETTLE: Duration = Duration::from_secs(3);
 
 /// Runs `plan` on the live engine in a runtime of its own (2 worker threads).
 pub fn run(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
+    run_with(plan, opts, FleetSecret::Same)
+}
+
+/// [`run`], with the fleet's receiver verifying with `secret` (tests show with
+/// [`FleetSecret::Mismatched`] that a fleet's signatures are really checked).
+pub fn run_with(
+    plan: &Plan,
+    opts: &LiveOptions,
+    secret: FleetSecret,
+) -> Result<LiveRun, LiveError> {
     opts.validate()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let mut out = rt.block_on(async {
-        let out = run_async(plan, opts).await;
+        let out = run_plan(plan, opts, secret).await;
         // Let connection tasks of the dropped client notice and end (after a burst of
         // hundreds of concurrent requests this takes up to about a second).
         let metrics = tokio::runtime::Handle::current().metrics();
@@ -213,6 +233,52 @@ pub fn run(plan: &Plan, opts: &LiveOptions) -> Result<LiveRun, LiveError> {
     rt.shutdown_timeout(Duration::from_secs(1));
     out.as_mut().map(|(r, left)| r.tasks_left = *left).ok();
     out.map(|(r, _)| r)
+}
+
+/// The consumers (when there are any, [`run_async`]) and the fleet (when there is one,
+/// `fleet::run`), side by side on the same runtime; one [`LiveRun`].
+async fn run_plan(
+    plan: &Plan,
+    opts: &LiveOptions,
+    secret: FleetSecret,
+) -> Result<LiveRun, LiveError> {
+    let Some(f) = &plan.fleet else {
+        return run_async(plan, opts).await;
+    };
+    let wall = Instant::now();
+    if plan.consumers.is_empty() {
+        let (fleet, stats, emitted, max_emit_lag) = fleet::run(plan, f, opts, secret).await?;
+        let report = RunReport {
+            scenario: plan.name.clone(),
+            engine: Engine::Live,
+            seed: plan.seed,
+            duration: plan.duration,
+            events_emitted: emitted,
+            consumers: Vec::new(),
+            provider_kinds: Vec::new(),
+            fleet: Some(fleet),
+        };
+        report.check_invariants().map_err(LiveError::Invariant)?;
+        return Ok(LiveRun {
+            report,
+            provider: Vec::new(),
+            receivers: Vec::new(),
+            generated_secrets: Vec::new(),
+            max_emit_lag,
+            time_scale: opts.time_scale,
+            wall: wall.elapsed(),
+            tasks_left: 0,
+            fleet_receiver: Some(stats),
+        });
+    }
+    let (consumers, fleet) = tokio::join!(run_async(plan, opts), fleet::run(plan, f, opts, secret));
+    let mut run = consumers?;
+    let (fleet, stats, _, lag) = fleet?;
+    run.report.fleet = Some(fleet);
+    run.fleet_receiver = Some(stats);
+    run.max_emit_lag = run.max_emit_lag.max(lag);
+    run.wall = wall.elapsed();
+    Ok(run)
 }
 
 /// How each consumer takes part, decided once from its plan (one arm per strategy).
@@ -533,7 +599,17 @@ async fn play(plan: &Plan, opts: &LiveOptions, ready: Ready) -> Result<Played, L
         let books = books.clone();
         let provider = provider.clone();
         let workload = Workload::from_plan(plan);
-        tokio::task::spawn_blocking(move || emit(workload, clock, &books, &provider, feeds))
+        tokio::task::spawn_blocking(move || {
+            emit(workload, clock, |e| {
+                for b in &books {
+                    b.emit(e);
+                }
+                provider.publish(e);
+                for f in &feeds {
+                    let _ = f.send(*e);
+                }
+            })
+        })
     };
     let (emitted, max_emit_lag) = emitter
         .await
@@ -647,19 +723,15 @@ fn report(
         time_scale: opts.time_scale,
         wall: wall.elapsed(),
         tasks_left: 0,
+        fleet_receiver: None,
     })
 }
 
-/// Publishes every workload event at its scheduled time (blocking; runs on its own thread).
-/// Returns the number emitted and the largest lateness, scenario ns. Dropping `feeds` at the
-/// end tells the dispatchers that no more events come.
-fn emit(
-    workload: Workload,
-    clock: Clock,
-    books: &[Arc<Books>],
-    provider: &ProviderState,
-    feeds: Vec<mpsc::UnboundedSender<Event>>,
-) -> (u64, Nanos) {
+/// Publishes every workload event at its scheduled time with `publish` (blocking; runs on its
+/// own thread). Returns the number emitted and the largest lateness, scenario ns. Dropping
+/// `publish` (and the channels it holds) at the end tells the dispatchers that no more
+/// events come.
+fn emit(workload: Workload, clock: Clock, mut publish: impl FnMut(&Event)) -> (u64, Nanos) {
     let mut emitted = 0u64;
     let mut max_lag = 0;
     for e in workload {
@@ -669,13 +741,7 @@ fn emit(
             std::thread::sleep(at - now);
         }
         max_lag = max_lag.max(clock.now().saturating_sub(e.time));
-        for b in books {
-            b.emit(&e);
-        }
-        provider.publish(&e);
-        for f in &feeds {
-            let _ = f.send(e);
-        }
+        publish(&e);
         emitted += 1;
     }
     (emitted, max_lag)
@@ -786,6 +852,12 @@ pub fn provider_summary(plan: &Plan, run: &LiveRun) -> String {
                 cp.name, r.accepted, r.deduped, r.unauthorized, r.too_large, r.bad_request
             ));
         }
+    }
+    if let Some(r) = &run.fleet_receiver {
+        out.push_str(&format!(
+            "  fleet receiver: 2xx {}, duplicates {}, 401 {}, 500 {}, 410 {}, down {}, other {}\n",
+            r.accepted, r.duplicates, r.unauthorized, r.errors, r.gone, r.down, r.bad_request
+        ));
     }
     out
 }

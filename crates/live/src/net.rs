@@ -501,8 +501,8 @@ pub type ExchangeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Sends `req` on `client` and collects the whole response: its head and body. The one way
 /// every live client (pollers, events consumers, the dispatcher, the enricher) talks HTTP.
-/// `http://IP:port` targets use the client's own connections (see [`HttpClient`]), others
-/// hyper-util's client.
+/// `http://IP:port` targets use the client's own connections (see [`HttpClient`] and
+/// [`exchange_direct`]), others hyper-util's client.
 pub async fn exchange(
     client: &HttpClient,
     req: Request<Full<Bytes>>,
@@ -518,16 +518,29 @@ pub async fn exchange(
         let body = body.collect().await?.to_bytes();
         return Ok((parts, body));
     };
+    exchange_direct(client, addr, req).await
+}
+
+/// [`exchange`] to a known `addr` over the client's own keep-alive connections, for callers
+/// that hold the address (the engine's pollers and events consumers talk to the provider it
+/// started): `req`'s URI may be the origin form alone (`/v1/resources/7`), which saves
+/// formatting and parsing an absolute URI per request; an absolute URI is cut to its path.
+/// The `host` header is the address unless `req` sets one.
+pub async fn exchange_direct(
+    client: &HttpClient,
+    addr: SocketAddr,
+    mut req: Request<Full<Bytes>>,
+) -> Result<(http::response::Parts, Bytes), ExchangeError> {
     // Origin form on the wire (`GET /path HTTP/1.1`), the address in `host`.
-    let (mut head, body) = req.into_parts();
-    let mut uri = std::mem::take(&mut head.uri).into_parts();
-    uri.scheme = None;
-    uri.authority = None;
-    if uri.path_and_query.is_none() {
-        uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    if req.uri().scheme().is_some() || req.uri().authority().is_some() {
+        let mut uri = std::mem::take(req.uri_mut()).into_parts();
+        uri.scheme = None;
+        uri.authority = None;
+        if uri.path_and_query.is_none() {
+            uri.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+        }
+        *req.uri_mut() = http::Uri::from_parts(uri)?;
     }
-    head.uri = http::Uri::from_parts(uri)?;
-    let mut req = Request::from_parts(head, body);
     let mut reused = client.checkout(addr);
     loop {
         let fresh = reused.is_none();

@@ -114,7 +114,8 @@ pub async fn run(
         .enumerate()
         .map(|(r, (&nominal, &at))| Reverse((at, r as u32, nominal)))
         .collect();
-    let host = provider.to_string();
+    // Shared by every poll task: the provider's address, and as text for the byte counts.
+    let host: std::sync::Arc<str> = provider.to_string().into();
     let mut tasks = JoinSet::new();
     // Next due times sent back by replies (adaptive pace).
     let (tx, mut rx) = mpsc::unbounded_channel::<(Nanos, u32)>();
@@ -158,7 +159,8 @@ pub async fn run(
             let (target, host, client, tx) =
                 (target.clone(), host.clone(), client.clone(), tx.clone());
             tasks.spawn(async move {
-                let (arrived, reply) = poll_once(&target, r, t, &host, &client, clock).await;
+                let (arrived, reply) =
+                    poll_once(&target, r, t, (provider, &host), &client, clock).await;
                 if let Pace::Adaptive(a) = target.pace {
                     let cur = &target.current[r as usize];
                     let at = match reply {
@@ -187,7 +189,7 @@ async fn poll_once(
     target: &PollTarget,
     r: u32,
     t: Nanos,
-    host: &str,
+    (provider, host): (SocketAddr, &str),
     client: &HttpClient,
     clock: Clock,
 ) -> (Nanos, Reply) {
@@ -204,14 +206,13 @@ async fn poll_once(
     target
         .books
         .sent(t, net::request_bytes("GET", &path, &headers, host, 0));
-    let uri = format!("http://{host}{path}");
-    let mut req = match Request::get(uri).body(Full::new(Bytes::new())) {
+    let mut req = match Request::get(path).body(Full::new(Bytes::new())) {
         Ok(req) => req,
         Err(_) => return (t, Reply::Nothing),
     };
     *req.headers_mut() = headers;
     clock.sleep_until(t + target.net.draw()).await;
-    let exchange = net::exchange(client, req);
+    let exchange = net::exchange_direct(client, provider, req);
     let answer = tokio::time::timeout(clock.to_real(target.timeout), exchange).await;
     clock.sleep(target.net.draw()).await;
     let arrived = clock.now();

@@ -362,6 +362,81 @@ impl Receiver {
     }
 }
 
+/// A delivery that passed the checks 1–4 of the module doc.
+pub(crate) struct Checked {
+    /// What the signature vouches for (the delivery id).
+    pub verified: signing::VerifiedId,
+    /// The body's `data.resource`.
+    pub resource: u32,
+    /// The body's `data.version`.
+    pub version: u32,
+}
+
+/// Why a delivery failed the checks (the answer's status follows from it).
+pub(crate) enum Rejected {
+    /// `413`.
+    TooLarge,
+    /// `401`, with the verifier's reason.
+    Unauthorized(String),
+    /// `405` (not a POST) or `400` (unreadable body, no event named), with the reason.
+    BadRequest(u16, &'static str),
+}
+
+/// Checks 1–4 of the module doc on `req`: method, body size (`body_limit` bytes), the
+/// signature in `scheme` with `secret` (timestamps within `tolerance_s` seconds of now; MACs
+/// compared in constant time by [`signing::verify`]), and a body naming an event. The one
+/// verification every built-in receiver runs (a consumer's and the fleet's).
+pub(crate) async fn check(
+    scheme: Scheme,
+    secret: &Secret,
+    tolerance_s: i64,
+    body_limit: usize,
+    req: Request<Incoming>,
+) -> Result<Checked, Rejected> {
+    if req.method() != Method::POST {
+        return Err(Rejected::BadRequest(
+            405,
+            "webhooks are delivered with POST",
+        ));
+    }
+    let limit = body_limit;
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Rejected::TooLarge);
+    }
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(Rejected::TooLarge),
+        Err(_) => return Err(Rejected::BadRequest(400, "body could not be read")),
+    };
+    let url = signing::request_url(&parts.uri, &parts.headers);
+    let received = signing::Received {
+        method: parts.method.as_str(),
+        url: &url,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let verified = signing::verify(scheme, secret, &received, unix_now(), tolerance_s)
+        .map_err(|e| Rejected::Unauthorized(e.to_string()))?;
+    let payload = signing::json_payload(scheme, &body);
+    let Some(Ok(parsed)) = payload.map(|p| serde_json::from_slice::<Body>(&p)) else {
+        return Err(Rejected::BadRequest(
+            400,
+            "verified body does not name an event (data.resource, data.version)",
+        ));
+    };
+    Ok(Checked {
+        verified,
+        resource: parsed.data.resource,
+        version: parsed.data.version,
+    })
+}
+
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -401,50 +476,25 @@ impl Handler for Receiver {
             }
             None => {}
         }
-        if req.method() != Method::POST {
-            return self.reject(&c.bad_request, 405, "webhooks are delivered with POST");
-        }
-        let limit = self.cfg.body_limit;
-        let declared = req
-            .headers()
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > limit as u64) {
-            return self.reject(&c.too_large, 413, "body over the receiver's limit");
-        }
-        let (parts, body) = req.into_parts();
-        let body = match Limited::new(body, limit).collect().await {
-            Ok(b) => b.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return self.reject(&c.too_large, 413, "body over the receiver's limit");
-            }
-            Err(_) => return self.reject(&c.bad_request, 400, "body could not be read"),
-        };
-        let url = signing::request_url(&parts.uri, &parts.headers);
-        let received = signing::Received {
-            method: parts.method.as_str(),
-            url: &url,
-            headers: &parts.headers,
-            body: &body,
-        };
-        let verified = match signing::verify(
+        let Checked {
+            verified,
+            resource,
+            version,
+        } = match check(
             self.cfg.scheme,
             &self.cfg.secret,
-            &received,
-            unix_now(),
             self.cfg.tolerance_s,
-        ) {
-            Ok(v) => v,
-            Err(e) => return self.reject(&c.unauthorized, 401, &e.to_string()),
-        };
-        let payload = signing::json_payload(self.cfg.scheme, &body);
-        let Some(Ok(parsed)) = payload.map(|p| serde_json::from_slice::<Body>(&p)) else {
-            return self.reject(
-                &c.bad_request,
-                400,
-                "verified body does not name an event (data.resource, data.version)",
-            );
+            self.cfg.body_limit,
+            req,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(Rejected::TooLarge) => {
+                return self.reject(&c.too_large, 413, "body over the receiver's limit")
+            }
+            Err(Rejected::Unauthorized(m)) => return self.reject(&c.unauthorized, 401, &m),
+            Err(Rejected::BadRequest(status, m)) => return self.reject(&c.bad_request, status, m),
         };
         let t = self.clock.now();
         let repeated = self
@@ -472,7 +522,7 @@ impl Handler for Receiver {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(verified.id.clone());
-        let (r, v) = (parsed.data.resource, parsed.data.version);
+        let (r, v) = (resource, version);
         let outcome = match &self.cfg.thin {
             // A thin notification is not the data: the receiver fetches the object (at
             // arrival, as in the simulation) and observes it when that returns.

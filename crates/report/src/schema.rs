@@ -185,6 +185,84 @@ pub const REPLICATION_COLUMN: &str = "replication";
 /// Suffix of the confidence-interval columns.
 pub const CI_SUFFIX: &str = "_ci95";
 
+/// What one column is ([`Col::spec`]): its header, kind, unit, decimals, whether a reader may
+/// find it missing, and how replications combine into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    /// Header name.
+    pub name: &'static str,
+    /// What it holds.
+    pub kind: ColumnKind,
+    /// Unit of a number; `None` for text.
+    pub unit: Option<Unit>,
+    /// Fewest decimals written: 6 for shares, else 3.
+    pub decimals: usize,
+    /// Added after the first published schema (readers accept its absence).
+    pub optional: bool,
+    /// How replications combine: text is the first run's, numbers the mean.
+    pub combine: Combine,
+}
+
+impl Spec {
+    const fn new(name: &'static str, kind: ColumnKind, unit: Option<Unit>) -> Spec {
+        Spec {
+            name,
+            kind,
+            unit,
+            decimals: 3,
+            optional: false,
+            combine: Combine::Mean,
+        }
+    }
+
+    /// Free text, the same in every replication.
+    const fn text(name: &'static str) -> Spec {
+        Spec::new(name, ColumnKind::Text, None).combine(Combine::First)
+    }
+
+    /// A count of things.
+    const fn count(name: &'static str) -> Spec {
+        Spec::new(name, ColumnKind::Count, Some(Unit::Count))
+    }
+
+    /// A decimal number in `unit`.
+    const fn number(name: &'static str, unit: Unit) -> Spec {
+        Spec::new(name, ColumnKind::Number, Some(unit))
+    }
+
+    /// Milliseconds that may be absent (a percentile without samples).
+    const fn opt_ms(name: &'static str) -> Spec {
+        Spec::new(name, ColumnKind::OptNumber, Some(Unit::Ms))
+    }
+
+    /// A fraction 0–1, with 6 decimals.
+    const fn share(name: &'static str) -> Spec {
+        let mut s = Spec::number(name, Unit::Share);
+        s.decimals = 6;
+        s
+    }
+
+    const fn optional(mut self) -> Spec {
+        self.optional = true;
+        self
+    }
+
+    const fn combine(mut self, combine: Combine) -> Spec {
+        self.combine = combine;
+        self
+    }
+
+    const fn unit(mut self, unit: Unit) -> Spec {
+        self.unit = Some(unit);
+        self
+    }
+
+    const fn kind(mut self, kind: ColumnKind) -> Spec {
+        self.kind = kind;
+        self
+    }
+}
+
 impl Col {
     /// Every per-consumer column, in file order.
     pub const ALL: [Col; 33] = [
@@ -223,143 +301,78 @@ impl Col {
         Col::Seed,
     ];
 
+    /// Everything about the column but its place, in one line per column: a new column is a
+    /// variant, its place in [`Col::ALL`] and one line here.
+    pub fn spec(self) -> Spec {
+        match self {
+            Col::Consumer => Spec::text("consumer"),
+            Col::Strategy => Spec::text("strategy"),
+            Col::Engine => Spec::text("engine"),
+            Col::DurationS => Spec::number("duration_s", Unit::S),
+            Col::Requests => Spec::count("requests"),
+            Col::Useful => Spec::count("useful"),
+            Col::Wasted => Spec::count("wasted"),
+            Col::Failed => Spec::count("failed"),
+            Col::Notifications => Spec::count("notifications").optional(),
+            Col::CallsPerMin => Spec::number("calls_per_min", Unit::PerMin),
+            Col::P50Ms => Spec::opt_ms("p50_ms"),
+            Col::P90Ms => Spec::opt_ms("p90_ms"),
+            Col::P99Ms => Spec::opt_ms("p99_ms"),
+            Col::P999Ms => Spec::opt_ms("p999_ms"),
+            Col::MaxMs => Spec::opt_ms("max_ms").combine(Combine::Max),
+            Col::MeanMs => Spec::opt_ms("mean_ms"),
+            Col::LatencySamples => Spec::count("latency_samples").optional(),
+            Col::EventsEmitted => Spec::count("events_emitted"),
+            Col::EventsObserved => Spec::count("events_observed"),
+            Col::EventsLost => Spec::count("events_lost"),
+            Col::EventsInFlight => Spec::count("events_in_flight"),
+            Col::Duplicates => Spec::count("duplicates"),
+            Col::Coalesced => Spec::count("coalesced"),
+            Col::OutOfOrder => Spec::count("out_of_order"),
+            Col::Retries => Spec::count("retries"),
+            Col::Bytes => Spec::count("bytes").unit(Unit::Bytes),
+            Col::Freshness => Spec::share("freshness").kind(ColumnKind::OptNumber),
+            Col::AgeMs => Spec::opt_ms("age_ms"),
+            Col::ProviderBusyMs => Spec::number("provider_busy_ms", Unit::Ms),
+            Col::WastedShare => Spec::share("wasted_share"),
+            Col::RequestsInFlight => Spec::count("requests_in_flight").optional(),
+            Col::Scenario => Spec::text("scenario"),
+            Col::Seed => Spec::count("seed").unit(Unit::Id).combine(Combine::First),
+        }
+    }
+
     /// The header name.
     pub fn name(self) -> &'static str {
-        match self {
-            Col::Consumer => "consumer",
-            Col::Strategy => "strategy",
-            Col::Engine => "engine",
-            Col::DurationS => "duration_s",
-            Col::Requests => "requests",
-            Col::Useful => "useful",
-            Col::Wasted => "wasted",
-            Col::Failed => "failed",
-            Col::Notifications => "notifications",
-            Col::CallsPerMin => "calls_per_min",
-            Col::P50Ms => "p50_ms",
-            Col::P90Ms => "p90_ms",
-            Col::P99Ms => "p99_ms",
-            Col::P999Ms => "p999_ms",
-            Col::MaxMs => "max_ms",
-            Col::MeanMs => "mean_ms",
-            Col::LatencySamples => "latency_samples",
-            Col::EventsEmitted => "events_emitted",
-            Col::EventsObserved => "events_observed",
-            Col::EventsLost => "events_lost",
-            Col::EventsInFlight => "events_in_flight",
-            Col::Duplicates => "duplicates",
-            Col::Coalesced => "coalesced",
-            Col::OutOfOrder => "out_of_order",
-            Col::Retries => "retries",
-            Col::Bytes => "bytes",
-            Col::Freshness => "freshness",
-            Col::AgeMs => "age_ms",
-            Col::ProviderBusyMs => "provider_busy_ms",
-            Col::WastedShare => "wasted_share",
-            Col::RequestsInFlight => "requests_in_flight",
-            Col::Scenario => "scenario",
-            Col::Seed => "seed",
-        }
+        self.spec().name
     }
 
     /// What the column holds.
     pub fn kind(self) -> ColumnKind {
-        use ColumnKind::*;
-        match self {
-            Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario => Text,
-            Col::DurationS | Col::CallsPerMin | Col::ProviderBusyMs | Col::WastedShare => Number,
-            Col::P50Ms
-            | Col::P90Ms
-            | Col::P99Ms
-            | Col::P999Ms
-            | Col::MaxMs
-            | Col::MeanMs
-            | Col::Freshness
-            | Col::AgeMs => OptNumber,
-            Col::Requests
-            | Col::Useful
-            | Col::Wasted
-            | Col::Failed
-            | Col::Notifications
-            | Col::LatencySamples
-            | Col::EventsEmitted
-            | Col::EventsObserved
-            | Col::EventsLost
-            | Col::EventsInFlight
-            | Col::Duplicates
-            | Col::Coalesced
-            | Col::OutOfOrder
-            | Col::Retries
-            | Col::Bytes
-            | Col::RequestsInFlight
-            | Col::Seed => Count,
-        }
+        self.spec().kind
     }
 
     /// The unit of a numeric column; `None` for text. A `<metric>_ci95` column has its
     /// metric's unit.
     pub fn unit(self) -> Option<Unit> {
-        match self {
-            Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario => None,
-            Col::DurationS => Some(Unit::S),
-            Col::CallsPerMin => Some(Unit::PerMin),
-            Col::P50Ms
-            | Col::P90Ms
-            | Col::P99Ms
-            | Col::P999Ms
-            | Col::MaxMs
-            | Col::MeanMs
-            | Col::AgeMs
-            | Col::ProviderBusyMs => Some(Unit::Ms),
-            Col::Freshness | Col::WastedShare => Some(Unit::Share),
-            Col::Bytes => Some(Unit::Bytes),
-            Col::Seed => Some(Unit::Id),
-            Col::Requests
-            | Col::Useful
-            | Col::Wasted
-            | Col::Failed
-            | Col::Notifications
-            | Col::LatencySamples
-            | Col::EventsEmitted
-            | Col::EventsObserved
-            | Col::EventsLost
-            | Col::EventsInFlight
-            | Col::Duplicates
-            | Col::Coalesced
-            | Col::OutOfOrder
-            | Col::Retries
-            | Col::RequestsInFlight => Some(Unit::Count),
-        }
+        self.spec().unit
     }
 
     /// The fewest decimals a number is written with (counts of a single run: none); the CSV
     /// writer adds decimals up to [`SIGNIFICANT_DIGITS`] significant digits and drops
     /// trailing zeros (`super::csv::number`).
     pub fn decimals(self) -> usize {
-        match self {
-            Col::Freshness | Col::WastedShare => 6,
-            _ => 3,
-        }
+        self.spec().decimals
     }
 
     /// Whether a reader may find the column missing: the columns added after the first
     /// published schema, so older results folders stay readable.
     pub fn optional(self) -> bool {
-        matches!(
-            self,
-            Col::Notifications | Col::LatencySamples | Col::RequestsInFlight
-        )
+        self.spec().optional
     }
 
     /// How replications combine into the column of `summary.csv`.
     pub fn combine(self) -> Combine {
-        match self {
-            Col::Consumer | Col::Strategy | Col::Engine | Col::Scenario | Col::Seed => {
-                Combine::First
-            }
-            Col::MaxMs => Combine::Max,
-            _ => Combine::Mean,
-        }
+        self.spec().combine
     }
 
     /// The confidence-interval column of a metric of [`CI_METRICS`]: `p50_ms_ci95`.

@@ -73,6 +73,38 @@ impl Dist {
         }
     }
 
+    /// The length of a *length-biased* draw (the period a random instant falls into; density
+    /// `x f(x) / mean`) from one word, as a function: what the fleet's health model needs for
+    /// an endpoint found down at the start ([`hookbench_core::policy::fleet::down_periods`]).
+    /// Exponential: a sum of two exponentials; uniform: density ∝ x on `[min, max]`;
+    /// lognormal `(μ, σ)`: lognormal `(μ + σ², σ)`.
+    pub fn length_biased(&self) -> impl Fn(u64) -> Nanos + '_ {
+        use hookbench_core::policy::fleet::{exponential, remix, unit};
+        let biased_log = match *self {
+            Dist::LogNormal {
+                median, p99, sigma, ..
+            } => {
+                let g = (sigma * sigma).exp();
+                Some(Dist::lognormal(
+                    (median as f64 * g).round() as Nanos,
+                    (p99 as f64 * g).round() as Nanos,
+                ))
+            }
+            _ => None,
+        };
+        move |u| match *self {
+            Dist::Constant(v) => v,
+            Dist::Exponential { mean } => {
+                exponential(mean as f64, u) + exponential(mean as f64, remix(u))
+            }
+            Dist::Uniform { min, max } => {
+                let (a, b) = (min as f64, max as f64);
+                (a * a + unit(u) * (b * b - a * a)).sqrt().round() as Nanos
+            }
+            Dist::LogNormal { .. } => biased_log.as_ref().map_or(0, |b| b.at(u)),
+        }
+    }
+
     /// True when every sample is the same value (no RNG draw is made).
     pub fn is_constant(&self) -> bool {
         match *self {

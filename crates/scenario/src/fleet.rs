@@ -36,17 +36,17 @@
 //! `retry`, `timeout`, `disable_after`, `retry_on`, `disable_after_attempts`,
 //! `disable_failure_share`, `disable_on_gone`, and `error_rate`. The others are refused with
 //! a reason ([`NOT_IN_A_FLEET`]: `ordered`, rate limits, outage windows — the fleet's failures
-//! are its own renewal process —, signatures — the simulation signs nothing — …); the table is
-//! in `docs/design.md`, "Fleets".
+//! are its own renewal process —, a signature scheme or secret of its own …); the table is in
+//! `docs/design.md`, "Fleets".
 //!
-//! The fleet runs on the simulation engine only for now: a scenario with `[fleet]` and a
-//! `[live]` table is refused at `live`, and `--engine live` is refused by the engine.
+//! `--engine live` runs a fleet of at most 500 endpoints (`live/fleet.rs`); a scenario with
+//! `[fleet]` and a `[live]` table is still refused at `live`.
 
 use super::load::Seg;
 use super::presets;
 use super::validate::Problem;
 use super::{Dist, DistSpec, FailureShareSpec, RetrySpec};
-use hookbench_core::policy::fleet::{Discipline, DownMode};
+use hookbench_core::policy::fleet::{self as fleet_rules, Discipline, DownMode};
 use hookbench_core::policy::{DeliveryRules, FailureShare, RetryOn, RetryPolicy};
 use hookbench_core::time::{Duration, Nanos};
 use serde::{Deserialize, Serialize};
@@ -186,15 +186,17 @@ pub const NOT_IN_A_FLEET: &[(&str, &str)] = &[
     ("apply", "a fleet's receivers keep no copy of the resources"),
     (
         "signature",
-        "the simulation signs nothing (a fleet runs on the simulation engine only)",
+        "a fleet signs with its `provider` preset's scheme (on the live engine; the \
+         simulation signs nothing)",
     ),
     (
         "secret",
-        "the simulation signs nothing (a fleet runs on the simulation engine only)",
+        "a fleet's secret is generated per run (on the live engine; the simulation signs \
+         nothing)",
     ),
     (
         "url",
-        "a fleet runs on the simulation engine only; there is no receiver to point at",
+        "a fleet's endpoints are the built-in receiver's paths (on the live engine)",
     ),
 ];
 
@@ -307,6 +309,61 @@ pub struct FleetPlan {
     pub polling: PollingPlan,
     /// `[fleet]` with every default written out (what `hookbench check` prints).
     pub expanded: FleetSpec,
+}
+
+impl FleetPlan {
+    /// The health model (kinds and down periods) of a run of length `until` (ns) under
+    /// scenario seed `seed`: what both engines act out.
+    pub fn health(&self, seed: u64, until: Nanos) -> fleet_rules::Health {
+        fleet_rules::Health::new(
+            seed,
+            self.endpoints,
+            until,
+            &fleet_rules::HealthModel {
+                slow_share: self.slow_share,
+                gone_share: self.gone_share,
+                down_share: self.down_share,
+                down_mean: self.down.mean(),
+                down_len: |u| self.down.at(u),
+                biased_len: self.down.length_biased(),
+            },
+        )
+    }
+
+    /// The fixed conditions of every attempt.
+    pub fn attempt_model(&self) -> fleet_rules::AttemptModel {
+        fleet_rules::AttemptModel {
+            down_mode: self.down_mode,
+            slow_response: self.slow_response,
+            timeout: self.retry.timeout,
+            error_rate: self.error_rate,
+        }
+    }
+
+    /// The polling counterfactual's settings for a run of length `end` (ns) over `resources`
+    /// resources with one-way network delays `network_delay`, and the service time of one
+    /// request (ns). Deterministic costs: a request costs the mean service time plus the mean
+    /// network round trip (`docs/design.md`, "Fleets").
+    pub fn polling_model(
+        &self,
+        network_delay: &Dist,
+        resources: u32,
+        end: Nanos,
+    ) -> (fleet_rules::PollingModel, Nanos) {
+        let p = &self.polling;
+        let service = p.service_time.mean().round() as Nanos;
+        let per_request = service + 2 * network_delay.mean().round() as Nanos;
+        let model = fleet_rules::PollingModel {
+            per_resource: p.per_resource,
+            interval: p.interval,
+            page_size: p.page_size,
+            per_request,
+            end,
+            resources,
+            endpoints: self.endpoints,
+        };
+        (model, service)
+    }
 }
 
 fn key(k: &str) -> Seg {

@@ -36,7 +36,7 @@ mod sweep;
 mod validate;
 
 pub use dist::{Dist, DistSpec};
-pub use load::{load_file, load_points, load_str, ScenarioError};
+pub use load::{load_file, load_points, load_str, locate_key, ScenarioError};
 pub use retry_spec::RetrySpec;
 pub use sweep::Point;
 pub use validate::{

@@ -120,6 +120,23 @@ pub(super) fn locate(text: &str, file: &Path, path: &[Seg], message: String) -> 
     at_span(text, file, span, path_string(path), &message)
 }
 
+/// An error at the dotted key `key` (e.g. `["fleet", "endpoints"]`) of the scenario file at
+/// `path`, located by its span (line 1, column 1 when the key is not written in the file): for
+/// problems found after validation, such as what an engine refuses.
+pub fn locate_key(path: &Path, key: &[&str], message: String) -> ScenarioError {
+    let segs: Vec<Seg> = key.iter().map(|k| Seg::Key((*k).to_string())).collect();
+    match std::fs::read_to_string(path) {
+        Ok(text) => locate(&text, path, &segs, message),
+        Err(_) => ScenarioError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: path_string(&segs),
+            message,
+        },
+    }
+}
+
 /// Parses and validates scenario text; `file` is only used in error messages.
 pub fn load_str(text: &str, file: &Path) -> Result<(Scenario, Plan), ScenarioErrors> {
     let doc = match DeTable::parse(text) {

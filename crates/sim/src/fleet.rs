@@ -34,22 +34,15 @@ use super::SimError;
 use hdrhistogram::Histogram;
 use hookbench_core::metrics::fleet::{FleetMinute, FleetReport};
 use hookbench_core::metrics::new_histogram;
-use hookbench_core::policy::fleet::{self as rules, AttemptDraw, Dispatch, DownMode, Kind};
+use hookbench_core::policy::fleet::{self as rules, Dispatch};
 use hookbench_core::policy::{Endpoint, FailureKind, Next};
-use hookbench_core::rng::{self, Keyed};
+use hookbench_core::rng;
 use hookbench_core::time::{Nanos, MICROSECOND, MINUTE};
 use hookbench_scenario::fleet::FleetPlan;
-use hookbench_scenario::{Dist, Plan};
+use hookbench_scenario::Plan;
 use hookbench_workload::Workload;
-use rand::Rng as _;
-use rand_distr::{Distribution, Zipf};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-/// Keyed-draw legs of an endpoint.
-const LEG_KIND: u32 = 0;
-const LEG_HEALTH: u32 = 1;
-const LEG_PHASE: u32 = 2;
 
 /// Heap classes, in the order they run at one instant.
 const END: u8 = 0;
@@ -69,129 +62,6 @@ struct Msg {
     seen: bool,
     /// When it last became due, ns.
     due: Nanos,
-}
-
-/// Uniform in (0, 1) from a word.
-fn unit(u: u64) -> f64 {
-    ((u >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-}
-
-/// A second word from one (SplitMix64's finaliser).
-fn remix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// The length of a length-biased draw of `d` (the period a random instant falls into) from
-/// one word: density `x f(x) / mean`.
-fn biased(d: &Dist, biased_log: &Option<Dist>, u: u64) -> Nanos {
-    match *d {
-        Dist::Constant(v) => v,
-        // x·(1/mean)e^{-x/mean}/mean: a sum of two exponentials.
-        Dist::Exponential { mean } => {
-            rules::exponential(mean as f64, u) + rules::exponential(mean as f64, remix(u))
-        }
-        // Density ∝ x on [min, max].
-        Dist::Uniform { min, max } => {
-            let (a, b) = (min as f64, max as f64);
-            (a * a + unit(u) * (b * b - a * a)).sqrt().round() as Nanos
-        }
-        // Lognormal (μ, σ) → lognormal (μ + σ², σ).
-        Dist::LogNormal { .. } => biased_log.as_ref().map_or(0, |b| b.at(u)),
-    }
-}
-
-struct Health {
-    kind: Vec<Kind>,
-    /// CSR offsets into `periods`, one more than endpoints.
-    offsets: Vec<u32>,
-    periods: Vec<(Nanos, Nanos)>,
-    /// Per endpoint: index of the first period not yet over at the last look.
-    cursor: Vec<u32>,
-}
-
-impl Health {
-    fn new(plan: &Plan, f: &FleetPlan) -> Health {
-        let key = Keyed::new(plan.seed, "fleet/health");
-        let n = f.endpoints as usize;
-        let mut kind = Vec::with_capacity(n);
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut periods = Vec::new();
-        let biased_log = match f.down {
-            Dist::LogNormal {
-                median, p99, sigma, ..
-            } => {
-                let g = (sigma * sigma).exp();
-                Some(Dist::lognormal(
-                    (median as f64 * g).round() as Nanos,
-                    (p99 as f64 * g).round() as Nanos,
-                ))
-            }
-            _ => None,
-        };
-        let down_mean = f.down.mean();
-        offsets.push(0);
-        for e in 0..f.endpoints {
-            let x = unit(key.at(e, 0, LEG_KIND));
-            kind.push(if x < f.slow_share {
-                Kind::Slow
-            } else if x < f.slow_share + f.gone_share {
-                Kind::Gone
-            } else {
-                Kind::Normal
-            });
-            rules::down_periods(
-                f.down_share,
-                down_mean,
-                plan.duration,
-                |k| key.at(e, k + 1, LEG_HEALTH),
-                |u| f.down.at(u),
-                |u| biased(&f.down, &biased_log, u),
-                &mut periods,
-            );
-            offsets.push(periods.len() as u32);
-        }
-        Health {
-            kind,
-            cursor: offsets[..n].to_vec(),
-            offsets,
-            periods,
-        }
-    }
-
-    /// Whether `e` is down at `t` (calls for one endpoint come in time order).
-    fn down(&mut self, e: u32, t: Nanos) -> bool {
-        let e = e as usize;
-        let end = self.offsets[e + 1];
-        let mut c = self.cursor[e];
-        while c < end && self.periods[c as usize].1 <= t {
-            c += 1;
-        }
-        self.cursor[e] = c;
-        c < end && self.periods[c as usize].0 <= t
-    }
-
-    /// Never down, slow or gone during the run.
-    fn healthy(&self, e: u32) -> bool {
-        let e = e as usize;
-        self.kind[e] == Kind::Normal && self.offsets[e] == self.offsets[e + 1]
-    }
-}
-
-/// Which endpoint owns each resource.
-fn owners(plan: &Plan, f: &FleetPlan) -> Vec<u32> {
-    let n = f.endpoints;
-    match f.zipf.and_then(|s| Zipf::new(f64::from(n), s).ok()) {
-        None => (0..plan.resources).map(|r| r % n).collect(),
-        Some(z) => {
-            let mut rng = rng::stream(plan.seed, "fleet/spread");
-            (0..plan.resources)
-                .map(|_| (z.sample(&mut rng) as u32).clamp(1, n) - 1)
-                .collect()
-        }
-    }
 }
 
 /// Messages and events: what settling a message updates.
@@ -264,12 +134,12 @@ pub(super) fn run(
 ) -> Result<FleetReport, SimError> {
     let end = plan.duration;
     let n = f.endpoints;
-    let owner = owners(plan, f);
-    let mut health = Health::new(plan, f);
+    let owner = rules::owners(plan.seed, plan.resources, n, f.zipf);
+    let mut health = f.health(plan.seed, end);
     let mut endpoints: Vec<Endpoint> = (0..n)
         .map(|_| Endpoint::new(f.retry.clone(), f.rules, false))
         .collect();
-    let timeout = f.retry.timeout;
+    let attempt_model = f.attempt_model();
     let mut dispatch = Dispatch::new(f.discipline, n, f.max_in_flight);
     let mut attempts_rng = rng::stream(plan.seed, "fleet/attempts");
     let mut retry_rng = rng::stream(plan.seed, "fleet/retry");
@@ -278,7 +148,7 @@ pub(super) fn run(
     let mut minutes = vec![FleetMinute::default(); minutes_n];
     let mut r = FleetReport {
         endpoints: n,
-        healthy_endpoints: (0..n).filter(|&e| health.healthy(e)).count() as u32,
+        healthy_endpoints: health.healthy_count(),
         workers: f.workers,
         queue: f.discipline.name().into(),
         max_in_flight: f.max_in_flight,
@@ -437,31 +307,17 @@ pub(super) fn run(
                 b.settle(slot, t, &mut r);
                 continue;
             }
-            let kind = health.kind[endpoint as usize];
+            let kind = health.kind(endpoint);
             let down = health.down(endpoint, t);
-            let response = match kind {
-                Kind::Slow => f.slow_response,
-                _ => f.response_time.sample(&mut attempts_rng),
-            };
-            let round_trip = if down && f.down_mode == DownMode::Refuse {
-                plan.network_delay.sample(&mut attempts_rng)
-                    + plan.network_delay.sample(&mut attempts_rng)
-            } else {
-                0
-            };
-            let error = !down
-                && kind != Kind::Gone
-                && f.error_rate > 0.0
-                && attempts_rng.random::<f64>() < f.error_rate;
-            let out = rules::attempt(AttemptDraw {
+            let draw = rules::draw_attempt(
+                &attempt_model,
                 kind,
                 down,
-                down_mode: f.down_mode,
-                response,
-                round_trip,
-                timeout,
-                error,
-            });
+                &mut attempts_rng,
+                |r| f.response_time.sample(r),
+                |r| plan.network_delay.sample(r),
+            );
+            let out = rules::attempt(draw);
             let m = &mut b.slab[slot as usize];
             let wait = t - m.due;
             r.wait_sum_ns += u128::from(wait);
@@ -511,7 +367,8 @@ pub(super) fn run(
     Ok(r)
 }
 
-/// The polling counterfactual: every account (endpoint) polls instead, from a random phase.
+/// The polling counterfactual: every account (endpoint) polls instead, from a random phase
+/// ([`rules::polling`]).
 fn polling(
     plan: &Plan,
     f: &FleetPlan,
@@ -520,56 +377,11 @@ fn polling(
     ev_res: &[u32],
     r: &mut FleetReport,
 ) {
-    let p = &f.polling;
-    let end = plan.duration;
-    let key = Keyed::new(plan.seed, "fleet/phase");
-    // Deterministic costs: the means of the service time and of a network round trip.
-    let service = p.service_time.mean().round() as Nanos;
-    let per_request = service + 2 * plan.network_delay.mean().round() as Nanos;
-    // Group event times by account (or resource): a stable counting sort keeps time order.
-    let groups = if p.per_resource {
-        plan.resources as usize
-    } else {
-        f.endpoints as usize
-    };
-    let group = |i: usize| -> usize {
-        let res = ev_res[i] as usize;
-        if p.per_resource {
-            res
-        } else {
-            owner[res] as usize
-        }
-    };
-    let mut offsets = vec![0u32; groups + 1];
-    for i in 0..ev_time.len() {
-        offsets[group(i) + 1] += 1;
-    }
-    for g in 0..groups {
-        offsets[g + 1] += offsets[g];
-    }
-    let mut fill = offsets.clone();
-    let mut times = vec![0 as Nanos; ev_time.len()];
-    for (i, &t) in ev_time.iter().enumerate() {
-        let g = group(i);
-        times[fill[g] as usize] = t;
-        fill[g] += 1;
-    }
-    let (mut requests, mut wasted) = (0u64, 0u64);
+    let (model, service) = f.polling_model(&plan.network_delay, plan.resources, plan.duration);
     let lat = &mut r.polling_latency;
-    for g in 0..groups {
-        let ts = &times[offsets[g] as usize..offsets[g + 1] as usize];
-        let phase = (unit(key.at(g as u32, 0, LEG_PHASE)) * p.interval as f64) as Nanos;
-        let phase = phase.min(p.interval - 1);
-        let (q, w) = if p.per_resource {
-            rules::poll_resource(ts, phase, p.interval, end, per_request, |l| record(lat, l))
-        } else {
-            rules::poll_events(ts, phase, p.interval, end, p.page_size, per_request, |l| {
-                record(lat, l)
-            })
-        };
-        requests += q;
-        wasted += w;
-    }
+    let (requests, wasted) = rules::polling(plan.seed, &model, owner, ev_time, ev_res, |l| {
+        record(lat, l)
+    });
     r.polling_requests = requests;
     r.polling_wasted = wasted;
     r.provider_busy_polling_ns = u128::from(requests) * u128::from(service);

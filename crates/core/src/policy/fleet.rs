@@ -202,8 +202,16 @@ impl Dispatch {
 }
 
 /// Uniform in (0, 1) from one word (the 53 high bits, centred).
-fn unit(u: u64) -> f64 {
+pub fn unit(u: u64) -> f64 {
     ((u >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+}
+
+/// A second word from one (SplitMix64's finaliser): two draws from one keyed word.
+pub fn remix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// An exponential length with mean `mean` ns from one word.
@@ -263,6 +271,274 @@ pub fn down_periods(
         out.push((t, t.saturating_add(len)));
         t = t.saturating_add(len);
     }
+}
+
+/// Keyed-draw legs of an endpoint (`fleet/health` and `fleet/phase` streams).
+const LEG_KIND: u32 = 0;
+const LEG_HEALTH: u32 = 1;
+const LEG_PHASE: u32 = 2;
+
+/// Which endpoint owns each resource: `resources % endpoints` when `zipf` is `None`, else a
+/// Zipf draw (exponent `zipf`) per resource from the `fleet/spread` stream.
+pub fn owners(seed: u64, resources: u32, endpoints: u32, zipf: Option<f64>) -> Vec<u32> {
+    use rand_distr::{Distribution, Zipf};
+    let n = endpoints;
+    match zipf.and_then(|s| Zipf::new(f64::from(n), s).ok()) {
+        None => (0..resources).map(|r| r % n).collect(),
+        Some(z) => {
+            let mut rng = crate::rng::stream(seed, "fleet/spread");
+            (0..resources)
+                .map(|_| (z.sample(&mut rng) as u32).clamp(1, n) - 1)
+                .collect()
+        }
+    }
+}
+
+/// The health model's inputs: shares and the down-period lengths (see [`Health::new`]).
+pub struct HealthModel<D: Fn(u64) -> Nanos, B: Fn(u64) -> Nanos> {
+    /// Share of slow endpoints, 0–1.
+    pub slow_share: f64,
+    /// Share of endpoints answering `410`, 0–1.
+    pub gone_share: f64,
+    /// Long-run share of time down, 0 ≤ s < 1.
+    pub down_share: f64,
+    /// Mean down period, ns.
+    pub down_mean: f64,
+    /// A down period's length from a word, ns.
+    pub down_len: D,
+    /// A length-biased down period's length from a word, ns (see [`down_periods`]).
+    pub biased_len: B,
+}
+
+/// Every endpoint's kind and down periods for a whole run, fixed before it starts from the
+/// keyed `fleet/health` stream (so an endpoint's story does not depend on the engine, on the
+/// order of attempts, or on the other endpoints).
+#[derive(Debug, Clone)]
+pub struct Health {
+    kind: Vec<Kind>,
+    /// CSR offsets into `periods`, one more than endpoints.
+    offsets: Vec<u32>,
+    periods: Vec<(Nanos, Nanos)>,
+    /// Per endpoint: index of the first period not yet over at the last look.
+    cursor: Vec<u32>,
+}
+
+impl Health {
+    /// The health of `endpoints` endpoints under scenario seed `seed`, periods starting
+    /// before `until` (the run's length, ns).
+    pub fn new<D: Fn(u64) -> Nanos, B: Fn(u64) -> Nanos>(
+        seed: u64,
+        endpoints: u32,
+        until: Nanos,
+        m: &HealthModel<D, B>,
+    ) -> Health {
+        let key = crate::rng::Keyed::new(seed, "fleet/health");
+        let n = endpoints as usize;
+        let mut kind = Vec::with_capacity(n);
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut periods = Vec::new();
+        offsets.push(0);
+        for e in 0..endpoints {
+            let x = unit(key.at(e, 0, LEG_KIND));
+            kind.push(if x < m.slow_share {
+                Kind::Slow
+            } else if x < m.slow_share + m.gone_share {
+                Kind::Gone
+            } else {
+                Kind::Normal
+            });
+            down_periods(
+                m.down_share,
+                m.down_mean,
+                until,
+                |k| key.at(e, k + 1, LEG_HEALTH),
+                &m.down_len,
+                &m.biased_len,
+                &mut periods,
+            );
+            offsets.push(periods.len() as u32);
+        }
+        Health {
+            kind,
+            cursor: offsets[..n].to_vec(),
+            offsets,
+            periods,
+        }
+    }
+
+    /// The kind of endpoint `e`.
+    pub fn kind(&self, e: u32) -> Kind {
+        self.kind[e as usize]
+    }
+
+    /// Whether `e` is down at `t`, for calls that come in time order per endpoint (the
+    /// simulation): amortised O(1).
+    pub fn down(&mut self, e: u32, t: Nanos) -> bool {
+        let e = e as usize;
+        let end = self.offsets[e + 1];
+        let mut c = self.cursor[e];
+        while c < end && self.periods[c as usize].1 <= t {
+            c += 1;
+        }
+        self.cursor[e] = c;
+        c < end && self.periods[c as usize].0 <= t
+    }
+
+    /// Whether `e` is down at `t`, in any order of calls (a binary search; the live engine's
+    /// concurrent receiver).
+    pub fn down_at(&self, e: u32, t: Nanos) -> bool {
+        let e = e as usize;
+        let ps = &self.periods[self.offsets[e] as usize..self.offsets[e + 1] as usize];
+        let i = ps.partition_point(|p| p.1 <= t);
+        ps.get(i).is_some_and(|p| p.0 <= t)
+    }
+
+    /// Never down, slow or gone during the run.
+    pub fn healthy(&self, e: u32) -> bool {
+        let e = e as usize;
+        self.kind[e] == Kind::Normal && self.offsets[e] == self.offsets[e + 1]
+    }
+
+    /// Endpoints that are [`healthy`](Health::healthy).
+    pub fn healthy_count(&self) -> u32 {
+        (0..self.kind.len() as u32)
+            .filter(|&e| self.healthy(e))
+            .count() as u32
+    }
+}
+
+/// The fixed conditions of a fleet's attempts (see [`draw_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptModel {
+    /// How a down endpoint looks.
+    pub down_mode: DownMode,
+    /// A slow endpoint's answer time, ns.
+    pub slow_response: Nanos,
+    /// The provider's per-attempt timeout, ns.
+    pub timeout: Nanos,
+    /// Random `500` share of an up endpoint's answers, 0–1.
+    pub error_rate: f64,
+}
+
+/// The random conditions of one attempt at an endpoint of kind `kind`, `down` or not, from
+/// the fleet's `fleet/attempts` stream `rng`, in this order: the response time
+/// (`response(rng)`, not for a slow endpoint), two one-way network delays (`one_way(rng)`,
+/// only for a down endpoint that refuses), the error draw (only for an up endpoint that is
+/// not gone, with a non-zero error rate). Both engines draw through here so the streams are
+/// consumed alike.
+pub fn draw_attempt<R: rand::Rng>(
+    m: &AttemptModel,
+    kind: Kind,
+    down: bool,
+    rng: &mut R,
+    response: impl FnOnce(&mut R) -> Nanos,
+    mut one_way: impl FnMut(&mut R) -> Nanos,
+) -> AttemptDraw {
+    let response = match kind {
+        Kind::Slow => m.slow_response,
+        _ => response(rng),
+    };
+    let round_trip = if down && m.down_mode == DownMode::Refuse {
+        one_way(rng) + one_way(rng)
+    } else {
+        0
+    };
+    let error =
+        !down && kind != Kind::Gone && m.error_rate > 0.0 && rng.random::<f64>() < m.error_rate;
+    AttemptDraw {
+        kind,
+        down,
+        down_mode: m.down_mode,
+        response,
+        round_trip,
+        timeout: m.timeout,
+        error,
+    }
+}
+
+/// The polling counterfactual's settings (see [`polling`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollingModel {
+    /// Every resource is polled (`poll`) rather than each account's events list.
+    pub per_resource: bool,
+    /// Time between polls, ns.
+    pub interval: Nanos,
+    /// Events per page.
+    pub page_size: u32,
+    /// Time from a poll to its response, ns (service time plus a round trip, their means).
+    pub per_request: Nanos,
+    /// The run's end, ns.
+    pub end: Nanos,
+    /// Resources (the groups of per-resource polling).
+    pub resources: u32,
+    /// Endpoints (the accounts of events-list polling).
+    pub endpoints: u32,
+}
+
+/// The polling counterfactual of a fleet: every account (endpoint) — or every resource, for
+/// per-resource polling — polls instead, from a random phase (keyed `fleet/phase` stream).
+/// `owner` maps resources to endpoints; event `i` happened at `ev_time[i]` on resource
+/// `ev_res[i]`, in time order. Calls `latency(ns)` per event seen; returns `(requests,
+/// wasted)`.
+pub fn polling(
+    seed: u64,
+    p: &PollingModel,
+    owner: &[u32],
+    ev_time: &[Nanos],
+    ev_res: &[u32],
+    mut latency: impl FnMut(Nanos),
+) -> (u64, u64) {
+    let key = crate::rng::Keyed::new(seed, "fleet/phase");
+    // Group event times by account (or resource): a stable counting sort keeps time order.
+    let groups = if p.per_resource {
+        p.resources as usize
+    } else {
+        p.endpoints as usize
+    };
+    let group = |i: usize| -> usize {
+        let res = ev_res[i] as usize;
+        if p.per_resource {
+            res
+        } else {
+            owner[res] as usize
+        }
+    };
+    let mut offsets = vec![0u32; groups + 1];
+    for i in 0..ev_time.len() {
+        offsets[group(i) + 1] += 1;
+    }
+    for g in 0..groups {
+        offsets[g + 1] += offsets[g];
+    }
+    let mut fill = offsets.clone();
+    let mut times = vec![0 as Nanos; ev_time.len()];
+    for (i, &t) in ev_time.iter().enumerate() {
+        let g = group(i);
+        times[fill[g] as usize] = t;
+        fill[g] += 1;
+    }
+    let (mut requests, mut wasted) = (0u64, 0u64);
+    for g in 0..groups {
+        let ts = &times[offsets[g] as usize..offsets[g + 1] as usize];
+        let phase = (unit(key.at(g as u32, 0, LEG_PHASE)) * p.interval as f64) as Nanos;
+        let phase = phase.min(p.interval - 1);
+        let (q, w) = if p.per_resource {
+            poll_resource(ts, phase, p.interval, p.end, p.per_request, &mut latency)
+        } else {
+            poll_events(
+                ts,
+                phase,
+                p.interval,
+                p.end,
+                p.page_size,
+                p.per_request,
+                &mut latency,
+            )
+        };
+        requests += q;
+        wasted += w;
+    }
+    (requests, wasted)
 }
 
 /// What kind of endpoint, for the whole run.
@@ -546,6 +822,29 @@ mod tests {
         let p = f64::from(down) / f64::from(n);
         // Binomial: sd = sqrt(0.09 / 20000) = 0.0021; 5 sd.
         assert!((p - 0.1).abs() < 0.011, "{p}");
+    }
+
+    #[test]
+    fn down_at_agrees_with_the_time_ordered_look() {
+        let m = HealthModel {
+            slow_share: 0.1,
+            gone_share: 0.1,
+            down_share: 0.3,
+            down_mean: 1000.0,
+            down_len: |u| exponential(1000.0, u),
+            biased_len: |u| exponential(1000.0, u) + exponential(1000.0, remix(u)),
+        };
+        let mut h = Health::new(3, 50, 100_000, &m);
+        let fixed = h.clone();
+        let mut downs = 0;
+        for t in (0..100_000).step_by(37) {
+            for e in 0..50 {
+                let d = h.down(e, t);
+                assert_eq!(d, fixed.down_at(e, t), "endpoint {e} at {t}");
+                downs += u32::from(d);
+            }
+        }
+        assert!(downs > 0 && fixed.healthy_count() < 50);
     }
 
     #[test]
