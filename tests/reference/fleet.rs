@@ -29,9 +29,9 @@
 //! [`Rules`](super::Rules), not `policy::Endpoint`), and all counting.
 //!
 //! Draw order: the engine draws from sequential streams in the order attempts start
-//! (`fleet/attempts`: the response time unless the endpoint is slow, two network delays when
-//! a down endpoint refuses, the error draw when the endpoint is up, not gone and the rate is
-//! above 0) and in the order failures are retried (`fleet/retry`). This model makes the same
+//! (`fleet/attempts`, `policy::fleet::draw_attempt`: the response time unless the endpoint is
+//! slow, two network delays when a down endpoint refuses, the error draw when the endpoint is
+//! up, not gone and the rate is above 0) and in the order failures are retried (`fleet/retry`). This model makes the same
 //! draws in the same order because it follows the same rules for what happens at one
 //! instant (`sim/fleet.rs`, "Order at one instant"): attempt ends first, then retries becoming
 //! due, then new messages, each in the order it was scheduled; free workers take work after
