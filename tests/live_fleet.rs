@@ -244,6 +244,13 @@ fn down_modes_are_acted_out() {
         let l = run.report.fleet.expect("a fleet report");
         let rx = run.fleet_receiver.expect("receiver counts");
         assert!(rx.down > 20, "{mode}: {rx:?}");
+        // The run (12 s) is one partial minute: its state is taken at the run's end, so its
+        // backlog is what is still pending (as in the simulation, `tests/fleet_theory.rs`).
+        assert_eq!(
+            l.minutes.last().map(|m| m.backlog),
+            Some(l.pending),
+            "{mode}: the last minute's backlog"
+        );
         // Every request met while down failed on the provider's side (but those in flight
         // at the end, at most one per worker), and nothing else failed.
         let workers = u64::from(l.workers);

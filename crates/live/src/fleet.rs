@@ -412,10 +412,12 @@ impl Provider {
 
     /// Samples the minutes that ended by `t`.
     fn minutes_until(&mut self, t: Nanos) {
-        while self.next_minute <= t && self.next_minute <= self.end {
-            let m = (self.next_minute / MINUTE - 1) as usize;
+        // A last partial minute ends with the run: its state is taken at the run's end.
+        while self.next_minute.min(self.end) <= t && self.next_minute < self.end + MINUTE {
+            let at = self.next_minute.min(self.end);
+            let m = ((at - 1) / MINUTE) as usize;
             let oldest = match self.events.get(self.oldest) {
-                Some(e) if self.oldest < self.done.len() => self.next_minute - e.time,
+                Some(e) if self.oldest < self.done.len() => at - e.time,
                 _ => 0,
             };
             let slot = &mut self.minutes[m];
