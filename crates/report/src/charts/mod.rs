@@ -59,6 +59,7 @@ use style::{font, Area, Canvas, FONT, MUTED_COLOR, TEXT_COLOR};
 
 mod axis;
 mod calls;
+pub mod fleet;
 mod latency;
 mod style;
 mod timeline;
@@ -240,6 +241,7 @@ pub fn render_results(results: &Results) -> Result<Vec<PathBuf>> {
             written.push(path);
         }
     }
+    written.extend(fleet::render(&results.dir)?);
     Ok(written)
 }
 
