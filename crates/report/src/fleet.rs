@@ -495,56 +495,65 @@ fn millions(v: f64) -> String {
     }
 }
 
-/// The queueing setting of a row in words: `one FIFO queue`, `round robin with at most 3 in
+/// The queueing setting of a row in words: `FIFO and no cap`, `round robin and a cap of 3 in
 /// flight per endpoint`.
 fn setting(r: &Row) -> String {
     let queue = match cell(r, "queue") {
-        "fifo" => "one FIFO queue".to_string(),
-        "fair" => "round robin over endpoints".to_string(),
+        "fifo" => "FIFO".to_string(),
+        "fair" => "round robin".to_string(),
         other => format!("`{other}`"),
     };
     match cell(r, "max_in_flight_per_endpoint") {
-        "" | "0" => queue,
-        cap => format!("{queue} with at most {cap} in flight per endpoint"),
+        "" | "0" => format!("{queue} and no cap"),
+        cap => format!("{queue} and a cap of {cap} in flight per endpoint"),
     }
 }
 
-/// The sentence a provider would quote, from the rows of `fleet.csv`: what the largest pool
-/// does (with the first setting at that size, in point order), then what each smaller pool
-/// does to healthy endpoints' p99 under every setting (or that it does not keep up: more
-/// than ten times the largest pool's messages still pending at the end), then what the same
-/// accounts polling would cost. Means ± 95 % half-widths where replicated.
+/// The sentence a provider would quote, from the rows of `fleet.csv`: for each pool size,
+/// largest first, healthy endpoints' p99 under every setting (or that the pool does not keep
+/// up: more than ten times the largest pool's least pending messages still pending at the
+/// end, under every setting); then what the best setting of the largest pool (lowest healthy
+/// p99) costs in attempts, losses and backlog; then what the same accounts polling would
+/// cost. Means ± 95 % half-widths where replicated.
 pub fn quote_rows(rows: &[Row]) -> Option<String> {
     let workers = |r: &Row| val(r, "workers").unwrap_or(0.0);
     let max_w = rows.iter().map(workers).fold(f64::NEG_INFINITY, f64::max);
-    let main = rows.iter().find(|r| workers(r) == max_w)?;
+    let p99 = |r: &Row| val(r, "healthy_p99_ms").unwrap_or(f64::INFINITY);
+    let main = rows
+        .iter()
+        .filter(|r| workers(r) == max_w)
+        .min_by(|a, b| p99(a).total_cmp(&p99(b)))?;
     let mut o = String::new();
     let _ = write!(
         o,
-        "{} messages to {} endpoints: **{} workers** ({} busy, {}) deliver them with {} \
-         attempts; healthy endpoints' p99 is {}, {} messages are given up, and the backlog \
-         (messages neither delivered nor given up) peaks at {}.",
+        "{} messages to {} endpoints.",
         millions(val(main, "events")?),
         fmt::human(val(main, "endpoints")?),
-        cell(main, "workers"),
-        fmt::percent(val(main, "worker_busy_share")?),
-        setting(main),
-        millions(val(main, "attempts")?),
-        delay(main, "healthy_p99_ms"),
-        count(main, "lost"),
-        count(main, "backlog_peak"),
     );
-    let main_pending = val(main, "pending").unwrap_or(0.0);
-    let mut sizes: Vec<f64> = rows.iter().map(workers).filter(|w| *w < max_w).collect();
+    let least_pending = rows
+        .iter()
+        .filter(|r| workers(r) == max_w)
+        .filter_map(|r| val(r, "pending"))
+        .fold(f64::INFINITY, f64::min);
+    let behind = |r: &&Row| val(r, "pending").unwrap_or(0.0) > 10.0 * least_pending.max(1.0);
+    let mut sizes: Vec<f64> = rows.iter().map(workers).collect();
     sizes.sort_by(|a, b| b.total_cmp(a));
     sizes.dedup();
     for w in sizes {
         let at: Vec<&Row> = rows.iter().filter(|r| workers(r) == w).collect();
-        let busy = at
+        let busy: Vec<f64> = at
             .iter()
             .filter_map(|r| val(r, "worker_busy_share"))
-            .fold(0.0f64, f64::max);
-        let behind = |r: &&Row| val(r, "pending").unwrap_or(0.0) > 10.0 * main_pending.max(1.0);
+            .collect();
+        let lo = busy.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = busy.iter().copied().fold(0.0f64, f64::max);
+        let busy = if busy.is_empty() {
+            "–".to_string()
+        } else if fmt::percent(lo) == fmt::percent(hi) {
+            fmt::percent(hi)
+        } else {
+            format!("{} to {}", fmt::percent(lo), fmt::percent(hi))
+        };
         if at.iter().all(behind) {
             let pending: Vec<f64> = at.iter().filter_map(|r| val(r, "pending")).collect();
             let lo = pending.iter().copied().fold(f64::INFINITY, f64::min);
@@ -556,16 +565,18 @@ pub fn quote_rows(rows: &[Row]) -> Option<String> {
             };
             let _ = write!(
                 o,
-                " **{w} workers** ({} busy) do not keep up: {range} messages are still \
-                 pending at the end.",
-                fmt::percent(busy)
+                " **{w} workers** ({busy} busy) do not keep up: {range} messages are still \
+                 pending at the end."
             );
         } else {
             let each: Vec<String> = at
                 .iter()
                 .map(|r| {
                     let tail = if behind(r) {
-                        format!(" ({} still pending at the end)", count(r, "pending"))
+                        format!(
+                            " ({} messages still pending at the end)",
+                            count(r, "pending")
+                        )
                     } else {
                         String::new()
                     };
@@ -574,12 +585,21 @@ pub fn quote_rows(rows: &[Row]) -> Option<String> {
                 .collect();
             let _ = write!(
                 o,
-                " With **{w} workers** (up to {} busy) healthy endpoints' p99 is {}.",
-                fmt::percent(busy),
-                each.join(", ")
+                " With **{w} workers** ({busy} busy) healthy endpoints' p99 is {}.",
+                each.join("; ")
             );
         }
     }
+    let _ = write!(
+        o,
+        " With {} workers ({}), delivery takes {} attempts, {} messages are given up, and \
+         the backlog (messages neither delivered nor given up) peaks at {}.",
+        cell(main, "workers"),
+        setting(main),
+        millions(val(main, "attempts")?),
+        count(main, "lost"),
+        count(main, "backlog_peak"),
+    );
     if let (Some(polls), Some(attempts)) = (val(main, "polling_requests"), val(main, "attempts")) {
         if polls > 0.0 {
             let _ = write!(

@@ -583,12 +583,7 @@ fn draw_backlog<DB: Canvas>(
         true,
         vec![(x.lo, workers), (x.hi, workers)],
     );
-    let busy_s = series_of(
-        "workers busy (mean over the minute)",
-        BUSY_COLOR,
-        false,
-        busy,
-    );
+    let busy_s = series_of("workers busy (mean)", BUSY_COLOR, false, busy);
     draw_series(&mut bottom, &x, &y_bottom, &[pool.clone(), busy_s.clone()])?;
     let means = if bin > 1 {
         format!(
@@ -780,7 +775,7 @@ fn draw_capacity<DB: Canvas>(data: &FleetData, plot: &Area<DB>, legend: &Area<DB
     } else {
         (min_x, max_x)
     };
-    let pad = ((hi - lo) * 0.08).max(if log_x { 0.05 } else { 1.0 });
+    let pad = ((hi - lo) * 0.15).max(if log_x { 0.05 } else { 1.0 });
     let labels: Vec<(f64, String)> = xs
         .iter()
         .map(|v| (if log_x { v.log10() } else { *v }, fmt::human(*v)))
@@ -843,14 +838,19 @@ fn draw_capacity<DB: Canvas>(data: &FleetData, plot: &Area<DB>, legend: &Area<DB
     ];
     for (panel, (y, y_desc, xd, picks)) in panels.iter().zip(specs) {
         let mut chart = build_chart(panel, &x, y, xd, &y_desc, false, width)?;
+        let n = groups.len();
         for (gi, (_, rows)) in groups.iter().enumerate() {
             let color = color_of(gi);
+            // Each line is moved sideways a little (1.2 % of the axis per line), so lines
+            // that share a value keep their error bars and markers apart.
+            let dodge = (gi as f64 - (n as f64 - 1.0) / 2.0) * (x.hi - x.lo) * 0.012;
+            let at = |workers: f64| x.pos(workers).map_or(workers, |p| x.value(p + dodge));
             for (pick, dashed) in picks {
                 let pts: Vec<(f64, f64, Option<f64>)> = rows
                     .iter()
                     .filter_map(|r| {
                         let (v, ci) = pick(r);
-                        Some((r.workers, v?, ci))
+                        Some((at(r.workers), v?, ci))
                     })
                     .collect();
                 let series = Series {
@@ -870,7 +870,7 @@ fn draw_capacity<DB: Canvas>(data: &FleetData, plot: &Area<DB>, legend: &Area<DB
                 }
                 let stroke = color.stroke_width(2);
                 for (xv, v, ci) in &pts {
-                    let Some(px) = x.pos(*xv) else { continue };
+                    let px = if x.log { xv.log10() } else { *xv };
                     if let Some(h) = ci.filter(|h| *h > 0.0) {
                         let top = y.pos(v + h);
                         let bottom = y.pos(v - h).or(Some(y.lo));
