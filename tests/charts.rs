@@ -1072,6 +1072,9 @@ slow_response = "5s"
         stems.push((format!("fleet_latency@{p}"), charts::HEIGHT));
     }
     let report_md = fs::read_to_string(out.join("report.md")).unwrap();
+    // No consumers: no empty consumer table, just the fleet's section.
+    assert!(!report_md.contains("## Results"), "{report_md}");
+    assert!(report_md.contains("## The provider's side"), "{report_md}");
     for (stem, h) in &stems {
         let png = fs::read(charts_dir.join(format!("{stem}.png"))).unwrap();
         let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
