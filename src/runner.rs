@@ -439,7 +439,23 @@ fn run_jobs(jobs: &[&Plan], sweep: bool, opts: &RunOptions) -> Result<Vec<RunRep
             sim_threads: budget,
             ..opts.flags.clone()
         };
-        let r = crate::engine::run(opts.engine, plan, &flags, &mut |t| pb.set_position(t));
+        // Consumers and a fleet run in two passes (`hookbench_sim::run_with_progress`), each
+        // reporting 0 → duration: the bar shows the first pass in its first half and the
+        // second in its second half, instead of starting over.
+        let two_passes =
+            opts.engine == Engine::Sim && plan.fleet.is_some() && !plan.consumers.is_empty();
+        let (mut pass, mut last) = (0u64, 0u64);
+        let r = crate::engine::run(opts.engine, plan, &flags, &mut |t| {
+            if !two_passes {
+                pb.set_position(t);
+                return;
+            }
+            if t < last {
+                pass = 1;
+            }
+            last = t;
+            pb.set_position(pass * (plan.duration / 2) + t / 2);
+        });
         pb.finish_and_clear();
         return Ok(vec![r?]);
     }

@@ -1014,3 +1014,116 @@ fn a_spike_in_minute_zero_is_a_step_clear_of_the_y_axis() {
     // Flat across minute 0: one minute of a 120-minute axis is several pixels wide.
     assert!(x1 - x0 >= 5.0, "the spike is {} px wide: {line:?}", x1 - x0);
 }
+
+/// A small fleet swept over workers and queue, replicated: the fleet's charts are written
+/// beside the consumers' (one capacity chart, a backlog and a latency chart per point named
+/// like the histograms), decode at their size, say what they show, are linked from
+/// report.md, and render byte-identically twice; the fleet's histograms are not drawn as a
+/// consumer's.
+#[test]
+fn the_fleet_charts_are_written_valid_and_linked() {
+    use hookbench::engine::{Engine, RunFlags};
+    use hookbench::runner::{run_file, RunOptions};
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("fleet.toml");
+    fs::write(
+        &file,
+        r#"name = "small_fleet"
+duration = "20m"
+replications = 2
+[workload]
+resources = 2000
+mean_change_interval = "10m"
+[fleet]
+endpoints = 200
+response_time = { kind = "lognormal", median = "50ms", p99 = "500ms" }
+[fleet.failures]
+down_share = 0.05
+down = { kind = "lognormal", median = "5m", p99 = "30m" }
+slow_share = 0.02
+slow_response = "5s"
+[sweep]
+"fleet.queue" = ["fifo", "fair"]
+"fleet.workers" = [2, 8]
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let opts = RunOptions {
+        engine: Engine::Sim,
+        seed: None,
+        replications: None,
+        out: Some(out.clone()),
+        threads: Some(2),
+        duration: None,
+        progress: false,
+        flags: RunFlags::default(),
+    };
+    run_file(&file, &opts).unwrap();
+    let charts_dir = out.join("charts");
+    assert!(out.join("fleet_failing@3.hgrm").is_file());
+    assert!(
+        !charts_dir.join("latency_percentiles.png").exists(),
+        "the fleet's .hgrm files are not a consumer's latency"
+    );
+    let mut stems = vec![("fleet_capacity".to_string(), charts::TRADEOFF_HEIGHT)];
+    for p in 0..4 {
+        stems.push((format!("fleet_backlog@{p}"), charts::TRADEOFF_HEIGHT));
+        stems.push((format!("fleet_latency@{p}"), charts::HEIGHT));
+    }
+    let report_md = fs::read_to_string(out.join("report.md")).unwrap();
+    // No consumers: no empty consumer table, just the fleet's section.
+    assert!(!report_md.contains("## Results"), "{report_md}");
+    assert!(report_md.contains("## The provider's side"), "{report_md}");
+    for (stem, h) in &stems {
+        let png = fs::read(charts_dir.join(format!("{stem}.png"))).unwrap();
+        let mut reader = png::Decoder::new(png.as_slice()).read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (charts::WIDTH, *h), "{stem}.png");
+        assert!(
+            buf.iter().any(|b| *b < 200),
+            "{stem}.png has something drawn"
+        );
+        let svg = chart(&out, stem);
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        assert!(
+            report_md.contains(&format!("charts/{stem}.svg")),
+            "report.md links {stem}"
+        );
+    }
+    let capacity: Vec<String> = texts(&chart(&out, "fleet_capacity"))
+        .into_iter()
+        .map(|t| t.1)
+        .collect();
+    for want in ["fifo", "fair", "workers in the pool"] {
+        assert!(capacity.iter().any(|t| t == want), "{want} in {capacity:?}");
+    }
+    assert!(
+        capacity.iter().any(|t| t.contains("95 %")),
+        "replicated: the error bars are explained"
+    );
+    let latency: Vec<String> = texts(&chart(&out, "fleet_latency@1"))
+        .into_iter()
+        .map(|t| t.1)
+        .collect();
+    for want in ["all endpoints", "healthy endpoints", "failing endpoints"] {
+        assert!(
+            latency.iter().any(|t| t.starts_with(want)),
+            "{want} in {latency:?}"
+        );
+    }
+    // Deterministic: a second render of the same folder writes the same bytes.
+    let before: Vec<Vec<u8>> = stems
+        .iter()
+        .map(|(s, _)| fs::read(charts_dir.join(format!("{s}.png"))).unwrap())
+        .collect();
+    report::render_all(&out).unwrap();
+    for ((s, _), b) in stems.iter().zip(before) {
+        assert_eq!(
+            fs::read(charts_dir.join(format!("{s}.png"))).unwrap(),
+            b,
+            "{s}"
+        );
+    }
+}

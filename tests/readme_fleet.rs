@@ -1,8 +1,11 @@
-//! README's `provider_fleet` paragraph quotes `results/provider_fleet/fleet.csv`, written by
-//! `cargo bench`. The README generator reads summary.csv only, so this test holds the quoted
-//! fleet figures equal to the file: a re-run that moves a number fails here until the
-//! paragraph is updated.
+//! README's `provider_fleet` section quotes `results/provider_fleet/fleet.csv`, written by
+//! `cargo bench`: its figures are a generated `results:provider_fleet:fleet` section
+//! (`report::fleet::quote`, which `tests/readme.rs` holds equal to the results). This test
+//! checks what that section must say, from the file itself: every point's healthy
+//! endpoints' p99 with its 95 % half-width, the polling counterfactual, and the number of
+//! replications; and that the key-figures table has the fleet's row.
 
+use hookbench::report::fmt;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -22,33 +25,8 @@ fn rows() -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-fn row<'a>(
-    rows: &'a [HashMap<String, String>],
-    queue: &str,
-    workers: &str,
-) -> &'a HashMap<String, String> {
-    rows.iter()
-        .find(|r| r["queue"] == queue && r["workers"] == workers)
-        .unwrap_or_else(|| panic!("no fleet.csv row for {queue} with {workers} workers"))
-}
-
-fn num(r: &HashMap<String, String>, col: &str) -> f64 {
-    r[col]
-        .parse()
-        .unwrap_or_else(|_| panic!("{col} = {:?}", r[col]))
-}
-
-/// Thousands separators, as the README writes counts.
-fn grouped(n: f64) -> String {
-    let s = format!("{}", n.round() as u64);
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+fn num(r: &HashMap<String, String>, col: &str) -> Option<f64> {
+    r.get(col).and_then(|v| v.parse().ok())
 }
 
 #[test]
@@ -63,49 +41,36 @@ fn the_readme_quotes_fleet_csv() {
             + readme[start..]
                 .find("\n## ")
                 .unwrap_or(readme.len() - start)];
-    let rows = rows();
-    let main = row(&rows, "fifo", "200");
-    let fifo100 = row(&rows, "fifo", "100");
-    let fair100 = row(&rows, "fair", "100");
-    let polls = num(main, "polling_requests");
-    let expected = [
-        format!("{:.1} M\nevents", num(main, "events") / 1e6),
-        format!("{:.1} M attempts", num(main, "attempts") / 1e6),
-        format!(
-            "{:.0} % of worker time busy",
-            num(main, "worker_busy_share") * 100.0
-        ),
-        format!(
-            "healthy endpoints' p99 {:.1} s",
-            num(main, "healthy_p99_ms") / 1e3
-        ),
-        format!("{} messages given up", grouped(num(main, "lost"))),
-        format!(
-            "backlog peaking at {} messages",
-            grouped(num(main, "backlog_peak"))
-        ),
-        format!("({:.1} MB)", num(main, "storage_peak_bytes") / 1e6),
-        format!("({:.0} % busy)", num(fifo100, "worker_busy_share") * 100.0),
-        format!("{:.1} s with FIFO", num(fifo100, "healthy_p99_ms") / 1e3),
-        format!(
-            "{:.0} s with round robin",
-            num(fair100, "healthy_p99_ms") / 1e3
-        ),
-        format!("{:.0} M requests", polls / 1e6),
-        format!(
-            "({:.0} × the delivery attempts)",
-            polls / num(main, "attempts")
-        ),
-        format!(
-            "{:.1} % of them empty",
-            num(main, "polling_wasted") / polls * 100.0
-        ),
-        format!("{:.1} s median", num(main, "polling_p50_ms") / 1e3),
-        format!("{:.1} s p99", num(main, "polling_p99_ms") / 1e3),
-    ];
+    assert!(
+        section.contains("<!-- results:provider_fleet:fleet -->"),
+        "the figures are a generated section"
+    );
     let flat = section.replace('\n', " ");
-    for e in expected {
-        let e = e.replace('\n', " ");
-        assert!(flat.contains(&e), "README's provider_fleet section should say {e:?} (from results/provider_fleet/fleet.csv)");
+    let rows = rows();
+    assert!(rows.len() >= 4, "a sweep over queue, cap and workers");
+    let reps = num(&rows[0], "replications").unwrap_or(1.0);
+    assert!(reps >= 3.0, "replicated, so the figures carry half-widths");
+    assert!(flat.contains(&format!("over {reps} replications")));
+    for r in &rows {
+        let p99 = fmt::duration_ci_ms(num(r, "healthy_p99_ms"), num(r, "healthy_p99_ms_ci95"));
+        assert!(
+            p99.contains(" ± "),
+            "{p99}: a replicated p99 has a half-width"
+        );
+        assert!(
+            flat.contains(&p99),
+            "README's provider_fleet section should quote the healthy p99 {p99:?} of the row {r:?}"
+        );
     }
+    let polls = num(&rows[0], "polling_requests").expect("polling_requests");
+    let want = format!("{:.1} M requests", polls / 1e6);
+    assert!(flat.contains(&want), "{want}");
+    let key = readme
+        .lines()
+        .find(|l| l.starts_with("| [provider_fleet](results/provider_fleet/report.md)"))
+        .expect("the key-figures row");
+    assert!(
+        key.contains("healthy p99") && key.contains(&format!("sim, {reps} × ")),
+        "{key}"
+    );
 }

@@ -51,6 +51,36 @@ fn two_parameters_make_the_cartesian_product() {
 }
 
 #[test]
+fn three_parameters_make_the_cartesian_product_and_four_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let three = SWEEP.replace(
+        "[sweep]\n",
+        "[sweep]\n\"consumer.hook.processing\" = [\"1ms\", \"5ms\"]\n",
+    );
+    let (_, points) = load_points(&write(dir.path(), &three)).unwrap();
+    assert_eq!(points.len(), 2 * 3 * 2);
+    // Parameters in the order of their paths' names, the first outermost.
+    assert_eq!(
+        points[1].params[0],
+        ("consumer.hook.processing".to_string(), "1ms".to_string())
+    );
+    assert_eq!(
+        points[1].params[2],
+        (
+            "workload.mean_change_interval".to_string(),
+            "10m".to_string()
+        )
+    );
+    assert_eq!(points[6].params[0].1, "5ms");
+    let four = three.replace("[sweep]\n", "[sweep]\n\"duration\" = [\"5m\"]\n");
+    let e = load_points(&write(dir.path(), &four))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expected 1 to 3 parameters"), "{e}");
+    assert!(e.contains("s.toml:"), "{e}");
+}
+
+#[test]
 fn results_have_point_and_parameter_columns_and_ignore_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), SWEEP);

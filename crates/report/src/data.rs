@@ -189,6 +189,10 @@ impl Results {
             curves: Vec::new(),
         };
         let mut curves = read_hgrm_dir(dir)?;
+        // A fleet's histograms are the fleet charts' (`charts::fleet`), not a consumer's.
+        if dir.join(crate::fleet::FLEET_CSV).is_file() {
+            curves.retain(|c| !crate::charts::fleet::is_fleet_hgrm(&c.consumer));
+        }
         curves.sort_by(|a, b| {
             (results.consumer_rank(&a.consumer), &a.consumer, a.point).cmp(&(
                 results.consumer_rank(&b.consumer),

@@ -1,5 +1,5 @@
 //! The fleet's files (`[fleet]`, issue #17): `fleet.csv`, `fleet_timeseries.csv`,
-//! `fleet.hgrm` / `fleet_healthy.hgrm`, the `fleet` rows of `summary.json`, and the sentence
+//! `fleet.hgrm` / `fleet_healthy.hgrm` / `fleet_failing.hgrm`, the `fleet` rows of `summary.json`, and the sentence
 //! of the Markdown report.
 //!
 //! Same rules as `summary.csv` ([`super::csv`]): the columns are declared once
@@ -11,6 +11,7 @@
 //! first replication's (one run's story), the histograms named `fleet@<point>.hgrm` in sweeps.
 
 use super::csv::number;
+use super::fmt;
 use super::schema::{ColumnKind, Unit};
 use super::stats;
 use super::summary::Cell;
@@ -339,6 +340,7 @@ pub fn write_files(dir: &Path, points: &[PointRuns<'_>]) -> anyhow::Result<Vec<P
                 (|f: &FleetReport| &f.latency) as fn(&FleetReport) -> &Histogram<u64>,
             ),
             ("fleet_healthy", |f: &FleetReport| &f.healthy_latency),
+            ("fleet_failing", |f: &FleetReport| &f.failing_latency),
         ] {
             let mut h = pick(first).clone();
             for other in &fleets[1..] {
@@ -442,91 +444,356 @@ pub fn json_members(points: &[PointRuns<'_>]) -> Option<String> {
     Some(o)
 }
 
-/// The Markdown report's fleet section, read back from `dir/fleet.csv` (`None` without one):
-/// a table of the rows and the sentence a provider would quote.
-pub fn markdown(dir: &Path) -> Option<String> {
+/// A row of `fleet.csv` read back: its cells by column name.
+type Row = std::collections::HashMap<String, String>;
+
+/// The rows of `dir/fleet.csv` (`None` without the file or without rows).
+fn read_back(dir: &Path) -> Option<Vec<Row>> {
     let mut rd = csv::Reader::from_path(dir.join(FLEET_CSV)).ok()?;
     let head = rd.headers().ok()?.clone();
-    let idx = |n: &str| head.iter().position(|h| h == n);
-    let rows: Vec<csv::StringRecord> = rd.records().filter_map(Result::ok).collect();
-    if rows.is_empty() {
-        return None;
+    let rows: Vec<Row> = rd
+        .records()
+        .filter_map(Result::ok)
+        .map(|r| {
+            head.iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect();
+    (!rows.is_empty()).then_some(rows)
+}
+
+fn cell<'a>(r: &'a Row, col: &str) -> &'a str {
+    r.get(col).map_or("", String::as_str)
+}
+
+fn val(r: &Row, col: &str) -> Option<f64> {
+    cell(r, col).parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn ci(r: &Row, col: &str) -> Option<f64> {
+    val(r, &format!("{col}_ci95"))
+}
+
+/// A count with its 95 % half-width: `5 ± 2`, `37,114 ± 210`.
+fn count(r: &Row, col: &str) -> String {
+    val(r, col).map_or_else(|| "–".into(), |v| fmt::human_ci(v, ci(r, col)))
+}
+
+/// A delay in ms with its 95 % half-width, in the unit its size deserves: `2.0 ± 0.1 s`.
+fn delay(r: &Row, col: &str) -> String {
+    fmt::duration_ci_ms(val(r, col), ci(r, col))
+}
+
+/// `10.3 M` for a count of millions, else the count.
+fn millions(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.1} M", v / 1e6)
+    } else {
+        fmt::human(v)
     }
-    let get = |r: &csv::StringRecord, n: &str| -> String {
-        idx(n)
-            .and_then(|i| r.get(i))
-            .unwrap_or_default()
-            .to_string()
+}
+
+/// The queueing setting of a row in words: `FIFO and no cap`, `round robin and a cap of 3 in
+/// flight per endpoint`.
+fn setting(r: &Row) -> String {
+    let queue = match cell(r, "queue") {
+        "fifo" => "FIFO".to_string(),
+        "fair" => "round robin".to_string(),
+        other => format!("`{other}`"),
     };
-    let num = |r: &csv::StringRecord, n: &str| get(r, n).parse::<f64>().ok();
+    match cell(r, "max_in_flight_per_endpoint") {
+        "" | "0" => format!("{queue} and no cap"),
+        cap => format!("{queue} and a cap of {cap} in flight per endpoint"),
+    }
+}
+
+/// The sentence a provider would quote, from the rows of `fleet.csv`: for each pool size,
+/// largest first, healthy endpoints' p99 under every setting (or that the pool does not keep
+/// up: more than ten times the largest pool's least pending messages still pending at the
+/// end, under every setting); then what the best setting of the largest pool (lowest healthy
+/// p99) costs in attempts, losses and backlog; then what the same accounts polling would
+/// cost. Means ± 95 % half-widths where replicated.
+pub fn quote_rows(rows: &[Row]) -> Option<String> {
+    let workers = |r: &Row| val(r, "workers").unwrap_or(0.0);
+    let max_w = rows.iter().map(workers).fold(f64::NEG_INFINITY, f64::max);
+    let p99 = |r: &Row| val(r, "healthy_p99_ms").unwrap_or(f64::INFINITY);
+    let main = rows
+        .iter()
+        .filter(|r| workers(r) == max_w)
+        .min_by(|a, b| p99(a).total_cmp(&p99(b)))?;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "{} messages to {} endpoints.",
+        millions(val(main, "events")?),
+        fmt::human(val(main, "endpoints")?),
+    );
+    let least_pending = rows
+        .iter()
+        .filter(|r| workers(r) == max_w)
+        .filter_map(|r| val(r, "pending"))
+        .fold(f64::INFINITY, f64::min);
+    let behind = |r: &&Row| val(r, "pending").unwrap_or(0.0) > 10.0 * least_pending.max(1.0);
+    let mut sizes: Vec<f64> = rows.iter().map(workers).collect();
+    sizes.sort_by(|a, b| b.total_cmp(a));
+    sizes.dedup();
+    for w in sizes {
+        let at: Vec<&Row> = rows.iter().filter(|r| workers(r) == w).collect();
+        let busy: Vec<f64> = at
+            .iter()
+            .filter_map(|r| val(r, "worker_busy_share"))
+            .collect();
+        let lo = busy.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = busy.iter().copied().fold(0.0f64, f64::max);
+        let busy = if busy.is_empty() {
+            "–".to_string()
+        } else if fmt::percent(lo) == fmt::percent(hi) {
+            fmt::percent(hi)
+        } else {
+            format!("{} to {}", fmt::percent(lo), fmt::percent(hi))
+        };
+        if at.iter().all(behind) {
+            let pending: Vec<f64> = at.iter().filter_map(|r| val(r, "pending")).collect();
+            let lo = pending.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = pending.iter().copied().fold(0.0f64, f64::max);
+            let range = if lo == hi {
+                millions(lo)
+            } else {
+                format!("{} to {}", millions(lo), millions(hi))
+            };
+            let _ = write!(
+                o,
+                " **{w} workers** ({busy} busy) do not keep up: {range} messages are still \
+                 pending at the end."
+            );
+        } else {
+            let each: Vec<String> = at
+                .iter()
+                .map(|r| {
+                    let tail = if behind(r) {
+                        format!(
+                            " ({} messages still pending at the end)",
+                            count(r, "pending")
+                        )
+                    } else {
+                        String::new()
+                    };
+                    format!("{} with {}{tail}", delay(r, "healthy_p99_ms"), setting(r))
+                })
+                .collect();
+            let _ = write!(
+                o,
+                " With **{w} workers** ({busy} busy) healthy endpoints' p99 is {}.",
+                each.join("; ")
+            );
+        }
+    }
+    let _ = write!(
+        o,
+        " With {} workers ({}), delivery takes {} attempts, {} messages are given up, and \
+         the backlog (messages neither delivered nor given up) peaks at {}.",
+        cell(main, "workers"),
+        setting(main),
+        millions(val(main, "attempts")?),
+        count(main, "lost"),
+        count(main, "backlog_peak"),
+    );
+    if let (Some(polls), Some(attempts)) = (val(main, "polling_requests"), val(main, "attempts")) {
+        if polls > 0.0 {
+            let _ = write!(
+                o,
+                " The same accounts polling instead would send {} requests ({:.0} × the \
+                 delivery attempts), {} of them empty, for a median delay of {} and a p99 of {}.",
+                millions(polls),
+                polls / attempts.max(1.0),
+                fmt::percent(val(main, "polling_wasted").unwrap_or(0.0) / polls),
+                delay(main, "polling_p50_ms"),
+                delay(main, "polling_p99_ms"),
+            );
+        }
+    }
+    let reps = val(main, "replications").unwrap_or(1.0);
+    if reps > 1.0 {
+        let _ = write!(o, " (Means ± 95 % half-widths over {reps} replications.)");
+    }
+    Some(o)
+}
+
+/// [`quote_rows`] of `dir/fleet.csv` (`None` without one): the README's `fleet` section
+/// (`super::readme`) and the Markdown report's sentence.
+pub fn quote(dir: &Path) -> Option<String> {
+    quote_rows(&read_back(dir)?)
+}
+
+/// The README's key figures of a folder whose only subject is a fleet: one cell per row of
+/// `fleet.csv` (`` `fifo`, cap 3, 100 workers: 10.3 M attempts, 87% busy, healthy p99 …``),
+/// then the polling counterfactual once. Empty without a `fleet.csv`.
+pub fn key_figures(dir: &Path) -> Vec<String> {
+    let Some(rows) = read_back(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let cap = match cell(r, "max_in_flight_per_endpoint") {
+                "" | "0" => String::new(),
+                c => format!(", cap {c}"),
+            };
+            format!(
+                "`{}`{cap}, {} workers: {} attempts, {} busy, healthy p99 {}, {} lost, {} pending at end",
+                cell(r, "queue"),
+                cell(r, "workers"),
+                val(r, "attempts").map_or_else(|| "–".into(), millions),
+                val(r, "worker_busy_share").map_or_else(|| "–".into(), fmt::percent),
+                delay(r, "healthy_p99_ms"),
+                count(r, "lost"),
+                count(r, "pending"),
+            )
+        })
+        .collect();
+    if let Some(r) = rows.first() {
+        if let Some(polls) = val(r, "polling_requests").filter(|p| *p > 0.0) {
+            out.push(format!(
+                "polling instead: {} requests, {} empty, p50 {}, p99 {}",
+                millions(polls),
+                fmt::percent(val(r, "polling_wasted").unwrap_or(0.0) / polls),
+                delay(r, "polling_p50_ms"),
+                delay(r, "polling_p99_ms"),
+            ));
+        }
+    }
+    out
+}
+
+/// `sim, 3 × 24h` for a fleet folder (engine from `summary.json`, the run's length from the
+/// `scenario.toml` it keeps, replications from `fleet.csv`); empty without a `fleet.csv`.
+pub fn runs(dir: &Path) -> String {
+    let Some(rows) = read_back(dir) else {
+        return String::new();
+    };
+    let engine = fs::read_to_string(dir.join(super::json::SUMMARY_JSON))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("engine")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| "sim".into());
+    let duration = fs::read_to_string(dir.join("scenario.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("duration")?.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let reps = rows
+        .first()
+        .and_then(|r| val(r, "replications"))
+        .unwrap_or(1.0);
+    match (reps > 1.0, duration.is_empty()) {
+        (true, false) => format!("{engine}, {reps} × {duration}"),
+        (false, false) => format!("{engine}, {duration}"),
+        (true, true) => format!("{engine}, {reps} runs"),
+        (false, true) => engine,
+    }
+}
+
+/// The Markdown report's fleet section, read back from `dir/fleet.csv` (`None` without one):
+/// a table of the rows, the sentence a provider would quote ([`quote`]), and the fleet's
+/// charts (`charts::fleet`), linked as `charts/<name>.svg` beside the PNGs.
+pub fn markdown(dir: &Path) -> Option<String> {
+    let rows = read_back(dir)?;
     let mut o = String::from("## The provider's side: the webhook fleet\n\n");
-    let cols = [
-        ("queue", "queue"),
-        ("workers", "workers"),
-        ("attempts", "attempts"),
-        ("delivered", "delivered"),
-        ("lost", "lost"),
-        ("pending", "pending at end"),
-        ("worker_busy_share", "workers busy"),
-        ("healthy_p99_ms", "healthy p99 (ms)"),
-        ("p99_ms", "all p99 (ms)"),
-        ("backlog_peak", "backlog peak"),
-        ("polling_requests", "polling requests"),
+    let replicated = rows
+        .iter()
+        .any(|r| val(r, "replications").unwrap_or(1.0) > 1.0);
+    type Show = fn(&Row) -> String;
+    let cols: [(&str, Show); 12] = [
+        ("queue", |r| cell(r, "queue").to_string()),
+        ("cap in flight", |r| {
+            match cell(r, "max_in_flight_per_endpoint") {
+                "" | "0" => "none".to_string(),
+                c => c.to_string(),
+            }
+        }),
+        ("workers", |r| cell(r, "workers").to_string()),
+        ("workers busy", |r| {
+            val(r, "worker_busy_share").map_or_else(String::new, fmt::percent)
+        }),
+        ("attempts", |r| count(r, "attempts")),
+        ("lost", |r| count(r, "lost")),
+        ("pending at end", |r| count(r, "pending")),
+        ("healthy p99", |r| delay(r, "healthy_p99_ms")),
+        ("all p99", |r| delay(r, "p99_ms")),
+        ("wait p99", |r| delay(r, "wait_p99_ms")),
+        ("backlog peak", |r| count(r, "backlog_peak")),
+        ("polling requests", |r| count(r, "polling_requests")),
     ];
     let _ = writeln!(
         o,
         "| {} |",
-        cols.iter().map(|c| c.1).collect::<Vec<_>>().join(" | ")
+        cols.iter().map(|c| c.0).collect::<Vec<_>>().join(" | ")
     );
     let _ = writeln!(o, "|{}", cols.iter().map(|_| "---|").collect::<String>());
     for r in &rows {
         let _ = writeln!(
             o,
             "| {} |",
-            cols.iter()
-                .map(|c| get(r, c.0))
-                .collect::<Vec<_>>()
-                .join(" | ")
+            cols.iter().map(|c| c.1(r)).collect::<Vec<_>>().join(" | ")
         );
     }
-    // The sentence: the best point by healthy p99 among those that lose least.
-    let best = rows.iter().min_by(|a, b| {
-        let key = |r: &csv::StringRecord| {
-            (
-                num(r, "lost").unwrap_or(f64::INFINITY),
-                num(r, "healthy_p99_ms").unwrap_or(f64::INFINITY),
-            )
-        };
-        key(a)
-            .partial_cmp(&key(b))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    })?;
-    let (Some(attempts), Some(polls), Some(events)) = (
-        num(best, "attempts"),
-        num(best, "polling_requests"),
-        num(best, "events"),
-    ) else {
+    if replicated {
+        o.push_str(
+            "\nMeans over the replications ± the Student-t 95 % half-width; `fleet.csv` has \
+             the `_ci95` columns, the time series and histograms are the first replication's \
+             and all replications' added together.\n",
+        );
+    }
+    if let Some(q) = quote_rows(&rows) {
+        let _ = writeln!(o, "\n{q}");
+    }
+    let Ok(Some(chart_rows)) = super::charts::fleet::read_rows(dir) else {
         return Some(o);
     };
-    let _ = writeln!(
-        o,
-        "\n{} endpoints, {} events: {} workers ({} queue) delivered them with {} attempts, \
-         healthy endpoints' p99 {} ms, {} messages lost and a backlog of at most {}; the same \
-         accounts polling would have sent {} requests ({:.0}× the delivery attempts), {} of \
-         them empty, with a p99 of {} ms.",
-        get(best, "endpoints"),
-        get(best, "events"),
-        get(best, "workers"),
-        get(best, "queue"),
-        get(best, "attempts"),
-        get(best, "healthy_p99_ms"),
-        get(best, "lost"),
-        get(best, "backlog_peak"),
-        get(best, "polling_requests"),
-        polls / attempts.max(1.0),
-        get(best, "polling_wasted"),
-        get(best, "polling_p99_ms"),
-    );
-    let _ = events;
+    let planned = super::charts::fleet::planned(&chart_rows);
+    let link = |c: &super::charts::fleet::FleetChart| format!("charts/{}.svg", c.file_stem());
+    if let Some((c, _)) = planned.iter().find(|(_, r)| r.is_none()) {
+        let _ = writeln!(
+            o,
+            "\n### Capacity\n\nHow many workers does it take? Healthy endpoints' p99 and the \
+             messages not delivered, by pool size, one line per queue and cap.\n\n\
+             ![Fleet capacity]({})",
+            link(c)
+        );
+    }
+    let per_point: Vec<&(
+        super::charts::fleet::FleetChart,
+        Option<super::charts::fleet::FleetRow>,
+    )> = planned.iter().filter(|(_, r)| r.is_some()).collect();
+    if per_point.len() == 2 {
+        let _ = writeln!(
+            o,
+            "\n### Backlog over time\n\n![Fleet backlog]({})\n\n### Latency, healthy vs \
+             failing endpoints\n\n![Fleet latency]({})",
+            link(&per_point[0].0),
+            link(&per_point[1].0)
+        );
+    } else if !per_point.is_empty() {
+        o.push_str(
+            "\n### Per point\n\nBacklog, queue and busy workers over time, and latency by \
+             percentile for healthy vs failing endpoints:\n\n",
+        );
+        for pair in per_point.chunks(2) {
+            let Some(row) = &pair[0].1 else { continue };
+            let links: Vec<String> = pair
+                .iter()
+                .map(|(c, _)| {
+                    let name = match c {
+                        super::charts::fleet::FleetChart::Backlog(_) => "backlog",
+                        _ => "latency",
+                    };
+                    format!("[{name}]({})", link(c))
+                })
+                .collect();
+            let _ = writeln!(o, "- {}: {}", row.setting(), links.join(" · "));
+        }
+    }
     Some(o)
 }

@@ -34,9 +34,24 @@ pub const INDEX_FILE: &str = "README.md";
 /// [`planned_charts`]); run [`super::charts::render_all`] to produce them.
 pub fn write_report(dir: &Path, title: &str, description: &str) -> Result<PathBuf> {
     let results = Results::load(dir)?;
-    let mut text = render_report(&results, title, description);
-    if let Some(fleet) = super::fleet::markdown(dir) {
-        text.push('\n');
+    let fleet = super::fleet::markdown(dir);
+    // A fleet without consumers has no consumer table to show: the title, the question and
+    // the fleet's section.
+    let mut text = match &fleet {
+        Some(_) if results.summary.is_empty() => {
+            let mut md = format!("# {}\n\n", one_line(title));
+            let description = description.trim();
+            if !description.is_empty() {
+                let _ = writeln!(md, "{description}\n");
+            }
+            md
+        }
+        _ => render_report(&results, title, description),
+    };
+    if let Some(fleet) = fleet {
+        if !text.ends_with("\n\n") {
+            text.push('\n');
+        }
         text.push_str(&fleet);
     }
     let path = dir.join(REPORT_FILE);

@@ -19,8 +19,11 @@
 //!
 //! - `headline`: a table of one folder, one row per consumer (and sweep point): calls/min,
 //!   wasted share, p50 / p99 / max delay, lost events;
-//! - `key-figures` (folder `*`): one row per results folder with each consumer's key figures;
-//! - `sentence`: the same figures of one folder as a sentence, for prose (the live run).
+//! - `key-figures` (folder `*`): one row per results folder with each consumer's key figures
+//!   (a folder with a fleet and no consumer: the fleet's, from `fleet.csv`);
+//! - `sentence`: the same figures of one folder as a sentence, for prose (the live run);
+//! - `fleet`: a folder's `fleet.csv` (`[fleet]`, issue #17) as the sentence a provider would
+//!   quote (`super::fleet::quote`).
 //!
 //! Prose quotes single figures with inline markers on one line,
 //! `<!-- v:FOLDER:CONSUMER:COLUMN -->6,000<!-- /v -->`: the text between them is replaced by
@@ -69,14 +72,17 @@ pub enum Kind {
     KeyFigures,
     /// One folder's figures as a sentence.
     Sentence,
+    /// One folder's fleet (`fleet.csv`) as the sentence a provider would quote.
+    Fleet,
 }
 
 impl Kind {
     /// Every kind, as written in markers.
-    pub const NAMES: [(&'static str, Kind); 3] = [
+    pub const NAMES: [(&'static str, Kind); 4] = [
         ("headline", Kind::Headline),
         ("key-figures", Kind::KeyFigures),
         ("sentence", Kind::Sentence),
+        ("fleet", Kind::Fleet),
     ];
 }
 
@@ -390,6 +396,11 @@ pub fn render(kind: Kind, folder: &str, results_root: &Path) -> Result<String, R
         Kind::Headline => headline(&Results::load(&results_root.join(folder))?, folder),
         Kind::Sentence => sentence(&Results::load(&results_root.join(folder))?, folder),
         Kind::KeyFigures => key_figures(results_root)?,
+        Kind::Fleet => super::fleet::quote(&results_root.join(folder)).ok_or_else(|| {
+            anyhow::anyhow!(
+                "results/{folder} has no fleet.csv with rows: a `fleet` section quotes a [fleet]"
+            )
+        })?,
     };
     Ok(format!("\n{}\n\n", block.trim_end_matches('\n')))
 }
@@ -550,22 +561,28 @@ fn key_figures(results_root: &Path) -> Result<String, ReadmeError> {
         };
         let rows = shown_rows(&results);
         thin |= table::any_thin(rows.iter().copied());
-        let cells: Vec<String> = rows
+        let mut cells: Vec<String> = rows
             .iter()
             .map(|r| format!("{}: {}", label(&results, r), figures(r)))
             .collect();
-        let runs = results.summary.first().map_or(String::new(), |f| {
-            if f.replications > 1 {
-                format!(
-                    "{}, {} × {}",
-                    f.engine,
-                    f.replications,
-                    fmt::duration_s(f.duration_s)
-                )
-            } else {
-                format!("{}, {}", f.engine, fmt::duration_s(f.duration_s))
-            }
-        });
+        if cells.is_empty() {
+            cells = super::fleet::key_figures(&dir);
+        }
+        let runs = results.summary.first().map_or_else(
+            || super::fleet::runs(&dir),
+            |f| {
+                if f.replications > 1 {
+                    format!(
+                        "{}, {} × {}",
+                        f.engine,
+                        f.replications,
+                        fmt::duration_s(f.duration_s)
+                    )
+                } else {
+                    format!("{}, {}", f.engine, fmt::duration_s(f.duration_s))
+                }
+            },
+        );
         let _ = writeln!(
             md,
             "| [{folder}](results/{folder}/report.md) | {runs} | {} |",

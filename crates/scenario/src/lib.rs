@@ -117,7 +117,7 @@ pub struct Scenario {
     /// [`fleet`]). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fleet: Option<fleet::FleetSpec>,
-    /// One or two parameters to vary: dotted path → list of values (see `sweep`).
+    /// One to three parameters to vary (every combination is run): dotted path → list of values (see `sweep`).
     /// Default: no sweep (one run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<toml::Table>,

@@ -1,8 +1,9 @@
 //! Sweeps: one scenario file, many runs.
 //!
-//! A `[sweep]` table maps one or two dotted parameter paths to lists of values; every
-//! combination is a *point*, a full run of the scenario on the same seed with those values
-//! substituted. Paths address the file's own keys (`workload.mean_change_interval`,
+//! A `[sweep]` table maps one to three dotted parameter paths to lists of values; every
+//! combination is a *point* (the Cartesian product, parameters in the order of their paths'
+//! names, the first outermost), a full run of the scenario on the same seed with those
+//! values substituted. Paths address the file's own keys (`workload.mean_change_interval`,
 //! `provider.workers`, `duration`, …); `consumer.<name>.<field>` addresses the consumer with
 //! that name.
 //!
@@ -21,7 +22,7 @@ use std::path::Path;
 use toml::{Table, Value};
 
 /// Most parameters in one sweep.
-pub const MAX_PARAMS: usize = 2;
+pub const MAX_PARAMS: usize = 3;
 /// Most values per parameter.
 pub const MAX_VALUES: usize = 50;
 
@@ -64,7 +65,7 @@ pub fn expand(
     if sweep.is_empty() || sweep.len() > MAX_PARAMS {
         errors.push(located(
             vec![Seg::Key("sweep".into())],
-            format!("expected 1 or {MAX_PARAMS} parameters, like \"consumer.poll.interval\" = [\"10s\", \"1m\"]"),
+            format!("expected 1 to {MAX_PARAMS} parameters, like \"consumer.poll.interval\" = [\"10s\", \"1m\"]"),
         ));
     }
     let doc: Table = match toml::from_str(text) {

@@ -26,13 +26,18 @@
 //! * `bytes_per_minute`: *what does each strategy transfer?* Bytes per minute, both
 //!   directions, with the mean per call (conditional requests save bytes, not calls).
 //!
+//! * `fleet_backlog`, `fleet_latency` and `fleet_capacity` (folders with a `fleet.csv`):
+//!   the provider's side, *does delivery keep up, how late are healthy and failing
+//!   endpoints served, how many workers does it take?* Drawn from the fleet's own files
+//!   with the same axes and style (see [`fleet`]).
+//!
 //! A chart with more than [`FACET_ABOVE`] consumers of both kinds (push and pull) draws
 //! its lines in two panels, webhooks above and pollers below, and every consumer past the
 //! palette's ten colours carries a shape along its line, so no two lines share colour and
 //! shape. Titles of a live run say so; a short live run's timeline is in seconds.
 //!
 //! One file per chart (`calls` also draws the bytes chart, `latency`, `timeline`,
-//! `tradeoff`), over two shared
+//! `tradeoff`, and `fleet` the fleet's three), over two shared
 //! modules: `axis` (linear and log scales, ticks, labels, the plotters chart context)
 //! and `style` (palette, fonts, line series, legend, notes, consumer naming and
 //! colours), plus `windows` (outage and burst windows read from `scenario.toml`).
@@ -59,6 +64,7 @@ use style::{font, Area, Canvas, FONT, MUTED_COLOR, TEXT_COLOR};
 
 mod axis;
 mod calls;
+pub mod fleet;
 mod latency;
 mod style;
 mod timeline;
@@ -240,6 +246,7 @@ pub fn render_results(results: &Results) -> Result<Vec<PathBuf>> {
             written.push(path);
         }
     }
+    written.extend(fleet::render(&results.dir)?);
     Ok(written)
 }
 
