@@ -7,8 +7,9 @@
 //! decimal goes through [`number`], a replicated point writes the means over its
 //! replications and the 95 % half-widths (`stats`), and the sweep columns (`point`
 //! and one per parameter) come last. `fleet.csv` and the JSON rows are written from the same
-//! formatted cells, so they hold the same digits. The time series and the histograms are the
-//! first replication's (one run's story), the histograms named `fleet@<point>.hgrm` in sweeps.
+//! formatted cells, so they hold the same digits. The time series is the first replication's
+//! (one run's story); the histograms add every replication's, named `fleet@<point>.hgrm` in
+//! sweeps.
 
 use super::csv::number;
 use super::fmt;
@@ -742,8 +743,8 @@ pub fn markdown(dir: &Path) -> Option<String> {
     if replicated {
         o.push_str(
             "\nMeans over the replications ± the Student-t 95 % half-width; `fleet.csv` has \
-             the `_ci95` columns, the time series and histograms are the first replication's \
-             and all replications' added together.\n",
+             the `_ci95` columns; the time series is the first replication's, the histograms \
+             add every replication's.\n",
         );
     }
     if let Some(q) = quote_rows(&rows) {
