@@ -20,7 +20,8 @@
 //! `scenarios/provider_fleet.toml` scaled down (2,000 endpoints, 30 minutes, both
 //! disciplines) must agree too.
 //!
-//! `cargo test` runs 500 cases (14 s on the 2-core machine, 41 s while it was loaded 5×);
+//! `cargo test` runs 500 cases, fleets included (the whole file: 12 s on the 2-core machine at a
+//! load average of about 1, 2026-12-06; 41 s while it was loaded 5× before the fleets);
 //! `HOOKBENCH_REFERENCE_CASES=N` runs N (a nightly run: 20,000 with `--release`). A failing
 //! case prints its scenario text, to paste into a file and rerun with `hookbench run`.
 
