@@ -56,7 +56,7 @@ use super::{LiveError, LiveOptions};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use hookbench_core::metrics::fleet::{FleetMinute, FleetReport};
-use hookbench_core::metrics::{new_histogram, MAX_LATENCY_US};
+use hookbench_core::metrics::MAX_LATENCY_US;
 use hookbench_core::policy::fleet::{self as rules, Dispatch, DownMode, Kind};
 use hookbench_core::policy::{Endpoint, Failure, FailureKind, Next};
 use hookbench_core::rng::{self, Rng};
@@ -783,37 +783,14 @@ fn check_plan(plan: &Plan, f: &FleetPlan) -> Result<(), LiveError> {
 
 /// A record with the fleet's settings and nothing counted yet.
 fn empty_report(f: &FleetPlan, healthy: u32, end: Nanos) -> FleetReport {
-    FleetReport {
-        endpoints: f.endpoints,
-        healthy_endpoints: healthy,
-        workers: f.workers,
-        queue: f.discipline.name().into(),
-        max_in_flight: f.max_in_flight,
-        events: 0,
-        attempts: 0,
-        failed: 0,
-        delivered: 0,
-        lost: 0,
-        pending: 0,
-        duplicates: 0,
-        disabled_endpoints: 0,
-        worker_busy_ns: 0,
-        duration_ns: end,
-        wait: new_histogram(),
-        wait_sum_ns: 0,
-        latency: new_histogram(),
-        healthy_latency: new_histogram(),
-        failing_latency: new_histogram(),
-        backlog_peak: 0,
-        oldest_pending_peak_ns: 0,
-        storage_peak_bytes: 0,
-        polling_requests: 0,
-        polling_wasted: 0,
-        polling_latency: new_histogram(),
-        provider_busy_delivery_ns: 0,
-        provider_busy_polling_ns: 0,
-        minutes: Vec::new(),
-    }
+    FleetReport::new(
+        f.endpoints,
+        healthy,
+        f.workers,
+        f.discipline.name(),
+        f.max_in_flight,
+        end,
+    )
 }
 
 #[cfg(test)]

@@ -33,7 +33,6 @@
 use super::SimError;
 use hdrhistogram::Histogram;
 use hookbench_core::metrics::fleet::{FleetMinute, FleetReport};
-use hookbench_core::metrics::new_histogram;
 use hookbench_core::policy::fleet::{self as rules, Dispatch};
 use hookbench_core::policy::{Endpoint, FailureKind, Next};
 use hookbench_core::rng;
@@ -146,37 +145,14 @@ pub(super) fn run(
 
     let minutes_n = end.div_ceil(MINUTE) as usize;
     let mut minutes = vec![FleetMinute::default(); minutes_n];
-    let mut r = FleetReport {
-        endpoints: n,
-        healthy_endpoints: health.healthy_count(),
-        workers: f.workers,
-        queue: f.discipline.name().into(),
-        max_in_flight: f.max_in_flight,
-        events: 0,
-        attempts: 0,
-        failed: 0,
-        delivered: 0,
-        lost: 0,
-        pending: 0,
-        duplicates: 0,
-        disabled_endpoints: 0,
-        worker_busy_ns: 0,
-        duration_ns: end,
-        wait: new_histogram(),
-        wait_sum_ns: 0,
-        latency: new_histogram(),
-        healthy_latency: new_histogram(),
-        failing_latency: new_histogram(),
-        backlog_peak: 0,
-        oldest_pending_peak_ns: 0,
-        storage_peak_bytes: 0,
-        polling_requests: 0,
-        polling_wasted: 0,
-        polling_latency: new_histogram(),
-        provider_busy_delivery_ns: 0,
-        provider_busy_polling_ns: 0,
-        minutes: Vec::new(),
-    };
+    let mut r = FleetReport::new(
+        n,
+        health.healthy_count(),
+        f.workers,
+        f.discipline.name(),
+        f.max_in_flight,
+        end,
+    );
 
     let mut b = Books::default();
     let mut heap: BinaryHeap<Reverse<(Nanos, u8, u64, u32)>> = BinaryHeap::new();

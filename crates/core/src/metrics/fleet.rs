@@ -102,6 +102,50 @@ pub struct FleetReport {
 }
 
 impl FleetReport {
+    /// A record with the fleet's settings and nothing counted yet: `endpoints` (of which
+    /// `healthy_endpoints` are never down, slow or gone), `workers`, the `queue` discipline's
+    /// name, the per-endpoint cap (0: none) and the run's length, ns. Both engines start from it.
+    pub fn new(
+        endpoints: u32,
+        healthy_endpoints: u32,
+        workers: u32,
+        queue: &str,
+        max_in_flight: u32,
+        duration_ns: Nanos,
+    ) -> FleetReport {
+        FleetReport {
+            endpoints,
+            healthy_endpoints,
+            workers,
+            queue: queue.into(),
+            max_in_flight,
+            events: 0,
+            attempts: 0,
+            failed: 0,
+            delivered: 0,
+            lost: 0,
+            pending: 0,
+            duplicates: 0,
+            disabled_endpoints: 0,
+            worker_busy_ns: 0,
+            duration_ns,
+            wait: super::new_histogram(),
+            wait_sum_ns: 0,
+            latency: super::new_histogram(),
+            healthy_latency: super::new_histogram(),
+            failing_latency: super::new_histogram(),
+            backlog_peak: 0,
+            oldest_pending_peak_ns: 0,
+            storage_peak_bytes: 0,
+            polling_requests: 0,
+            polling_wasted: 0,
+            polling_latency: super::new_histogram(),
+            provider_busy_delivery_ns: 0,
+            provider_busy_polling_ns: 0,
+            minutes: Vec::new(),
+        }
+    }
+
     /// Checks that no message went missing: `events = delivered + lost + pending`.
     pub fn check_invariant(&self) -> Result<(), String> {
         if self.events != self.delivered + self.lost + self.pending {
