@@ -212,22 +212,46 @@ fn recover(job: &Pending) {
 
 /// Removes a temporary folder that the run may still be filling from another thread (the
 /// signal handler runs while `fill` goes on). `remove_dir_all` alone can lose that race: a
-/// file created between its listing and its last `rmdir` leaves the folder behind. Renaming
-/// the folder first makes every later write through its old path fail, so what is left to
-/// remove no longer grows; a few retries cover files that were mid-creation at the rename.
+/// file created between its listing and its last `rmdir` leaves the folder behind, and a
+/// writer's `create_dir_all` (the `charts/` folder) creates the folder itself again. So the
+/// folder is first renamed away (`….gone`), and a plain file takes its name: from then on
+/// every write under the old path fails (not a directory), and nothing can create the folder
+/// again. What was renamed only shrinks, and is removed; the file goes last, just before the
+/// caller exits (`tests/interrupt.rs` signals a run in the middle of filling).
 fn remove_while_written(tmp: &Path) {
-    let mut doomed = tmp.as_os_str().to_owned();
-    doomed.push(".gone");
-    let doomed = PathBuf::from(doomed);
-    let target = if fs::rename(tmp, &doomed).is_ok() {
-        doomed.as_path()
-    } else {
-        tmp
-    };
-    for _ in 0..10 {
-        if fs::remove_dir_all(target).is_ok() || !target.exists() {
-            return;
+    let mut gone = Vec::new();
+    let mut blocker = false;
+    for k in 0..10 {
+        if !tmp.is_dir() {
+            // Nothing there (or the blocker already is): take the name with a file.
+            blocker = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(tmp)
+                .is_ok();
+            if blocker || !tmp.is_dir() {
+                break;
+            }
         }
+        let mut doomed = tmp.as_os_str().to_owned();
+        doomed.push(format!(".gone{k}"));
+        let doomed = PathBuf::from(doomed);
+        if fs::rename(tmp, &doomed).is_ok() {
+            gone.push(doomed);
+        } else {
+            // Could not rename: remove in place, as well as can be.
+            let _ = fs::remove_dir_all(tmp);
+        }
+    }
+    for dir in &gone {
+        for _ in 0..10 {
+            if fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                break;
+            }
+        }
+    }
+    if blocker {
+        let _ = fs::remove_file(tmp);
     }
 }
 
