@@ -28,7 +28,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::{build_chart, Axis, Labels};
 use super::style::*;
-use super::{encode_png, register_fonts, CHARTS_DIR, HEIGHT, LEGEND_WIDTH, TITLE_HEIGHT};
+use super::{encode_png, register_fonts, CHARTS_DIR, HEIGHT};
 use super::{TRADEOFF_HEIGHT, WIDTH};
 use crate::data::{read_hgrm, HgrmCurve};
 use crate::fleet::{FLEET_CSV, FLEET_TIMESERIES};
@@ -373,24 +373,7 @@ fn draw<DB: Canvas>(
     if let (Some(r), true) = (row, sweep) {
         title = format!("{title} ({})", r.setting());
     }
-    let (w, _) = root.dim_in_pixel();
-    let (head, body) = root.split_vertically(TITLE_HEIGHT);
-    head.draw(&Text::new(
-        title,
-        (w as i32 / 2, 14),
-        font(24.0)
-            .style(FontStyle::Bold)
-            .color(&TEXT_COLOR)
-            .pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    head.draw(&Text::new(
-        chart.question().to_string(),
-        (w as i32 / 2, 46),
-        font(15.0)
-            .color(&MUTED_COLOR)
-            .pos(Pos::new(HPos::Center, VPos::Top)),
-    ))?;
-    let (plot, legend) = body.split_horizontally(w - LEGEND_WIDTH);
+    let (plot, legend) = super::header(root, title, chart.question().to_string())?;
     match chart {
         FleetChart::Backlog(point) => draw_backlog(data, *point, row, &plot, &legend),
         FleetChart::Latency(point) => draw_latency(data, *point, &plot, &legend),
@@ -675,17 +658,7 @@ fn draw_latency<DB: Canvas>(
         .iter()
         .flat_map(|l| l.series.points.iter().map(|p| p.0))
         .fold(1.0f64, f64::max);
-    let dhi = (max_x.log10().ceil() as i32).max(2);
-    let mut ticks = vec![0.0, 2f64.log10()];
-    ticks.extend((1..=dhi).map(f64::from));
-    let x = Axis {
-        log: true,
-        lo: 0.0,
-        hi: f64::from(dhi),
-        ticks,
-        minor: Vec::new(),
-        labels: Labels::Percentile,
-    };
+    let x = super::latency::percentile_axis(max_x);
     // Room on the right for the last tick's label, which would run into the legend.
     let x = Axis {
         hi: x.hi + 0.35,

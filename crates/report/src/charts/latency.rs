@@ -319,18 +319,7 @@ pub(super) fn draw<DB: Canvas>(
         .iter()
         .flat_map(|d| d.line.points.iter().map(|p| p.x))
         .fold(1.0f64, f64::max);
-    // At least up to 99 %, one decade per "nine".
-    let dhi = (max_x.log10().ceil() as i32).max(2);
-    let mut ticks = vec![0.0, 2f64.log10()];
-    ticks.extend((1..=dhi).map(f64::from));
-    let x = Axis {
-        log: true,
-        lo: 0.0,
-        hi: f64::from(dhi),
-        ticks,
-        minor: Vec::new(),
-        labels: Labels::Percentile,
-    };
+    let x = percentile_axis(max_x);
     // One delay axis for every panel, so panels compare.
     let y = Axis::auto_ms(
         drawn
@@ -488,6 +477,23 @@ pub(super) fn draw<DB: Canvas>(
     }
     notes(legend, &lines)?;
     Ok(())
+}
+
+/// The percentile axis of a latency chart whose points reach `max_x` = 1/(1−p): at least up
+/// to 99 %, one decade per "nine", ticked at 0 %, 50 % and each nine. The fleet's latency
+/// chart uses it too.
+pub(super) fn percentile_axis(max_x: f64) -> Axis {
+    let dhi = (max_x.log10().ceil() as i32).max(2);
+    let mut ticks = vec![0.0, 2f64.log10()];
+    ticks.extend((1..=dhi).map(f64::from));
+    Axis {
+        log: true,
+        lo: 0.0,
+        hi: f64::from(dhi),
+        ticks,
+        minor: Vec::new(),
+        labels: Labels::Percentile,
+    }
 }
 
 #[cfg(test)]

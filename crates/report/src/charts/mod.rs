@@ -297,9 +297,13 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn draw<DB: Canvas>(kind: ChartKind, results: &Results, root: &Area<DB>) -> Result<()> {
-    root.fill(&WHITE)?;
-    let title = title(kind, results);
+/// Draws every chart's head — `title` in bold, `subtitle` (the chart's question) below it,
+/// both centred — and returns the plot area and the legend column beside it.
+fn header<DB: Canvas>(
+    root: &Area<DB>,
+    title: String,
+    subtitle: String,
+) -> Result<(Area<DB>, Area<DB>)> {
     let (w, _) = root.dim_in_pixel();
     let (head, body) = root.split_vertically(TITLE_HEIGHT);
     head.draw(&Text::new(
@@ -311,13 +315,19 @@ fn draw<DB: Canvas>(kind: ChartKind, results: &Results, root: &Area<DB>) -> Resu
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     head.draw(&Text::new(
-        kind.subtitle(results),
+        subtitle,
         (w as i32 / 2, 46),
         font(15.0)
             .color(&MUTED_COLOR)
             .pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
-    let (plot, legend) = body.split_horizontally(w - LEGEND_WIDTH);
+    Ok(body.split_horizontally(w - LEGEND_WIDTH))
+}
+
+fn draw<DB: Canvas>(kind: ChartKind, results: &Results, root: &Area<DB>) -> Result<()> {
+    root.fill(&WHITE)?;
+    let title = title(kind, results);
+    let (plot, legend) = header(root, title, kind.subtitle(results))?;
     match kind {
         ChartKind::CallsPerMinute => calls::draw(results, &plot, &legend),
         ChartKind::LatencyPercentiles => latency::draw(results, &plot, &legend),
